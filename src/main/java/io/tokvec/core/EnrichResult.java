@@ -1,0 +1,55 @@
+package io.tokvec.core;
+
+/**
+ * The reusable output buffer of an {@link Enricher}: padded ids, mask and {@code [max_len, dim]}
+ * little-endian float32 embeddings of one event. Overwritten by the next call; copy what you keep.
+ */
+public final class EnrichResult {
+
+    final int[] ids;
+    final boolean[] mask;
+    byte[] embeddings;
+    int dim;
+    int length;
+    boolean truncated;
+    int oovCount;
+    String table;
+    long tableVersion;
+
+    EnrichResult(int maxLen) {
+        this.ids = new int[maxLen];
+        this.mask = new boolean[maxLen];
+        this.embeddings = new byte[0];
+    }
+
+    public int maxLen() { return ids.length; }
+    /** Padded ids, {@code max_len} of them (the internal array: do not modify). */
+    public int[] ids() { return ids; }
+    /** {@code ids != 0}, {@code max_len} of them (the internal array: do not modify). */
+    public boolean[] mask() { return mask; }
+    /** Little-endian float32 row-major {@code [max_len, dim]} (the internal array, exactly that long). */
+    public byte[] embeddings() { return embeddings; }
+    public int dim() { return dim; }
+    /** Number of event tokens kept (&le; max_len). */
+    public int length() { return length; }
+    /** Whether tokens were dropped. */
+    public boolean truncated() { return truncated; }
+    /** Kept tokens whose id is the OOV row 1 (unknown strings, id 1 itself, or out-of-range ids under oov=unk). */
+    public int oovCount() { return oovCount; }
+    public String table() { return table; }
+    public long tableVersion() { return tableVersion; }
+
+    /** Embedding value at (position, component). */
+    public float embedding(int position, int component) {
+        return EmbeddingTable.floatAt(embeddings, position * dim + component);
+    }
+
+    /** The embeddings as a new float array, row-major {@code [max_len, dim]}. */
+    public float[] embeddingsAsFloats() {
+        float[] out = new float[ids.length * dim];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = EmbeddingTable.floatAt(embeddings, i);
+        }
+        return out;
+    }
+}

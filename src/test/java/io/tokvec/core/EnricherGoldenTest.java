@@ -1,0 +1,64 @@
+package io.tokvec.core;
+
+import io.tokvec.testutil.GoldenCases;
+import io.tokvec.testutil.GoldenCases.Case;
+import io.tokvec.testutil.GoldenCases.Event;
+import io.tokvec.testutil.GoldenCases.Expected;
+import io.tokvec.testutil.GoldenCases.GoldenFile;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Every golden case of ../shared/golden through the enrichment core, compared bit for bit. */
+class EnricherGoldenTest {
+
+    @TestFactory
+    Stream<DynamicTest> shouldMatchKerasForIdEvents() {
+        return cases(GoldenCases.IDS);
+    }
+
+    @TestFactory
+    Stream<DynamicTest> shouldMatchKerasForStringEvents() {
+        return cases(GoldenCases.STRINGS);
+    }
+
+    private static Stream<DynamicTest> cases(String file) {
+        GoldenFile golden = GoldenCases.load(file);
+        EmbeddingTable table = golden.table("golden", 1);
+        assertThat(golden.cases()).hasSize(32);
+        List<DynamicTest> tests = new ArrayList<>();
+        for (Case c : golden.cases()) {
+            tests.add(DynamicTest.dynamicTest(file + ":" + c.name(), () -> {
+                Enricher enricher = new Enricher(c.options());
+                assertThat(c.events()).hasSameSizeAs(c.expected()).isNotEmpty();
+                for (int i = 0; i < c.events().size(); i++) {
+                    Event e = c.events().get(i);
+                    Expected x = c.expected().get(i);
+                    EnrichResult r = e.tokenIds() != null ? enricher.enrichIds(table, e.tokenIds())
+                            : enricher.enrichTokens(table, e.tokens());
+                    assertMatches(r, x);
+                }
+            }));
+        }
+        return tests.stream();
+    }
+
+    /** Compares floats by their bits: parity means the same float32 values, not close ones. */
+    static void assertMatches(EnrichResult r, Expected x) {
+        assertThat(r.ids()).as(x.id() + " ids").containsExactly(x.ids());
+        assertThat(r.mask()).as(x.id() + " mask").containsExactly(x.mask());
+        assertThat(r.length()).as(x.id() + " length").isEqualTo(x.length());
+        assertThat(r.truncated()).as(x.id() + " truncated").isEqualTo(x.truncated());
+        float[] got = r.embeddingsAsFloats();
+        assertThat(got).as(x.id() + " embeddings size").hasSameSizeAs(x.embeddings());
+        for (int k = 0; k < got.length; k++) {
+            assertThat(Float.floatToRawIntBits(got[k])).as(x.id() + " embeddings[" + k + "]")
+                    .isEqualTo(Float.floatToRawIntBits(x.embeddings()[k]));
+        }
+    }
+}
