@@ -1,0 +1,119 @@
+package io.tokvec.model;
+
+import java.util.Objects;
+
+/**
+ * The key of a model-topic record, a UTF-8 string that a compacted topic keeps the latest value of:
+ * <ul>
+ *   <li>{@code <table>/<version>/chunk/<index>}: one chunk of a version;</li>
+ *   <li>{@code <table>/<version>/commit}: the commit that closes a version;</li>
+ *   <li>{@code <table>/activate}: the latest activate (rollback) record of a table.</li>
+ * </ul>
+ * Versions and indexes are plain decimal numbers ({@code glove/3/chunk/0}). A null value under a
+ * chunk or commit key (a tombstone) removes it. {@link #storeKey()} is the sortable form used in
+ * the state store (zero-padded numbers, so versions and chunks iterate in numeric order).
+ */
+public record ModelKey(String table, Kind kind, long version, int index) {
+
+    public enum Kind { CHUNK, COMMIT, ACTIVATE }
+
+    public ModelKey {
+        Objects.requireNonNull(table, "table");
+        Objects.requireNonNull(kind, "kind");
+        if (table.isEmpty() || table.indexOf('/') >= 0) {
+            throw new IllegalArgumentException("table name must be non-empty and contain no '/': '" + table + "'");
+        }
+    }
+
+    public static ModelKey chunk(String table, long version, int index) {
+        return new ModelKey(table, Kind.CHUNK, version, index);
+    }
+
+    public static ModelKey commit(String table, long version) {
+        return new ModelKey(table, Kind.COMMIT, version, -1);
+    }
+
+    public static ModelKey activate(String table) {
+        return new ModelKey(table, Kind.ACTIVATE, -1, -1);
+    }
+
+    /** Parses a topic key; throws IllegalArgumentException naming the key when it is not one of the forms. */
+    public static ModelKey parse(String key) {
+        if (key == null) {
+            throw new IllegalArgumentException("model record has no key");
+        }
+        String[] p = key.split("/", -1);
+        try {
+            if (p.length == 2 && p[1].equals("activate")) {
+                return activate(p[0]);
+            }
+            if (p.length == 3 && p[2].equals("commit")) {
+                return commit(p[0], positiveVersion(p[1]));
+            }
+            if (p.length == 4 && p[2].equals("chunk")) {
+                int idx = Integer.parseInt(p[3]);
+                if (idx < 0) throw new NumberFormatException();
+                return chunk(p[0], positiveVersion(p[1]), idx);
+            }
+        } catch (NumberFormatException e) {
+            // fall through to the message below
+        }
+        throw new IllegalArgumentException("model key '" + key
+                + "' is not '<table>/<version>/chunk/<index>', '<table>/<version>/commit' or '<table>/activate'");
+    }
+
+    private static long positiveVersion(String s) {
+        long v = Long.parseLong(s);
+        if (v < 1) throw new NumberFormatException();
+        return v;
+    }
+
+    /** The key as published on the model topic. */
+    public String topicKey() {
+        return switch (kind) {
+            case CHUNK -> table + "/" + version + "/chunk/" + index;
+            case COMMIT -> table + "/" + version + "/commit";
+            case ACTIVATE -> table + "/activate";
+        };
+    }
+
+    /** The key in the state store: sortable by kind, version and index. */
+    public String storeKey() {
+        return switch (kind) {
+            case CHUNK -> chunkPrefix(table, version) + String.format("%09d", index);
+            case COMMIT -> commitPrefix(table) + String.format("%019d", version);
+            case ACTIVATE -> table + "/a";
+        };
+    }
+
+    /** Parses a {@link #storeKey()}. */
+    public static ModelKey fromStoreKey(String storeKey) {
+        String[] p = storeKey.split("/", -1);
+        return switch (p[1]) {
+            case "c" -> chunk(p[0], Long.parseLong(p[2]), Integer.parseInt(p[3]));
+            case "m" -> commit(p[0], Long.parseLong(p[2]));
+            case "a" -> activate(p[0]);
+            default -> throw new IllegalArgumentException("not a tokvec store key: " + storeKey);
+        };
+    }
+
+    /** Store-key prefix of every chunk of one version. */
+    public static String chunkPrefix(String table, long version) {
+        return table + "/c/" + String.format("%019d", version) + "/";
+    }
+
+    /** Store-key prefix of every chunk of every version. */
+    public static String chunksPrefix(String table) {
+        return table + "/c/";
+    }
+
+    /** Store-key prefix of every commit. */
+    public static String commitPrefix(String table) {
+        return table + "/m/";
+    }
+
+    @Override
+    public String toString() {
+        return topicKey();
+    }
+}

@@ -1,0 +1,42 @@
+package io.tokvec.model;
+
+/** Why a table version (or a model record) was refused; the version never becomes active. */
+public final class TableRejectedException extends Exception {
+
+    /** Reason codes, logged and counted per reason. */
+    public enum Reason {
+        /** A model record's value is not a decodable ModelRecord. */
+        UNDECODABLE,
+        /** The record key is malformed or disagrees with the value (table, version, index, kind). */
+        BAD_RECORD,
+        /** A chunk's shape disagrees with the commit: row ranges overlap, leave gaps or overrun. */
+        BAD_CHUNK,
+        /** A chunk's dimension differs from the commit's. */
+        WRONG_DIM,
+        /** The SHA-256 of the assembled table differs from the commit's checksum. */
+        CHECKSUM_MISMATCH,
+        /** Vocabulary missing in some chunks, of the wrong length, with duplicates or a wrong checksum. */
+        VOCAB_MISMATCH,
+        /** The table holds NaN or infinite values (and tokvec.table.allow.nonfinite is false). */
+        NON_FINITE,
+        /** rows x dim x 4 exceeds tokvec.table.max.bytes. */
+        TOO_LARGE,
+        /** A commit for a version not newer than the newest committed one, without an activate record. */
+        VERSION_NOT_NEWER,
+        /** A second, different commit for a version already committed. */
+        DUPLICATE_VERSION,
+        /** An activate record names a version that is not committed and retained. */
+        UNKNOWN_VERSION
+    }
+
+    private final Reason reason;
+
+    public TableRejectedException(Reason reason, String message) {
+        super(message, null, false, false);
+        this.reason = reason;
+    }
+
+    public Reason reason() {
+        return reason;
+    }
+}

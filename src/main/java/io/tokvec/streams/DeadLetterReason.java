@@ -1,0 +1,31 @@
+package io.tokvec.streams;
+
+/**
+ * Reason codes of dead-letter records ({@code DeadLetter.reason}). An input record that cannot be
+ * enriched goes to the dead-letter topic with its original bytes, topic, partition, offset and one
+ * of these; nothing is dropped without a trace.
+ */
+public enum DeadLetterReason {
+    /** The value is not Avro in the Confluent wire format (too short, or the Avro body does not decode). */
+    UNDECODABLE,
+    /** The first byte is not the wire format's magic byte 0 (e.g. JSON or plain Avro was produced). */
+    BAD_MAGIC,
+    /** The schema id in the header is not known to the schema registry. */
+    UNKNOWN_SCHEMA,
+    /** The record has a null value. */
+    NULL_VALUE,
+    /** The event has neither token_ids nor tokens. */
+    NO_TOKENS,
+    /** The event has both token_ids and tokens. */
+    BOTH_TOKENS,
+    /** A token id is negative or not below the table's row count (tokvec.oov=error). */
+    ID_OUT_OF_RANGE,
+    /** A token id or string in the event is null. */
+    NULL_TOKEN,
+    /** String tokens but the active table has no vocabulary. */
+    NO_VOCABULARY,
+    /** More tokens than tokvec.max.tokens. */
+    TOO_MANY_TOKENS,
+    /** No table version is active yet. */
+    NO_TABLE
+}

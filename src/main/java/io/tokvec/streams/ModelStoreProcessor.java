@@ -1,0 +1,38 @@
+package io.tokvec.streams;
+
+import io.tokvec.model.TableRegistry;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * The global store's processor: every model-topic record (also those replayed on restore, which
+ * Kafka Streams routes through this processor since 3.8) goes to the {@link TableRegistry}, which
+ * stages it in the store and swaps tables on commits and activate records. On init it rebuilds the
+ * registry from what the store already holds, so a restart serves the latest complete version
+ * before the stream threads process any event.
+ */
+final class ModelStoreProcessor implements Processor<String, byte[], Void, Void> {
+
+    private final String storeName;
+    private final TableRegistry registry;
+    private KeyValueModelStore store;
+
+    ModelStoreProcessor(String storeName, TableRegistry registry) {
+        this.storeName = storeName;
+        this.registry = registry;
+    }
+
+    @Override
+    public void init(ProcessorContext<Void, Void> context) {
+        KeyValueStore<String, byte[]> kv = context.getStateStore(storeName);
+        store = new KeyValueModelStore(kv);
+        registry.recover(store);
+    }
+
+    @Override
+    public void process(Record<String, byte[]> record) {
+        registry.onRecord(store, record.key(), record.value());
+    }
+}
