@@ -337,7 +337,8 @@ public final class TableRegistry {
                 continue;
             }
             if (!s.complete()) {
-                return; // the newest is still arriving: keep the active one
+                if (haveActive) return; // the newest is still arriving: keep the active one
+                continue; // nothing active yet: serve the newest complete version meanwhile
             }
             long t0 = System.nanoTime();
             EmbeddingTable built;

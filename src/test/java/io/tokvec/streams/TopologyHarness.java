@@ -101,7 +101,15 @@ final class TopologyHarness implements AutoCloseable {
     }
 
     void sendModel(String key, ModelRecord record) {
-        model.pipeInput(key, record == null ? null : modelSerializer.serialize(MODEL, record));
+        pipeModel(key, record == null ? null : modelSerializer.serialize(MODEL, record));
+    }
+
+    /** Every model-topic record piped so far, in order: what the broker would replay after a restart. */
+    final List<Map.Entry<String, byte[]>> modelLog = new ArrayList<>();
+
+    void pipeModel(String key, byte[] value) {
+        modelLog.add(new java.util.AbstractMap.SimpleEntry<>(key, value));
+        model.pipeInput(key, value);
     }
 
     void pipeIds(String id, Integer... ids) {

@@ -1,0 +1,130 @@
+package io.tokvec.model;
+
+import io.tokvec.avro.ModelRecord;
+import io.tokvec.core.EmbeddingTable;
+import io.tokvec.serde.ConfluentAvroDeserializer;
+import io.tokvec.serde.ConfluentAvroSerializer;
+import io.tokvec.serde.MockSchemaRegistry;
+import io.tokvec.serde.SchemaRegistryClient;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.Iterator;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.BiConsumer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A restart that keeps the local store (RocksDB with a checkpoint): Kafka Streams does not replay
+ * what the store already holds, so a new registry must rebuild its state from the store alone.
+ */
+class ModelRecoveryTest {
+
+    static final String SCOPE = "ModelRecoveryTest";
+    final SchemaRegistryClient client = MockSchemaRegistry.getClientForScope(SCOPE);
+    final ConfluentAvroSerializer<ModelRecord> ser = new ConfluentAvroSerializer<>(client, false);
+    final ConfluentAvroDeserializer<ModelRecord> de = new ConfluentAvroDeserializer<>(ModelRecord.class, client, false);
+
+    /** A sorted map standing in for the RocksDB store (same ordering of String keys). */
+    static final class MapStore implements ModelStore {
+        final TreeMap<String, byte[]> map = new TreeMap<>();
+
+        @Override public byte[] get(String k) { return map.get(k); }
+        @Override public void put(String k, byte[] v) { map.put(k, v); }
+        @Override public void delete(String k) { map.remove(k); }
+
+        @Override
+        public void scan(String prefix, BiConsumer<String, byte[]> visitor) {
+            map.tailMap(prefix, true).forEach((k, v) -> {
+                if (k.startsWith(prefix)) visitor.accept(k, v);
+            });
+        }
+    }
+
+    @AfterEach
+    void drop() {
+        MockSchemaRegistry.dropScope(SCOPE);
+    }
+
+    TableRegistry registry() {
+        return new TableRegistry("t", -1, 3, Long.MAX_VALUE, false, b -> de.deserialize("model", b));
+    }
+
+    static EmbeddingTable table(long v) {
+        return EmbeddingTable.fromFloats("t", v, 3, 2, new float[] {0, 0, v, 1, v, 2}, null);
+    }
+
+    void publish(TableRegistry r, ModelStore store, EmbeddingTable t) {
+        ModelChunker c = new ModelChunker(t, 8);
+        for (Iterator<ModelChunker.Keyed> it = c.chunks(); it.hasNext(); ) {
+            send(r, store, it.next());
+        }
+        send(r, store, c.commit(Map.of()));
+    }
+
+    void send(TableRegistry r, ModelStore store, ModelChunker.Keyed k) {
+        r.onRecord(store, k.key().topicKey(), ser.serialize("model", k.record()));
+    }
+
+    @Test
+    void shouldRecoverTheLatestCommittedVersionFromAKeptStore() {
+        MapStore store = new MapStore();
+        TableRegistry before = registry();
+        publish(before, store, table(1));
+        publish(before, store, table(2));
+        assertThat(before.activeVersion()).isEqualTo(2);
+
+        TableRegistry after = registry();
+        after.recover(store);
+        assertThat(after.activeVersion()).isEqualTo(2);
+        assertThat(after.active().get(2, 0)).isEqualTo(2f);
+        assertThat(after.describeVersions()).containsEntry(1L, "committed").containsEntry(2L, "active");
+    }
+
+    @Test
+    void shouldRecoverARollbackFromAKeptStore() {
+        MapStore store = new MapStore();
+        TableRegistry before = registry();
+        publish(before, store, table(1));
+        publish(before, store, table(2));
+        send(before, store, ModelChunker.activate("t", 1, "rollback"));
+        assertThat(before.activeVersion()).isEqualTo(1);
+
+        TableRegistry after = registry();
+        after.recover(store);
+        assertThat(after.activeVersion()).isEqualTo(1);
+        publish(after, store, table(3));
+        assertThat(after.activeVersion()).isEqualTo(3);
+
+        TableRegistry third = registry();
+        third.recover(store);
+        assertThat(third.activeVersion()).isEqualTo(3);
+    }
+
+    @Test
+    void shouldKeepWaitingForChunksAcrossARestart() {
+        MapStore store = new MapStore();
+        TableRegistry before = registry();
+        publish(before, store, table(1));
+        ModelChunker c = new ModelChunker(table(2), 8);
+        send(before, store, c.commit(Map.of()));
+        send(before, store, c.chunk(0));
+        assertThat(before.activeVersion()).isEqualTo(1);
+
+        TableRegistry after = registry();
+        after.recover(store);
+        assertThat(after.activeVersion()).isEqualTo(1);
+        for (int i = 1; i < c.chunkCount(); i++) send(after, store, c.chunk(i));
+        assertThat(after.activeVersion()).isEqualTo(2);
+    }
+
+    @Test
+    void shouldStartWithNoTableWhenTheStoreIsEmpty() {
+        TableRegistry r = registry();
+        r.recover(new MapStore());
+        assertThat(r.active()).isNull();
+        assertThat(r.activeVersion()).isEqualTo(-1);
+    }
+}
