@@ -13,6 +13,11 @@ import picocli.CommandLine.Command;
         description = "Keras-exact padded, masked embedding sequences inside Kafka Streams, with hot-swapped tables.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                EnrichCommand.class,
+                BrokerCommand.class,
+                PublishCommand.class,
+                RunCommand.class,
+                DemoCommand.class,
         })
 public final class Main implements Runnable {
 

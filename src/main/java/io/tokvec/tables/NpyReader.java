@@ -1,0 +1,203 @@
+package io.tokvec.tables;
+
+import io.tokvec.core.EmbeddingTable;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Map;
+
+/**
+ * Reads a numpy {@code .npy} file holding a 2-D float32 matrix {@code [rows, dim]} (format versions
+ * 1.0, 2.0 and 3.0) straight into the little-endian row-major bytes of an {@link EmbeddingTable}.
+ *
+ * <ul>
+ *   <li>dtype {@code '<f4'} is read as is; {@code '>f4'} is byte-swapped in place. Any other dtype
+ *       (float64, float16, integers, structured) is refused with a message naming it: convert with
+ *       {@code np.save(path, W.astype('<f4'))}.</li>
+ *   <li>{@code fortran_order: True} (column-major, e.g. {@code np.save} of {@code W.T} or of an
+ *       {@code np.asfortranarray}) is supported: the values are transposed while reading, so row
+ *       {@code i} is always {@code W[i, :]} of the array numpy would load.</li>
+ *   <li>Shapes other than 2-D, or with a zero size, are refused with a message naming the shape.</li>
+ *   <li>The file must hold exactly {@code rows * dim * 4} bytes after the header: a truncated file
+ *       or trailing bytes are refused.</li>
+ * </ul>
+ * The data is read in 1 MiB chunks directly into the table's byte array (no second copy).
+ */
+public final class NpyReader {
+
+    /** A float32 matrix as little-endian row-major bytes. */
+    public record NpyMatrix(int rows, int dim, byte[] data) {
+    }
+
+    private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
+    private static final int CHUNK = 1 << 20;
+
+    private NpyReader() {
+    }
+
+    public static NpyMatrix read(Path file) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = ch.size();
+            ByteBuffer pre = readFully(ch, file, 0, (int) Math.min(10, size)).order(ByteOrder.LITTLE_ENDIAN);
+            for (int k = 0; k < MAGIC.length; k++) {
+                if (k >= pre.capacity() || pre.get(k) != MAGIC[k]) {
+                    throw new TableFormatException(file, null, "not a .npy file (it does not start with \\x93NUMPY)");
+                }
+            }
+            if (size < 10) {
+                throw new TableFormatException(file, "byte " + size, "unexpected end of file in the .npy header");
+            }
+            int major = pre.get(6) & 0xff;
+            int minor = pre.get(7) & 0xff;
+            long headerLen;
+            long headerStart;
+            if (major == 1) {
+                headerLen = pre.getShort(8) & 0xffff;
+                headerStart = 10;
+            } else if (major == 2 || major == 3) {
+                headerLen = readFully(ch, file, 8, 4).order(ByteOrder.LITTLE_ENDIAN).getInt(0) & 0xffffffffL;
+                headerStart = 12;
+            } else {
+                throw new TableFormatException(file, "byte 6", "unsupported .npy format version " + major + "." + minor
+                        + " (1.0, 2.0 and 3.0 are read)");
+            }
+            if (headerStart + headerLen > size || headerLen > (1 << 24)) {
+                throw new TableFormatException(file, "byte " + headerStart, "header of " + headerLen
+                        + " bytes does not fit in the file of " + size + " bytes");
+            }
+            ByteBuffer hb = readFully(ch, file, headerStart, (int) headerLen);
+            String text = new String(hb.array(), 0, (int) headerLen,
+                    major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
+            NpyHeader header;
+            try {
+                header = NpyHeader.parse(text);
+            } catch (IllegalArgumentException e) {
+                throw new TableFormatException(file, "header", e.getMessage());
+            }
+            boolean bigEndian = checkDtype(file, header);
+            long[] shape = header.shape();
+            if (shape.length != 2) {
+                throw new TableFormatException(file, "header", "shape " + header.shapeText() + " is not 2-D: "
+                        + "an embedding table is a [rows, dim] matrix");
+            }
+            if (shape[0] < 1 || shape[1] < 1) {
+                throw new TableFormatException(file, "header", "shape " + header.shapeText() + " is empty: "
+                        + "a table needs at least one row and one column");
+            }
+            long bytes = shape[0] * shape[1] * Float.BYTES;
+            if (shape[0] > Integer.MAX_VALUE || shape[1] > Integer.MAX_VALUE || bytes / Float.BYTES / shape[1] != shape[0]
+                    || bytes > EmbeddingTable.MAX_BYTES) {
+                throw new TableFormatException(file, "header", "shape " + header.shapeText() + " is larger than the "
+                        + EmbeddingTable.MAX_BYTES + " bytes one table may hold");
+            }
+            long dataStart = headerStart + headerLen;
+            if (size - dataStart != bytes) {
+                throw new TableFormatException(file, "byte " + dataStart, "shape " + header.shapeText()
+                        + " float32 needs " + bytes + " data bytes but the file has " + (size - dataStart)
+                        + (size - dataStart < bytes ? " (truncated?)" : " (trailing bytes?)"));
+            }
+            int rows = (int) shape[0];
+            int dim = (int) shape[1];
+            byte[] data = new byte[(int) bytes];
+            if (header.fortranOrder() && rows > 1 && dim > 1) {
+                readTransposed(ch, file, dataStart, rows, dim, data);
+            } else {
+                readInto(ch, file, dataStart, data);
+            }
+            if (bigEndian) {
+                swapBytes(data);
+            }
+            return new NpyMatrix(rows, dim, data);
+        }
+    }
+
+    /** Returns whether the data is big-endian; refuses everything but float32. */
+    private static boolean checkDtype(Path file, NpyHeader header) throws TableFormatException {
+        String d = header.descr();
+        if (d == null) {
+            throw new TableFormatException(file, "header", "structured dtype is not supported: tokvec reads float32 "
+                    + "matrices ('<f4'); save the plain matrix with np.save(path, W.astype('<f4'))");
+        }
+        if (d.equals("<f4")) {
+            return false;
+        }
+        if (d.equals(">f4")) {
+            return true;
+        }
+        throw new TableFormatException(file, "header", "dtype '" + d + "'" + dtypeName(d) + " is not supported: tokvec "
+                + "reads float32 ('<f4' or '>f4'); convert with np.save(path, W.astype('<f4'))");
+    }
+
+    private static String dtypeName(String d) {
+        Map<String, String> names = Map.of("f8", "float64", "f2", "float16", "i4", "int32", "i8", "int64",
+                "i2", "int16", "u1", "uint8", "i1", "int8", "b1", "bool");
+        String n = d.length() == 3 ? names.get(d.substring(1)) : null;
+        return n == null ? "" : " (" + n + ")";
+    }
+
+    private static ByteBuffer readFully(FileChannel ch, Path file, long at, int n) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(n);
+        while (b.hasRemaining()) {
+            if (ch.read(b, at + b.position()) < 0) {
+                throw new TableFormatException(file, "byte " + (at + b.position()), "unexpected end of file in the .npy header");
+            }
+        }
+        return b;
+    }
+
+    /** Reads {@code data.length} bytes at {@code at} in chunks (a heap buffer of the full size would be copied whole). */
+    private static void readInto(FileChannel ch, Path file, long at, byte[] data) throws IOException {
+        int off = 0;
+        while (off < data.length) {
+            ByteBuffer b = ByteBuffer.wrap(data, off, Math.min(CHUNK, data.length - off));
+            int n = ch.read(b, at + off);
+            if (n < 0) {
+                throw new EOFException(file + ": byte " + (at + off) + ": unexpected end of file");
+            }
+            off += n;
+        }
+    }
+
+    /** Reads column-major values and scatters them to their row-major places. */
+    private static void readTransposed(FileChannel ch, Path file, long at, int rows, int dim, byte[] data) throws IOException {
+        byte[] chunk = new byte[CHUNK];
+        long total = data.length;
+        long done = 0;
+        int row = 0;
+        int col = 0;
+        while (done < total) {
+            int n = (int) Math.min(CHUNK, total - done);
+            ByteBuffer b = ByteBuffer.wrap(chunk, 0, n);
+            while (b.hasRemaining()) {
+                if (ch.read(b, at + done + b.position()) < 0) {
+                    throw new EOFException(file + ": byte " + (at + done + b.position()) + ": unexpected end of file");
+                }
+            }
+            for (int k = 0; k < n; k += Float.BYTES) {
+                System.arraycopy(chunk, k, data, (row * dim + col) * Float.BYTES, Float.BYTES);
+                if (++row == rows) {
+                    row = 0;
+                    col++;
+                }
+            }
+            done += n;
+        }
+    }
+
+    private static void swapBytes(byte[] data) {
+        for (int k = 0; k < data.length; k += 4) {
+            byte a = data[k];
+            byte b = data[k + 1];
+            data[k] = data[k + 3];
+            data[k + 1] = data[k + 2];
+            data[k + 2] = b;
+            data[k + 3] = a;
+        }
+    }
+}

@@ -1,0 +1,77 @@
+package io.tokvec.tables;
+
+import io.tokvec.core.EmbeddingTable;
+import io.tokvec.core.Vocabulary;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Loads an embedding table file into an {@link EmbeddingTable}.
+ *
+ * <ul>
+ *   <li>{@link TableFormat#NPY}: rows are used as they are (see {@link NpyReader}); the optional
+ *       vocabulary file (see {@link VocabularyFile}) must list exactly one token per row, in the order
+ *       of Keras' {@code get_vocabulary()}.</li>
+ *   <li>{@link TableFormat#GLOVE}, {@link TableFormat#WORD2VEC}: row 0 is {@code ''} (padding, all
+ *       zeros), row 1 is {@code '[UNK]'} (OOV, all zeros), and file word {@code i} (0-based, in file
+ *       order) is row {@code i + 2} (see {@link GloveReader}, {@link Word2VecReader}). They carry their
+ *       own words, so a vocabulary file is refused.</li>
+ * </ul>
+ * By default a table holding NaN or an infinity is refused, as the streaming app refuses one
+ * published on the model topic unless {@code tokvec.table.allow.nonfinite=true}.
+ *
+ * <p>Errors: {@link TableFormatException} (an {@link IOException}) naming the file and the
+ * line / byte / word position; IllegalArgumentException for arguments that do not fit together.
+ */
+public final class TableFiles {
+
+    private TableFiles() {
+    }
+
+    public static EmbeddingTable load(Path file, TableFormat format, Path vocabFileOrNull, String name, long version)
+            throws IOException {
+        return load(file, format, vocabFileOrNull, name, version, false);
+    }
+
+    public static EmbeddingTable load(Path file, TableFormat format, Path vocabFileOrNull, String name, long version,
+                                      boolean allowNonFinite) throws IOException {
+        if (format != TableFormat.NPY && vocabFileOrNull != null) {
+            throw new IllegalArgumentException("a vocabulary file applies to npy tables only: " + format.name().toLowerCase()
+                    + " files carry their own words");
+        }
+        switch (format) {
+            case GLOVE:
+                return GloveReader.read(file, name, version, allowNonFinite);
+            case WORD2VEC:
+                return Word2VecReader.read(file, name, version, allowNonFinite);
+            case NPY:
+                return loadNpy(file, vocabFileOrNull, name, version, allowNonFinite);
+            default:
+                throw new IllegalArgumentException("unknown table format " + format);
+        }
+    }
+
+    private static EmbeddingTable loadNpy(Path file, Path vocabFile, String name, long version, boolean allowNonFinite)
+            throws IOException {
+        NpyReader.NpyMatrix m = NpyReader.read(file);
+        if (!allowNonFinite) {
+            long bad = EmbeddingTable.firstNonFinite(m.data());
+            if (bad >= 0) {
+                throw new TableFormatException(file, "row " + (bad / m.dim()) + ", column " + (bad % m.dim()),
+                        "value " + EmbeddingTable.floatAt(m.data(), (int) bad) + " is not a finite float32");
+            }
+        }
+        Vocabulary vocab = null;
+        if (vocabFile != null) {
+            List<String> tokens = VocabularyFile.read(vocabFile);
+            if (tokens.size() != m.rows()) {
+                throw new TableFormatException(vocabFile, null, "lists " + tokens.size() + " tokens but table " + file
+                        + " has " + m.rows() + " rows; line i of the vocabulary must be the token of row i");
+            }
+            vocab = Vocabulary.of(tokens);
+        }
+        return new EmbeddingTable(name, version, m.rows(), m.dim(), m.data(), vocab);
+    }
+}
