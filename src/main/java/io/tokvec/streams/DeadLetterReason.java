@@ -27,5 +27,7 @@ public enum DeadLetterReason {
     /** More tokens than tokvec.max.tokens. */
     TOO_MANY_TOKENS,
     /** No table version is active yet. */
-    NO_TABLE
+    NO_TABLE,
+    /** An unexpected exception while processing the record (see the message); the record is kept here. */
+    PROCESSING_ERROR
 }

@@ -49,6 +49,7 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object>
     @Override
     public void init(ProcessorContext<byte[], Object> context) {
         this.context = context;
+        metrics.register(context.metrics(), context.applicationId(), registry);
     }
 
     @Override

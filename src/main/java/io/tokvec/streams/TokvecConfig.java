@@ -125,11 +125,18 @@ public final class TokvecConfig {
         return m;
     }
 
-    /** Kafka Streams properties: pass-through keys plus tokvec's defaults (put only if absent). */
+    /**
+     * Kafka Streams properties: pass-through keys plus tokvec's defaults (put only if absent): the
+     * processing exception handler that dead-letters unexpected failures, also for the global thread.
+     * The dead-letter topic name is passed along for that handler.
+     */
     public Properties streamsProps() {
         Properties p = new Properties();
         p.putAll(clientProps());
         p.putIfAbsent(StreamsConfig.APPLICATION_ID_CONFIG, "tokvec");
+        p.putIfAbsent(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterProcessingExceptionHandler.class.getName());
+        p.putIfAbsent(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, "true");
+        p.put(TOPIC_DLQ, dlqTopic());
         return p;
     }
 
