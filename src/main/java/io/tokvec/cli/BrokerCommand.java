@@ -1,5 +1,8 @@
 package io.tokvec.cli;
 
+import io.tokvec.serde.LocalSchemaRegistryServer;
+import java.io.IOException;
+
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -36,9 +39,16 @@ public final class BrokerCommand implements Callable<Integer> {
             description = "Data dir; formatted when it holds no meta.properties, reused otherwise. Default: ${DEFAULT-VALUE}.")
     Path dir;
 
+    @Option(names = "--registry-port", defaultValue = "8081", paramLabel = "PORT",
+            description = "Also serve a small Confluent-compatible schema registry on 127.0.0.1:PORT, its schemas kept in "
+                    + "DIR/schemas.jsonl (-1 = none). Default: ${DEFAULT-VALUE}.")
+    int registryPort;
+
     @Option(names = "--partitions", defaultValue = "1", paramLabel = "N",
             description = "Default partition count of new topics (num.partitions). Default: ${DEFAULT-VALUE}.")
     int partitions;
+
+    private volatile LocalSchemaRegistryServer registry;
 
     @Override
     public Integer call() throws Exception {
@@ -53,6 +63,7 @@ public final class BrokerCommand implements Callable<Integer> {
             int status = 0;
             try {
                 log.info("Stopping the broker (shutdown requested)");
+                if (registry != null) registry.close();
                 broker.close();
                 log.info("Broker stopped cleanly");
             } catch (Throwable t) {
@@ -82,7 +93,20 @@ public final class BrokerCommand implements Callable<Integer> {
             log.debug("start failure", e);
             return 1;
         }
+        if (registryPort >= 0) {
+            try {
+                registry = new LocalSchemaRegistryServer(registryPort, broker.dataDir().resolve("schemas.jsonl"));
+            } catch (IOException e) {
+                System.err.println("broker: cannot start the schema registry on port " + registryPort + ": " + e.getMessage()
+                        + " (use --registry-port N, or -1 for none)");
+                broker.close();
+                return 1;
+            }
+        }
         out.println("broker: listening on " + broker.bootstrapServers() + " (data dir " + broker.dataDir() + ")");
+        if (registry != null) {
+            out.println("broker: schema registry on " + registry.url());
+        }
         out.flush();
         stopped.await(); // until the shutdown hook has stopped the broker (it then halts the JVM)
         return 0;
