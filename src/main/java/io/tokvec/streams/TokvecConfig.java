@@ -57,7 +57,7 @@ public final class TokvecConfig {
             Map.entry(RETAIN_VERSIONS, "2"),
             Map.entry(TABLE_MAX_BYTES, Long.toString(EmbeddingTable.MAX_BYTES)),
             Map.entry(TABLE_ALLOW_NONFINITE, "false"),
-            Map.entry(MAX_TOKENS, "1000000"),
+            Map.entry(MAX_TOKENS, "100000"),
             Map.entry(TOPIC_PARTITIONS, "1"),
             Map.entry(TOPIC_REPLICATION, "-1"));
 

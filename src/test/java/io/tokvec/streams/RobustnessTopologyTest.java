@@ -44,7 +44,7 @@ class RobustnessTopologyTest {
 
     @Test
     void shouldDeadLetterEveryKindOfBadEventAndEnrichTheGoodOnesAroundThem() {
-        harness(Map.of(TokvecConfig.MAX_TOKENS, "100000"));
+        harness(Map.of());
         h.publish(TokvecTopologyTest.smallTable(1));
         List<Integer> huge = new ArrayList<>(Collections.nCopies(1_000_000, 2));
         h.pipeIds("good-1", 2);
