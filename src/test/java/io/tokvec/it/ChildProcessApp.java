@@ -1,0 +1,85 @@
+package io.tokvec.it;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * {@code java -jar tokvec.jar run --config FILE} as a child process, its output written to a log
+ * file. Only this process is ever signalled: {@link #kill()} is SIGKILL
+ * ({@link Process#destroyForcibly()}), {@link #stop()} SIGTERM ({@link Process#destroy()}), which
+ * runs the application's shutdown hook.
+ */
+final class ChildProcessApp implements AutoCloseable {
+
+    /** Exit value of a JVM ended by SIGKILL (128 + 9). */
+    static final int SIGKILL_EXIT = 137;
+
+    private final Process process;
+    private final Path log;
+
+    private ChildProcessApp(Process process, Path log) {
+        this.process = process;
+        this.log = log;
+    }
+
+    /** The application jar the build made ({@code tokvec.jar}, set by failsafe). */
+    static Path jar() {
+        String jar = System.getProperty("tokvec.jar");
+        assertThat(jar).as("system property tokvec.jar (set by failsafe)").isNotBlank();
+        Path p = Path.of(jar);
+        assertThat(p).as("the application jar (run `mvn verify`, which packages it first)").isRegularFile();
+        return p;
+    }
+
+    static ChildProcessApp start(Path config, Path log) throws IOException {
+        Files.createDirectories(log.getParent());
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        ProcessBuilder pb = new ProcessBuilder(List.of(java.toString(), "-Xmx512m", "-XX:+UseSerialGC",
+                "-jar", jar().toString(), "run", "--config", config.toString()))
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.to(log.toFile()));
+        return new ChildProcessApp(pb.start(), log);
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    boolean isAlive() {
+        return process.isAlive();
+    }
+
+    Path log() {
+        return log;
+    }
+
+    /** SIGKILL: no shutdown hook, no flush, no commit; returns the exit value. */
+    int kill() throws InterruptedException {
+        process.destroyForcibly();
+        assertThat(process.waitFor(30, TimeUnit.SECONDS)).as("child %d ended after SIGKILL", pid()).isTrue();
+        return process.exitValue();
+    }
+
+    /** SIGTERM: the shutdown hook closes the application cleanly; returns the exit value. */
+    int stop() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(60, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            process.waitFor(30, TimeUnit.SECONDS);
+        }
+        return process.exitValue();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process.isAlive()) {
+            process.destroyForcibly();
+            process.waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+}
