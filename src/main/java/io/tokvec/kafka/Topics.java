@@ -77,8 +77,14 @@ public final class Topics {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while creating topics", e);
-        } catch (ExecutionException | TimeoutException e) {
-            throw new IllegalStateException("cannot list or create topics (is the cluster reachable?): " + e.getMessage(), e);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            String hint = cause instanceof org.apache.kafka.common.errors.AuthenticationException
+                    || cause instanceof org.apache.kafka.common.errors.AuthorizationException
+                    ? " (check the security settings: security.protocol, sasl.*, ssl.*)" : "";
+            throw new IllegalStateException("cannot list or create topics: " + cause.getMessage() + hint, cause);
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("cannot list or create topics within 60 s (is the cluster reachable?)", e);
         }
     }
 }

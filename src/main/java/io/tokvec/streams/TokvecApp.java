@@ -4,6 +4,7 @@ import io.tokvec.kafka.Topics;
 import io.tokvec.model.TableRegistry;
 import io.tokvec.serde.SchemaRegistries;
 import io.tokvec.serde.SchemaRegistryClient;
+import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.slf4j.Logger;
@@ -71,9 +72,11 @@ public final class TokvecApp implements AutoCloseable {
     public TokvecMetrics metrics() { return metrics; }
     public KafkaStreams streams() { return streams; }
 
+    /** Stops the application and leaves the consumer group, so a restarted instance need not wait out the session timeout. */
     @Override
     public void close() {
-        streams.close(Duration.ofSeconds(30));
+        streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+                .withTimeout(Duration.ofSeconds(30)));
         schemaRegistry.close();
         log.info("closed");
     }

@@ -1,5 +1,6 @@
 package io.tokvec.it;
 
+import io.tokvec.serde.LocalSchemaRegistryServer;
 import io.tokvec.avro.DeadLetter;
 import io.tokvec.avro.EnrichedEvent;
 import io.tokvec.avro.TokenEvent;
@@ -38,7 +39,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Exactly-once under SIGKILL: the application runs as a child process ({@code java -jar tokvec.jar
  * run --config FILE}, exactly_once_v2, 100 ms commits) and is killed with SIGKILL and restarted
  * several times while a producer keeps feeding events; v2 is published between two kills. The
- * child and this JVM share an HTTP schema registry ({@link TestSchemaRegistryServer}), as a
+ * child and this JVM share an HTTP schema registry ({@link LocalSchemaRegistryServer}, what {@code tokvec broker} serves), as a
  * {@code mock://} scope cannot cross processes. Read with read_committed, every input event
  * appears exactly once in the output, each record equals the table of the version it names, both
  * versions appear, versions never go back within a partition (a restarted instance serves the
@@ -57,7 +58,7 @@ class ExactlyOnceKillIT {
     private static final int PROGRESS_PER_RUN = 250;
 
     private static EmbeddedKafkaBroker broker;
-    private static TestSchemaRegistryServer schemaRegistry;
+    private static LocalSchemaRegistryServer schemaRegistry;
 
     @TempDir
     Path tmp;
@@ -65,7 +66,7 @@ class ExactlyOnceKillIT {
     @BeforeAll
     static void start() throws IOException {
         broker = EmbeddedKafkaBroker.builder().build().start();
-        schemaRegistry = new TestSchemaRegistryServer();
+        schemaRegistry = new LocalSchemaRegistryServer(0, null);
     }
 
     @AfterAll
