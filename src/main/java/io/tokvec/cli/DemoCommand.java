@@ -104,12 +104,33 @@ public final class DemoCommand implements Callable<Integer> {
                 printer.drain(consumer, first.size());
 
                 EmbeddingTable v2 = retrained(v1);
-                out.printf("%ndemo: a retrained table arrives: publishing %s v2 while events keep flowing%n", TABLE);
+                out.printf("%ndemo: events keep flowing (one every 25 ms) while a retrained table is published as %s v2%n", TABLE);
+                String[] words = {"the", "national", "day", "country", "between", "such", "second", "under"};
+                // the feeder sends until ten events have gone out after the swap (and at least twenty)
+                int[] sent = {0};
+                Thread feeder = new Thread(() -> {
+                    try {
+                        int afterSwap = 0;
+                        while ((sent[0] < 20 || afterSwap < 10) && sent[0] < 2000) {
+                            int i = sent[0]++;
+                            String w = words[i % words.length] + " " + words[(i * 3 + 1) % words.length];
+                            send(producer, cfg, List.<String[]>of(new String[] {"m" + i, w}));
+                            if (app.registry().activeVersion() == 2) afterSwap++;
+                            Thread.sleep(25);
+                        }
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                }, "tokvec-demo-feeder");
+                feeder.start();
+                Thread.sleep(300);
                 out.println("      " + publisher.publish(v2, ModelChunker.DEFAULT_CHUNK_BYTES, Map.of("source", "demo retrain"), null).summary());
+                feeder.join();
+                printer.compact = true;
+                printer.drain(consumer, sent[0]);
                 awaitVersion(app, 2);
-                List<String[]> second = List.of(
-                        new String[] {"s4", "the national day"},
-                        new String[] {"s5", "between country and country"});
+                printer.compact = false;
+                List<String[]> second = List.<String[]>of(new String[] {"s4", "between country and country"});
                 send(producer, cfg, second);
                 producer.send(new ProducerRecord<>(cfg.inputTopic(), "s6",
                         TokenEvent.newBuilder().setId("s6").setTokenIds(List.of(2, 99)).build())).get();
@@ -189,6 +210,8 @@ public final class DemoCommand implements Callable<Integer> {
         private final ConfluentAvroDeserializer<EnrichedEvent> enriched;
         private final ConfluentAvroDeserializer<DeadLetter> dead;
         private final TokvecConfig cfg;
+        /** One line per record (id, version, ids, first values of the last position) instead of every position. */
+        boolean compact;
 
         Printer(SchemaRegistryClient registry, TokvecConfig cfg) {
             this.enriched = new ConfluentAvroDeserializer<>(EnrichedEvent.class, registry, false);
@@ -214,6 +237,13 @@ public final class DemoCommand implements Callable<Integer> {
         }
 
         private void print(EnrichedEvent e) {
+            if (compact) {
+                ByteBuffer b = e.getEmbeddings().duplicate().order(ByteOrder.LITTLE_ENDIAN);
+                int last = e.getIds().size() - 1;
+                out.printf("[%s v%d] %-4s ids %s  last vector [%8.4f %8.4f ...]%n", e.getTable(), e.getTableVersion(), e.getId(),
+                        e.getIds(), b.getFloat(last * e.getDim() * Float.BYTES), b.getFloat((last * e.getDim() + 1) * Float.BYTES));
+                return;
+            }
             out.printf("%n[%s v%d] %s  length=%d truncated=%s dim=%d%n", e.getTable(), e.getTableVersion(), e.getId(),
                     e.getLength(), e.getTruncated(), e.getDim());
             ByteBuffer b = e.getEmbeddings().duplicate().order(ByteOrder.LITTLE_ENDIAN);

@@ -1,0 +1,37 @@
+package io.tokvec.docs;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The README's first command: {@code java -jar target/tokvec.jar demo} runs to completion on its own broker. */
+class DemoCommandIT {
+
+    @Test
+    void shouldRunTheEmbeddedDemoToCompletionAndSwapTablesMidStream() throws Exception {
+        String jar = System.getProperty("tokvec.jar", "target/tokvec.jar");
+        Process p = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar", jar, "demo")).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(240, TimeUnit.SECONDS)).as("demo finished").isTrue();
+        assertThat(p.exitValue()).as(out).isZero();
+        assertThat(out).contains("embedded Kafka broker (KRaft) on 127.0.0.1:")
+                .contains("[glove v1] s1  length=3 truncated=false dim=8")
+                .contains("pos 3  id   2  mask 1  [  0.4180  0.2497 -0.4124  0.1217 ...]")
+                .containsPattern("\\[glove v2\\] m[0-9]+ ")
+                .contains("[dead letter] s6  ID_OUT_OF_RANGE: token id 99 at position 1")
+                .containsPattern("demo: [0-9]+ enriched, 1 dead-lettered, 2 table swaps");
+        // the stream switches versions once, mid-stream: every v1 record of the m-series precedes every v2 record
+        int lastV1 = out.lastIndexOf("[glove v1] m");
+        int firstV2 = out.indexOf("[glove v2] m");
+        assertThat(firstV2).isGreaterThan(0);
+        assertThat(lastV1).isLessThan(firstV2);
+        assertThat(p.descendants().count()).isZero();
+    }
+}
