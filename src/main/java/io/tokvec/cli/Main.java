@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
                 PublishCommand.class,
                 RunCommand.class,
                 DemoCommand.class,
+                BenchCommand.class,
         })
 public final class Main implements Runnable {
 

@@ -36,6 +36,8 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object>
     private final Deserializer<TokenEvent> deserializer;
     private final TokvecMetrics metrics;
     private final Enricher enricher;
+    private final int maxTokens;
+    private final TokvecConfig.OutputEncoding encoding;
     private ProcessorContext<byte[], Object> context;
 
     EnrichProcessor(TokvecConfig config, TableRegistry registry, Deserializer<TokenEvent> deserializer, TokvecMetrics metrics) {
@@ -44,6 +46,8 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object>
         this.deserializer = deserializer;
         this.metrics = metrics;
         this.enricher = new Enricher(config.enrichOptions());
+        this.maxTokens = config.maxTokens();
+        this.encoding = config.outputEncoding();
     }
 
     @Override
@@ -96,9 +100,9 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object>
             return;
         }
         int n = hasIds ? event.getTokenIds().size() : event.getTokens().size();
-        if (n > config.maxTokens()) {
+        if (n > maxTokens) {
             deadLetter(record, DeadLetterReason.TOO_MANY_TOKENS, "event has " + n + " tokens, over tokvec.max.tokens="
-                    + config.maxTokens(), event.getId(), table);
+                    + maxTokens, event.getId(), table);
             return;
         }
         EnrichResult result;
@@ -108,7 +112,7 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object>
             deadLetter(record, DeadLetterReason.valueOf(e.reason().name()), e.getMessage(), event.getId(), table);
             return;
         }
-        SpecificRecord out = OutputRecords.build(config.outputEncoding(), event, result);
+        SpecificRecord out = OutputRecords.build(encoding, event, result);
         context.forward(record.withValue(out), TokvecTopology.OUTPUT_SINK);
         metrics.enriched(result, System.nanoTime() - t0);
     }

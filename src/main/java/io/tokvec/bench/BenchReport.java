@@ -1,0 +1,131 @@
+package io.tokvec.bench;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Collects what the parts measured and prints it: a table (part, events/s, MB/s of embeddings,
+ * what was measured), the targets with their ratios, detail lines, and finally the one machine-read
+ * line {@link Summary#lastLine()}.
+ */
+public final class BenchReport {
+
+    /**
+     * One line of the table: events per wall-clock second, per CPU second of the measuring thread
+     * (NaN where not measured), MB of embeddings per wall second.
+     */
+    public record Row(String name, double eventsPerSecond, double eventsPerCpuSecond, double mbPerSecond, String detail) {
+
+        static Row of(String name, TimedLoop.Run run, long bytesPerEvent, String detail) {
+            return new Row(name, run.perSecond(), run.perCpuSecond(), run.perSecond() * bytesPerEvent / 1e6, detail);
+        }
+    }
+
+    /** The figures of the last line; null where a part did not run. */
+    public record Summary(Double core, Double topology, Double naive, Double e2e, Double passthrough, Double swapGapMs,
+                          Double heapPeakRatio) {
+
+        /**
+         * {@code bench: core=<ev/s> topology=<ev/s> naive=<ev/s> e2e=<ev/s> passthrough=<ev/s>
+         * swap_gap_ms=<ms> heap_peak_ratio=<x>}: events per second and milliseconds as whole numbers,
+         * the ratio with two decimals, {@code n/a} for parts that did not run.
+         */
+        public String lastLine() {
+            return "bench: core=" + whole(core) + " topology=" + whole(topology) + " naive=" + whole(naive)
+                    + " e2e=" + whole(e2e) + " passthrough=" + whole(passthrough) + " swap_gap_ms=" + whole(swapGapMs)
+                    + " heap_peak_ratio=" + (heapPeakRatio == null ? NA : String.format(Locale.ROOT, "%.2f", heapPeakRatio));
+        }
+
+        private static String whole(Double v) {
+            return v == null ? NA : Long.toString(Math.round(v));
+        }
+    }
+
+    static final String NA = "n/a";
+
+    /** The numpy figure quoted in the task when python/numpy cannot run here. */
+    static final double NOMINAL_NUMPY_EPS = 73_000;
+
+    private final List<Row> rows = new ArrayList<>();
+    private final List<String> details = new ArrayList<>();
+    Double core;
+    Double numpy;
+    Double topology;
+    Double naive;
+    // the same per CPU second of the working thread (null where not measured)
+    Double coreCpu;
+    Double numpyCpu;
+    Double topologyCpu;
+    Double naiveCpu;
+    Double e2e;
+    Double passthrough;
+    Double swapGapMs;
+    Double heapPeakRatio;
+
+    void add(Row row) {
+        rows.add(row);
+    }
+
+    void detail(String line) {
+        details.add(line);
+    }
+
+    public Summary summary() {
+        return new Summary(core, topology, naive, e2e, passthrough, swapGapMs, heapPeakRatio);
+    }
+
+    public void print(PrintStream out) {
+        out.println();
+        out.printf(Locale.ROOT, "%-12s %10s %10s %9s  %s%n", "part", "events/s", "ev/cpu-s", "MB/s", "what");
+        out.println("-".repeat(110));
+        for (Row r : rows) {
+            out.printf(Locale.ROOT, "%-12s %10s %10s %9s  %s%n", r.name(), number("%,.0f", r.eventsPerSecond()),
+                    number("%,.0f", r.eventsPerCpuSecond()), number("%,.0f", r.mbPerSecond()), r.detail());
+        }
+        out.println("(events/s: per wall-clock second, the figure used below; ev/cpu-s: per CPU second of the one "
+                + "thread doing the work, steadier on a shared machine; MB/s: embeddings produced)");
+        out.println();
+        out.println("targets");
+        target(out, "topology / naive", ratio(topology, naive), "x", ">= 20x" + perCpu(topologyCpu, naiveCpu), v -> v >= 20);
+        target(out, "e2e / passthrough", ratio(e2e, passthrough), "", ">= 0.6", v -> v >= 0.6);
+        Double reference = numpy != null ? numpy : (core != null ? NOMINAL_NUMPY_EPS : null);
+        target(out, "core / numpy gather", ratio(core, reference), "x",
+                ">= 1x" + (numpy != null ? ", numpy measured in this run" + perCpu(coreCpu, numpyCpu)
+                        : ", vs the quoted 73,000 ev/s (numpy not run)"),
+                v -> v >= 1);
+        target(out, "swap gap", swapGapMs, " ms", "<= 100 ms", v -> v <= 100);
+        target(out, "heap peak / swap table", heapPeakRatio, "x", "<= 2.5x", v -> v <= 2.5);
+        if (!details.isEmpty()) {
+            out.println();
+            details.forEach(out::println);
+        }
+        out.println();
+        out.println(summary().lastLine());
+    }
+
+    private static String perCpu(Double a, Double b) {
+        Double r = ratio(a, b);
+        return r == null ? "" : String.format(Locale.ROOT, "; per CPU second %.2fx", r);
+    }
+
+    private static String number(String format, double v) {
+        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, format, v);
+    }
+
+    private static Double ratio(Double a, Double b) {
+        return a == null || b == null || b == 0 ? null : a / b;
+    }
+
+    private static void target(PrintStream out, String name, Double value, String unit, String target,
+                               java.util.function.DoublePredicate met) {
+        if (value == null) {
+            out.printf(Locale.ROOT, "  %-24s %10s   (target %s)  not measured%n", name, NA, target);
+            return;
+        }
+        String v = unit.equals(" ms") ? String.format(Locale.ROOT, "%.0f%s", value, unit)
+                : String.format(Locale.ROOT, "%.2f%s", value, unit);
+        out.printf(Locale.ROOT, "  %-24s %10s   (target %s)  %s%n", name, v, target, met.test(value) ? "met" : "MISSED");
+    }
+}

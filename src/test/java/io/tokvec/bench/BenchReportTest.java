@@ -1,0 +1,57 @@
+package io.tokvec.bench;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class BenchReportTest {
+
+    static final String LAST_LINE = "bench: core=(\\d+|n/a) topology=(\\d+|n/a) naive=(\\d+|n/a) e2e=(\\d+|n/a) "
+            + "passthrough=(\\d+|n/a) swap_gap_ms=(\\d+|n/a) heap_peak_ratio=(\\d+\\.\\d\\d|n/a)";
+
+    @Test
+    void shouldFormatTheLastLineExactly() {
+        BenchReport.Summary s = new BenchReport.Summary(123456.4, 8031.5, 54.2, 1468.0, 2114.49, 214.0, 1.234);
+        assertThat(s.lastLine()).isEqualTo(
+                "bench: core=123456 topology=8032 naive=54 e2e=1468 passthrough=2114 swap_gap_ms=214 heap_peak_ratio=1.23");
+        assertThat(s.lastLine()).matches(LAST_LINE);
+    }
+
+    @Test
+    void shouldWriteNaForPartsThatDidNotRun() {
+        BenchReport.Summary s = new BenchReport.Summary(90000.0, null, null, null, null, null, null);
+        assertThat(s.lastLine()).isEqualTo(
+                "bench: core=90000 topology=n/a naive=n/a e2e=n/a passthrough=n/a swap_gap_ms=n/a heap_peak_ratio=n/a");
+        assertThat(s.lastLine()).matches(LAST_LINE);
+    }
+
+    @Test
+    void shouldUseADotAndTwoDecimalsForTheRatioWhateverTheLocale() {
+        java.util.Locale before = java.util.Locale.getDefault();
+        try {
+            java.util.Locale.setDefault(java.util.Locale.GERMANY);
+            BenchReport.Summary s = new BenchReport.Summary(1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 2.0);
+            assertThat(s.lastLine()).endsWith("swap_gap_ms=6 heap_peak_ratio=2.00");
+        } finally {
+            java.util.Locale.setDefault(before);
+        }
+    }
+
+    @Test
+    void shouldPrintTheTableAndEndWithTheLastLine() {
+        BenchReport r = new BenchReport();
+        r.core = 100_000.0;
+        r.numpy = 50_000.0;
+        r.add(new BenchReport.Row("core", 100_000, 101_000, 6553.6, "int[]"));
+        r.add(new BenchReport.Row("numpy", 50_000, Double.NaN, 3276.8, "W[ids]"));
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        r.print(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        String[] lines = bytes.toString(StandardCharsets.UTF_8).strip().split("\n");
+        assertThat(lines[lines.length - 1]).isEqualTo(r.summary().lastLine()).matches(LAST_LINE);
+        assertThat(String.join("\n", lines)).contains("core", "100,000", "core / numpy gather", "2.00x", "met");
+    }
+}
