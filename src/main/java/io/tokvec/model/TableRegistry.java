@@ -73,6 +73,8 @@ public final class TableRegistry {
     private final AtomicReference<EmbeddingTable> active = new AtomicReference<>();
     private final TreeMap<Long, VersionState> versions = new TreeMap<>();
     private long nextSeq;
+    private boolean restoring;
+    private ModelStore lastStore;
     private long activateVersion = -1;
     private long activateSeq = -1;
 
@@ -131,6 +133,7 @@ public final class TableRegistry {
      * activates what should be active. Idempotent.
      */
     public synchronized void recover(ModelStore store) {
+        lastStore = store;
         Map<Long, TableRejectedException> rejected = new TreeMap<>();
         versions.forEach((v, s) -> {
             if (s.rejected != null) rejected.put(v, s.rejected);
@@ -184,6 +187,7 @@ public final class TableRegistry {
      * Never throws for bad records: they are logged, counted and leave the active table alone.
      */
     public synchronized void onRecord(ModelStore store, String topicKey, byte[] value) {
+        lastStore = store;
         ModelKey key;
         try {
             key = ModelKey.parse(topicKey);
@@ -322,11 +326,27 @@ public final class TableRegistry {
     }
 
     /**
+     * Called when Kafka Streams starts and ends replaying the model topic into an empty or stale
+     * store (global restore). While it replays, records are indexed but no version is built, so a
+     * restart builds once, the version that should be active at the end, instead of every
+     * historical version in turn. Processing cannot start before the restore ends.
+     */
+    public synchronized void restoring(boolean replaying) {
+        restoring = replaying;
+        if (!replaying && lastStore != null) {
+            reconcile(lastStore);
+        }
+    }
+
+    /**
      * Makes the version that should be active active, if it can be built. With an active table,
      * only the newest candidate is tried and the active one stays if that fails; with none (at
      * start), older candidates are tried in turn.
      */
     private void reconcile(ModelStore store) {
+        if (restoring) {
+            return;
+        }
         for (VersionState s : candidates()) {
             boolean haveActive = active.get() != null;
             if (s.version == activeVersion()) {

@@ -6,7 +6,9 @@ import io.tokvec.serde.SchemaRegistries;
 import io.tokvec.serde.SchemaRegistryClient;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.apache.kafka.streams.processor.StateRestoreListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,6 +42,27 @@ public final class TokvecApp implements AutoCloseable {
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
         });
         streams.setStateListener((now, before) -> log.info("application state {} -> {}", before, now));
+        streams.setGlobalStateRestoreListener(new StateRestoreListener() {
+            @Override
+            public void onRestoreStart(TopicPartition partition, String store, long start, long end) {
+                if (TokvecTopology.MODEL_STORE.equals(store)) {
+                    log.info("restoring the model store from {} (offsets {}..{})", partition, start, end);
+                    registry.restoring(true);
+                }
+            }
+
+            @Override
+            public void onBatchRestored(TopicPartition partition, String store, long batchEnd, long count) {
+            }
+
+            @Override
+            public void onRestoreEnd(TopicPartition partition, String store, long total) {
+                if (TokvecTopology.MODEL_STORE.equals(store)) {
+                    log.info("model store restored ({} records); activating the current version", total);
+                    registry.restoring(false);
+                }
+            }
+        });
     }
 
     /** Creates the topics that are missing (from the config's partitions and replication). */
