@@ -1,0 +1,90 @@
+package io.tokvec.cli;
+
+import io.tokvec.core.EmbeddingTable;
+import io.tokvec.tables.NpyWriter;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** publish refuses bad tables before it connects to anything (exit 2, a clear message). */
+class PublishCommandTest {
+
+    @TempDir
+    Path dir;
+
+    private String[] args(Path file, String... extra) {
+        String[] base = {"publish", "-p", "bootstrap.servers=127.0.0.1:1", "-p", "schema.registry.url=mock://PublishCommandTest",
+                "--version", "1", "--file", file.toString(), "--format", "npy"};
+        String[] all = new String[base.length + extra.length];
+        System.arraycopy(base, 0, all, 0, base.length);
+        System.arraycopy(extra, 0, all, base.length, extra.length);
+        return all;
+    }
+
+    private record Result(int exit, String err) {
+    }
+
+    private Result publish(String... args) throws IOException {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int exit = EnrichCommandGoldenTest.withStderr(err, () -> Main.execute(args));
+        return new Result(exit, err.toString(StandardCharsets.UTF_8));
+    }
+
+    /** A hand-made .npy of float64 values (tokvec tables are float32). */
+    private Path float64Npy() throws IOException {
+        String header = "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }";
+        StringBuilder h = new StringBuilder(header);
+        while ((10 + h.length() + 1) % 64 != 0) h.append(' ');
+        h.append('\n');
+        ByteBuffer b = ByteBuffer.allocate(10 + h.length() + 32).order(ByteOrder.LITTLE_ENDIAN);
+        b.put((byte) 0x93).put("NUMPY".getBytes(StandardCharsets.US_ASCII)).put((byte) 1).put((byte) 0);
+        b.putShort((short) h.length()).put(h.toString().getBytes(StandardCharsets.US_ASCII));
+        for (int i = 0; i < 4; i++) b.putDouble(i);
+        Path p = dir.resolve("f64.npy");
+        Files.write(p, b.array());
+        return p;
+    }
+
+    @Test
+    void shouldRefuseATableThatIsNotFloat32() throws IOException {
+        Result r = publish(args(float64Npy()));
+        assertThat(r.exit).isEqualTo(2);
+        assertThat(r.err).contains("publish: cannot load").contains("<f8");
+    }
+
+    @Test
+    void shouldRefuseAVocabularyWhoseLengthDiffersFromTheRowCount() throws IOException {
+        Path npy = dir.resolve("t.npy");
+        NpyWriter.write(npy, 3, 2, EmbeddingTable.fromFloats("t", 1, 3, 2, new float[6], null).data());
+        Path vocab = dir.resolve("vocab.txt");
+        Files.writeString(vocab, "\n[UNK]\n");
+        Result r = publish(args(npy, "--vocab", vocab.toString()));
+        assertThat(r.exit).isEqualTo(2);
+        assertThat(r.err).contains("publish: cannot load").contains("lists 2 tokens but table").contains("has 3 rows");
+    }
+
+    @Test
+    void shouldRefuseNaNUnlessAllowed() throws IOException {
+        Path npy = dir.resolve("nan.npy");
+        NpyWriter.write(npy, 2, 2, EmbeddingTable.fromFloats("t", 1, 2, 2, new float[] {0, 0, 1, Float.NaN}, null).data());
+        Result r = publish(args(npy));
+        assertThat(r.exit).isEqualTo(2);
+        assertThat(r.err).contains("row 1, column 1").contains("not a finite float32");
+    }
+
+    @Test
+    void shouldRequireAVersionAFileAndAFormat() throws IOException {
+        Result r = publish("publish", "-p", "bootstrap.servers=127.0.0.1:1", "-p", "schema.registry.url=mock://x");
+        assertThat(r.exit).isEqualTo(2);
+        assertThat(r.err).contains("--version, --file and --format are required (or --activate N)");
+    }
+}
