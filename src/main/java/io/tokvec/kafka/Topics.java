@@ -45,10 +45,28 @@ public final class Topics {
         }
         topics.add(modelTopic(config));
         create(admin, topics);
+        warnIfModelTopicIsPartitioned(admin, config);
     }
 
     public static void ensureModelTopic(Admin admin, TokvecConfig config) {
         create(admin, List.of(modelTopic(config)));
+        warnIfModelTopicIsPartitioned(admin, config);
+    }
+
+    /** A model topic made elsewhere with several partitions loses the order of commit and activate records. */
+    private static void warnIfModelTopicIsPartitioned(Admin admin, TokvecConfig config) {
+        try {
+            int n = admin.describeTopics(List.of(config.modelTopic())).allTopicNames().get(60, TimeUnit.SECONDS)
+                    .get(config.modelTopic()).partitions().size();
+            if (n != 1) {
+                log.warn("model topic {} has {} partitions: tokvec expects 1, so that a commit and a later activate record "
+                        + "keep their order; with more, a rollback may lose to an older commit", config.modelTopic(), n);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            log.warn("cannot describe model topic {}: {}", config.modelTopic(), e.getMessage());
+        }
     }
 
     static NewTopic modelTopic(TokvecConfig config) {
