@@ -3,7 +3,6 @@ package io.tokvec.it;
 import io.tokvec.avro.DeadLetter;
 import io.tokvec.avro.EnrichedEvent;
 import io.tokvec.avro.TokenEvent;
-import io.tokvec.broker.EmbeddedKafkaBroker;
 import io.tokvec.core.EmbeddingTable;
 import io.tokvec.kafka.ModelPublisher;
 import io.tokvec.kafka.Topics;
@@ -15,9 +14,8 @@ import io.tokvec.streams.TokvecConfig;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.KafkaStreams;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -45,21 +43,13 @@ class BrokerRestartIT {
     private static final int EVENTS = 3000;
     private static final int PER_SECOND = 150;
 
-    private static EmbeddedKafkaBroker broker;
+    @RegisterExtension
+    static final BrokerExtension KAFKA = new BrokerExtension(SCOPE);
 
     @TempDir
     Path tmp;
 
-    @BeforeAll
-    static void startBroker() {
-        broker = EmbeddedKafkaBroker.builder().build().start();
-    }
 
-    @AfterAll
-    static void stopBroker() {
-        if (broker != null) broker.close();
-        MockSchemaRegistry.dropScope(SCOPE);
-    }
 
     /** Open connections of all the application's clients (consumers, producer, admin), from their metrics. */
     private static double connections(TokvecApp app) {
@@ -75,7 +65,7 @@ class BrokerRestartIT {
     @Test
     @Timeout(value = 240, unit = TimeUnit.SECONDS)
     void shouldEnrichEveryEventExactlyOnceWhenTheBrokerRestartsMidStream() throws Exception {
-        Map<String, Object> client = broker.clientProperties();
+        Map<String, Object> client = KAFKA.broker().clientProperties();
         // the feeder's sends block (rather than fail) while the broker is down
         Map<String, Object> feederClient = new HashMap<>(client);
         feederClient.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "120000");
@@ -83,7 +73,7 @@ class BrokerRestartIT {
         SchemaRegistryClient registry = MockSchemaRegistry.getClientForScope(SCOPE);
         Map<Long, EmbeddingTable> tables = Map.of(1L, TestTables.table(1, ROWS, DIM), 2L, TestTables.table(2, ROWS, DIM));
         Topics.ensureAll(config);
-        int port = broker.port();
+        int port = KAFKA.broker().port();
 
         List<TopicReader.Received<EnrichedEvent>> out;
         EventFeeder feeder;
@@ -99,12 +89,12 @@ class BrokerRestartIT {
                 feeder.start();
                 output.awaitCount(400, WAIT);
 
-                broker.stop();
+                KAFKA.broker().stop();
                 // the outage must reach the application: wait until every one of its clients lost its connection
                 Await.until(WAIT, "the application's clients to lose their connections", () -> connections(app) == 0,
                         () -> connections(app) + " connections left");
-                broker.start();
-                assertThat(broker.port()).isEqualTo(port);
+                KAFKA.broker().start();
+                assertThat(KAFKA.broker().port()).isEqualTo(port);
 
                 int before = output.poll().size();
                 output.awaitUntil(WAIT, "200 more outputs after the broker restart", rs -> rs.size() >= before + 200);

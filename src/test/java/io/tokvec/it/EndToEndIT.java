@@ -4,7 +4,6 @@ import io.tokvec.avro.DeadLetter;
 import io.tokvec.avro.EnrichedEvent;
 import io.tokvec.avro.EnrichedEventFloats;
 import io.tokvec.avro.TokenEvent;
-import io.tokvec.broker.EmbeddedKafkaBroker;
 import io.tokvec.core.EmbeddingTable;
 import io.tokvec.kafka.ModelPublisher;
 import io.tokvec.kafka.Topics;
@@ -20,9 +19,8 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -55,26 +53,18 @@ class EndToEndIT {
     private static final int ROWS = 40;
     private static final int DIM = 4;
 
-    private static EmbeddedKafkaBroker broker;
+    @RegisterExtension
+    static final BrokerExtension KAFKA = new BrokerExtension(SCOPE);
 
     @TempDir
     Path tmp;
 
-    @BeforeAll
-    static void startBroker() {
-        broker = EmbeddedKafkaBroker.builder().build().start();
-    }
 
-    @AfterAll
-    static void stopBroker() {
-        if (broker != null) broker.close();
-        MockSchemaRegistry.dropScope(SCOPE);
-    }
 
     @Test
     @Timeout(value = 180, unit = TimeUnit.SECONDS)
     void shouldEnrichIdAndStringEventsExactlyAndDeadLetterBadRecordsWithTheirOriginalBytes() throws Exception {
-        Map<String, Object> client = broker.clientProperties();
+        Map<String, Object> client = KAFKA.broker().clientProperties();
         TokvecConfig config = new TokvecConfig(ItApps.appConfig("e2e", client, "mock://" + SCOPE, tmp.resolve("state")));
         SchemaRegistryClient registry = MockSchemaRegistry.getClientForScope(SCOPE);
         EmbeddingTable v1 = TestTables.table(1, ROWS, DIM);
@@ -180,7 +170,7 @@ class EndToEndIT {
     @Test
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void shouldWriteFloatArraysWhenOutputEncodingIsFloats() throws Exception {
-        Map<String, Object> client = broker.clientProperties();
+        Map<String, Object> client = KAFKA.broker().clientProperties();
         Map<String, String> settings = ItApps.appConfig("e2e-floats", client, "mock://" + SCOPE, tmp.resolve("state"));
         settings.put(TokvecConfig.OUTPUT_ENCODING, "floats");
         TokvecConfig config = new TokvecConfig(settings);

@@ -3,7 +3,6 @@ package io.tokvec.it;
 import io.tokvec.avro.DeadLetter;
 import io.tokvec.avro.EnrichedEvent;
 import io.tokvec.avro.TokenEvent;
-import io.tokvec.broker.EmbeddedKafkaBroker;
 import io.tokvec.core.EmbeddingTable;
 import io.tokvec.kafka.ModelPublisher;
 import io.tokvec.kafka.Topics;
@@ -16,9 +15,8 @@ import io.tokvec.streams.TokvecConfig;
 import io.tokvec.streams.TokvecTopology;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -51,26 +49,18 @@ class RestartRestoreIT {
     private static final int ROWS = 30;
     private static final int DIM = 3;
 
-    private static EmbeddedKafkaBroker broker;
+    @RegisterExtension
+    static final BrokerExtension KAFKA = new BrokerExtension(SCOPE);
 
     @TempDir
     Path tmp;
 
-    @BeforeAll
-    static void startBroker() {
-        broker = EmbeddedKafkaBroker.builder().build().start();
-    }
 
-    @AfterAll
-    static void stopBroker() {
-        if (broker != null) broker.close();
-        MockSchemaRegistry.dropScope(SCOPE);
-    }
 
     @Test
     @Timeout(value = 240, unit = TimeUnit.SECONDS)
     void shouldServeTheCurrentVersionToTheFirstEventAfterARestartFromANewOrTheKeptStateDir() throws Exception {
-        Map<String, Object> client = broker.clientProperties();
+        Map<String, Object> client = KAFKA.broker().clientProperties();
         Path keptDir = tmp.resolve("state-kept");
         Path newDir = tmp.resolve("state-new");
         TokvecConfig kept = config(keptDir);
@@ -150,7 +140,7 @@ class RestartRestoreIT {
     }
 
     private TokvecConfig config(Path stateDir) {
-        return new TokvecConfig(ItApps.appConfig(APP, broker.clientProperties(), "mock://" + SCOPE, stateDir));
+        return new TokvecConfig(ItApps.appConfig(APP, KAFKA.broker().clientProperties(), "mock://" + SCOPE, stateDir));
     }
 
     private static EnrichedEvent awaitOutput(TopicReader<EnrichedEvent> output, TokenEvent in) {

@@ -17,9 +17,8 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.config.SaslConfigs;
 import org.apache.kafka.common.errors.SaslAuthenticationException;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -52,21 +51,13 @@ class SaslIT {
     private static final int ROWS = 20;
     private static final int DIM = 4;
 
-    private static EmbeddedKafkaBroker broker;
+    @RegisterExtension
+    static final BrokerExtension KAFKA = new BrokerExtension(SCOPE, b -> b.saslPlain(Map.of(USER, PASSWORD)));
 
     @TempDir
     Path tmp;
 
-    @BeforeAll
-    static void startBroker() {
-        broker = EmbeddedKafkaBroker.builder().saslPlain(Map.of(USER, PASSWORD)).build().start();
-    }
 
-    @AfterAll
-    static void stopBroker() {
-        if (broker != null) broker.close();
-        MockSchemaRegistry.dropScope(SCOPE);
-    }
 
     @Test
     @Timeout(value = 180, unit = TimeUnit.SECONDS)
@@ -128,7 +119,7 @@ class SaslIT {
     /** Client settings for {@code user}: bootstrap servers plus the three SASL keys, and nothing else. */
     private static Map<String, Object> sasl(String user, String password) {
         Map<String, Object> m = new HashMap<>();
-        m.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        m.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, KAFKA.broker().bootstrapServers());
         m.putAll(EmbeddedKafkaBroker.saslClientProperties(user, password));
         return m;
     }

@@ -3,7 +3,6 @@ package io.tokvec.it;
 import io.tokvec.avro.DeadLetter;
 import io.tokvec.avro.EnrichedEvent;
 import io.tokvec.avro.TokenEvent;
-import io.tokvec.broker.EmbeddedKafkaBroker;
 import io.tokvec.core.EmbeddingTable;
 import io.tokvec.kafka.ModelPublisher;
 import io.tokvec.kafka.Topics;
@@ -12,9 +11,8 @@ import io.tokvec.serde.SchemaRegistryClient;
 import io.tokvec.streams.TokvecApp;
 import io.tokvec.streams.TokvecConfig;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -48,26 +46,18 @@ class SwapMidStreamIT {
     /** Outputs to see under each version before the next change. */
     private static final int STEP = 300;
 
-    private static EmbeddedKafkaBroker broker;
+    @RegisterExtension
+    static final BrokerExtension KAFKA = new BrokerExtension(SCOPE);
 
     @TempDir
     Path tmp;
 
-    @BeforeAll
-    static void startBroker() {
-        broker = EmbeddedKafkaBroker.builder().build().start();
-    }
 
-    @AfterAll
-    static void stopBroker() {
-        if (broker != null) broker.close();
-        MockSchemaRegistry.dropScope(SCOPE);
-    }
 
     @Test
     @Timeout(value = 240, unit = TimeUnit.SECONDS)
     void shouldSwapToV2AndRollBackToV1WithoutMixingVersionsWhileEventsFlow() throws Exception {
-        Map<String, Object> client = broker.clientProperties();
+        Map<String, Object> client = KAFKA.broker().clientProperties();
         TokvecConfig config = new TokvecConfig(ItApps.appConfig("swap", client, "mock://" + SCOPE, tmp.resolve("state")));
         SchemaRegistryClient registry = MockSchemaRegistry.getClientForScope(SCOPE);
         Map<Long, EmbeddingTable> tables = Map.of(1L, TestTables.table(1, ROWS, DIM), 2L, TestTables.table(2, ROWS, DIM));
