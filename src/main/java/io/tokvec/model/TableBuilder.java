@@ -12,7 +12,6 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.function.Function;
 
 /**
  * Assembles one committed version from its chunks in the store into a dense {@link EmbeddingTable}
@@ -24,9 +23,9 @@ public final class TableBuilder {
 
     private final long maxBytes;
     private final boolean allowNonFinite;
-    private final Function<byte[], ModelRecord> decoder;
+    private final ModelDecoder decoder;
 
-    public TableBuilder(long maxBytes, boolean allowNonFinite, Function<byte[], ModelRecord> decoder) {
+    public TableBuilder(long maxBytes, boolean allowNonFinite, ModelDecoder decoder) {
         this.maxBytes = Math.min(maxBytes, EmbeddingTable.MAX_BYTES);
         this.allowNonFinite = allowNonFinite;
         this.decoder = Objects.requireNonNull(decoder);
@@ -157,7 +156,7 @@ public final class TableBuilder {
     private TableChunk decodeChunk(byte[] stored, String what, int index) throws TableRejectedException {
         ModelRecord r;
         try {
-            r = decoder.apply(StoredRecord.decode(stored).value());
+            r = StoredRecord.decodeValue(stored, decoder);
         } catch (RuntimeException e) {
             throw new TableRejectedException(TableRejectedException.Reason.UNDECODABLE,
                     what + ": chunk " + index + " does not decode: " + e.getMessage());

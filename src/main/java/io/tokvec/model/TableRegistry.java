@@ -18,7 +18,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
-import java.util.function.Function;
 
 /**
  * The versions of one table and which one is active (SPEC section 3).
@@ -68,7 +67,7 @@ public final class TableRegistry {
     private final long pinnedVersion;
     private final int retainVersions;
     private final TableBuilder builder;
-    private final Function<byte[], ModelRecord> decoder;
+    private final ModelDecoder decoder;
 
     private final AtomicReference<EmbeddingTable> active = new AtomicReference<>();
     private final TreeMap<Long, VersionState> versions = new TreeMap<>();
@@ -89,7 +88,7 @@ public final class TableRegistry {
      * @param retainVersions committed versions kept in the store for rollback (the active one always is)
      */
     public TableRegistry(String table, long pinnedVersion, int retainVersions, long maxBytes, boolean allowNonFinite,
-                         Function<byte[], ModelRecord> decoder) {
+                         ModelDecoder decoder) {
         this.table = table;
         this.pinnedVersion = pinnedVersion;
         this.retainVersions = retainVersions;
@@ -145,28 +144,28 @@ public final class TableRegistry {
         store.scan(ModelKey.chunksPrefix(table), (key, stored) -> {
             ModelKey k = ModelKey.fromStoreKey(key);
             state(k.version()).chunks.set(k.index());
-            maxSeq[0] = Math.max(maxSeq[0], StoredRecord.decode(stored).seq());
+            maxSeq[0] = Math.max(maxSeq[0], StoredRecord.seq(stored));
         });
         store.scan(ModelKey.commitPrefix(table), (key, stored) -> {
             ModelKey k = ModelKey.fromStoreKey(key);
-            StoredRecord sr = StoredRecord.decode(stored);
-            maxSeq[0] = Math.max(maxSeq[0], sr.seq());
+            long seq = StoredRecord.seq(stored);
+            maxSeq[0] = Math.max(maxSeq[0], seq);
             try {
-                ModelRecord r = decoder.apply(sr.value());
+                ModelRecord r = StoredRecord.decodeValue(stored, decoder);
                 VersionState s = state(k.version());
                 s.commit = (TableCommit) r.getBody();
-                s.commitSeq = sr.seq();
+                s.commitSeq = seq;
             } catch (RuntimeException e) {
                 log.warn("table {}: stored commit of v{} does not decode: {}", table, k.version(), e.getMessage());
             }
         });
         byte[] act = store.get(ModelKey.activate(table).storeKey());
         if (act != null) {
-            StoredRecord sr = StoredRecord.decode(act);
-            maxSeq[0] = Math.max(maxSeq[0], sr.seq());
+            long seq = StoredRecord.seq(act);
+            maxSeq[0] = Math.max(maxSeq[0], seq);
             try {
-                activateVersion = decoder.apply(sr.value()).getVersion();
-                activateSeq = sr.seq();
+                activateVersion = StoredRecord.decodeValue(act, decoder).getVersion();
+                activateSeq = seq;
             } catch (RuntimeException e) {
                 log.warn("table {}: stored activate record does not decode: {}", table, e.getMessage());
             }
@@ -204,7 +203,7 @@ public final class TableRegistry {
         }
         ModelRecord record;
         try {
-            record = decoder.apply(value);
+            record = decoder.decode(value);
         } catch (RuntimeException e) {
             reject(key.version(), new TableRejectedException(TableRejectedException.Reason.UNDECODABLE,
                     "model record " + key + " does not decode: " + e.getMessage()));
@@ -220,7 +219,7 @@ public final class TableRegistry {
         switch (key.kind()) {
             case CHUNK -> {
                 VersionState s = state(key.version());
-                store.put(key.storeKey(), new StoredRecord(seq, value).encode());
+                store.put(key.storeKey(), StoredRecord.encode(seq, value));
                 s.chunks.set(key.index());
                 if (s.complete() && s.rejected == null) {
                     reconcile(store);
@@ -228,7 +227,7 @@ public final class TableRegistry {
             }
             case COMMIT -> onCommit(store, key, (TableCommit) record.getBody(), seq, value);
             case ACTIVATE -> {
-                store.put(key.storeKey(), new StoredRecord(seq, value).encode());
+                store.put(key.storeKey(), StoredRecord.encode(seq, value));
                 activateVersion = record.getVersion();
                 activateSeq = seq;
                 log.info("table {}: activate record for v{}", table, activateVersion);
@@ -268,7 +267,7 @@ public final class TableRegistry {
             reject(v, e);
             return;
         }
-        store.put(key.storeKey(), new StoredRecord(seq, value).encode());
+        store.put(key.storeKey(), StoredRecord.encode(seq, value));
         s.commit = commit;
         s.commitSeq = seq;
         if (!s.complete()) {

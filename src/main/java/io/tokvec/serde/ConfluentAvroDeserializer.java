@@ -74,19 +74,21 @@ public class ConfluentAvroDeserializer<T extends SpecificRecord> implements Dese
 
     @Override
     public T deserialize(String topic, byte[] bytes) {
-        if (bytes == null) {
-            return null;
-        }
-        int id = WireFormat.schemaId(bytes);
+        return bytes == null ? null : deserialize(topic, bytes, 0, bytes.length);
+    }
+
+    /** Decodes the framed record in {@code buf[offset, offset + length)} without copying it first. */
+    public T deserialize(String topic, byte[] buf, int offset, int length) {
+        int id = WireFormat.schemaId(buf, offset, length);
         DatumReader<T> reader = readerFor(id);
-        BinaryDecoder decoder = DecoderFactory.get()
-                .binaryDecoder(bytes, WireFormat.HEADER_SIZE, bytes.length - WireFormat.HEADER_SIZE, null);
+        int payload = length - WireFormat.HEADER_SIZE;
+        BinaryDecoder decoder = DecoderFactory.get().binaryDecoder(buf, offset + WireFormat.HEADER_SIZE, payload, null);
         T record;
         try {
             record = reader.read(null, decoder);
         } catch (IOException | RuntimeException e) {
             throw new WireFormatException(WireFormatException.Reason.UNDECODABLE, id,
-                    "cannot decode " + (bytes.length - WireFormat.HEADER_SIZE) + " payload byte(s) written"
+                    "cannot decode " + payload + " payload byte(s) written"
                             + " with schema id " + id + " (" + writerName(reader) + ") as "
                             + readerSchema.getFullName() + ": " + e, e);
         }

@@ -29,18 +29,24 @@ public final class WireFormat {
      *     {@link #HEADER_SIZE}, {@link WireFormatException.Reason#BAD_MAGIC} when byte 0 is not 0
      */
     public static int schemaId(byte[] framed) {
-        if (framed.length < HEADER_SIZE) {
+        return schemaId(framed, 0, framed.length);
+    }
+
+    /** {@link #schemaId(byte[])} of the framed record in {@code buf[offset, offset + length)}. */
+    public static int schemaId(byte[] buf, int offset, int length) {
+        if (length < HEADER_SIZE) {
             throw new WireFormatException(WireFormatException.Reason.TOO_SHORT, -1,
-                    "record of " + framed.length + " byte(s) is too short for the Confluent wire format"
+                    "record of " + length + " byte(s) is too short for the Confluent wire format"
                             + " (needs at least " + HEADER_SIZE
                             + ": magic byte 0 and a 4-byte schema id)");
         }
-        if (framed[0] != MAGIC_BYTE) {
+        if (buf[offset] != MAGIC_BYTE) {
+            byte[] head = java.util.Arrays.copyOfRange(buf, offset, offset + Math.min(length, 16));
             throw new WireFormatException(WireFormatException.Reason.BAD_MAGIC, -1,
-                    String.format("expected magic byte 0, got 0x%02x%s", framed[0] & 0xff, hint(framed)));
+                    String.format("expected magic byte 0, got 0x%02x%s", buf[offset] & 0xff, hint(head)));
         }
-        return ((framed[1] & 0xff) << 24) | ((framed[2] & 0xff) << 16) | ((framed[3] & 0xff) << 8)
-                | (framed[4] & 0xff);
+        return ((buf[offset + 1] & 0xff) << 24) | ((buf[offset + 2] & 0xff) << 16) | ((buf[offset + 3] & 0xff) << 8)
+                | (buf[offset + 4] & 0xff);
     }
 
     /**

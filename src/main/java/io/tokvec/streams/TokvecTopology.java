@@ -46,7 +46,7 @@ public final class TokvecTopology {
                 new ConfluentAvroDeserializer<>(ModelRecord.class, schemaRegistry, false);
         String modelTopic = config.modelTopic();
         return new TableRegistry(config.table(), config.pinnedVersion(), config.retainVersions(), config.tableMaxBytes(),
-                config.allowNonFinite(), bytes -> modelDeserializer.deserialize(modelTopic, bytes));
+                config.allowNonFinite(), (buf, offset, length) -> modelDeserializer.deserialize(modelTopic, buf, offset, length));
     }
 
     public static Topology build(TokvecConfig config, TableRegistry registry, SchemaRegistryClient schemaRegistry,

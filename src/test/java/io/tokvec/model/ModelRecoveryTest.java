@@ -49,7 +49,7 @@ class ModelRecoveryTest {
     }
 
     TableRegistry registry() {
-        return new TableRegistry("t", -1, 3, Long.MAX_VALUE, false, b -> de.deserialize("model", b));
+        return new TableRegistry("t", -1, 3, Long.MAX_VALUE, false, (b, off, len) -> de.deserialize("model", b, off, len));
     }
 
     static EmbeddingTable table(long v) {
