@@ -64,11 +64,6 @@ public final class EmbeddingTable {
         return new EmbeddingTable(name, version, rows, dim, bytes, vocab == null ? null : Vocabulary.of(vocab));
     }
 
-    /** A copy of this table under another name and version (same data array, shared). */
-    public EmbeddingTable withIdentity(String newName, long newVersion) {
-        return new EmbeddingTable(newName, newVersion, rows, dim, data, vocabulary);
-    }
-
     public String name() { return name; }
     public long version() { return version; }
     public int rows() { return rows; }

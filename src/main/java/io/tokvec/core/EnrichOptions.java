@@ -63,10 +63,7 @@ public record EnrichOptions(int maxLen, Side padding, Side truncating, PadVector
         return new EnrichOptions(maxLen, Side.PRE, Side.PRE, PadVector.TABLE, OovPolicy.ERROR);
     }
 
-    public EnrichOptions withPadding(Side s) { return new EnrichOptions(maxLen, s, truncating, padVector, oov); }
-    public EnrichOptions withTruncating(Side s) { return new EnrichOptions(maxLen, padding, s, padVector, oov); }
     public EnrichOptions withPadVector(PadVector p) { return new EnrichOptions(maxLen, padding, truncating, p, oov); }
-    public EnrichOptions withOov(OovPolicy o) { return new EnrichOptions(maxLen, padding, truncating, padVector, o); }
 
     static <E extends Enum<E>> E parseEnum(Class<E> type, String key, String s) {
         if (s == null) {

@@ -39,11 +39,6 @@ public final class EnrichResult {
     public String table() { return table; }
     public long tableVersion() { return tableVersion; }
 
-    /** Embedding value at (position, component). */
-    public float embedding(int position, int component) {
-        return EmbeddingTable.floatAt(embeddings, position * dim + component);
-    }
-
     /** The embeddings as a new float array, row-major {@code [max_len, dim]}. */
     public float[] embeddingsAsFloats() {
         float[] out = new float[ids.length * dim];

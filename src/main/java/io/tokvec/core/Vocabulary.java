@@ -59,11 +59,6 @@ public final class Vocabulary {
         return id == null ? OOV : id;
     }
 
-    /** Whether the token is in the vocabulary (the empty token always counts as known). */
-    public boolean contains(String token) {
-        return token.isEmpty() || index.containsKey(token);
-    }
-
     public int size() {
         return tokens.size();
     }

@@ -31,12 +31,10 @@ public final class ModelChunker {
     }
 
     private final EmbeddingTable table;
-    private final int chunkBytes;
     private final List<int[]> ranges = new ArrayList<>(); // {firstRow, rowCount}
 
     public ModelChunker(EmbeddingTable table, int chunkBytes) {
         this.table = table;
-        this.chunkBytes = chunkBytes;
         int rowBytes = table.dim() * Float.BYTES;
         Vocabulary vocab = table.vocabulary();
         int start = 0;
@@ -59,10 +57,6 @@ public final class ModelChunker {
 
     public int chunkCount() {
         return ranges.size();
-    }
-
-    public int chunkBytes() {
-        return chunkBytes;
     }
 
     /** The chunk records, built one at a time. */
