@@ -101,8 +101,7 @@ public final class PublishCommand implements Callable<Integer> {
              Admin admin = Admin.create(cfg.clientProps());
              ModelPublisher publisher = new ModelPublisher(cfg, registry)) {
             Topics.ensureModelTopic(admin, cfg);
-            ModelChunker preview = new ModelChunker(t, chunkBytes);
-            Progress progress = new Progress(err, preview.chunkCount());
+            Progress progress = new Progress(err);
             Map<String, String> meta = new HashMap<>();
             meta.put("source", file.getFileName().toString());
             meta.put("format", format.name().toLowerCase());
@@ -131,16 +130,14 @@ public final class PublishCommand implements Callable<Integer> {
     /** Progress on a terminal (carriage return); silent when stderr is not a terminal. */
     static final class Progress {
         private final PrintStream out;
-        private final int total;
         private final boolean tty = System.console() != null;
         private int lastPercent = -1;
 
-        Progress(PrintStream out, int total) {
+        Progress(PrintStream out) {
             this.out = out;
-            this.total = total;
         }
 
-        void update(int sent) {
+        void update(int sent, int total) {
             if (!tty || total < 20) return;
             int pct = (int) (100L * sent / total);
             if (pct != lastPercent) {

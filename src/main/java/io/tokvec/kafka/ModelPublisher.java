@@ -30,7 +30,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
-import java.util.function.IntConsumer;
 
 /**
  * Publishes table versions to the model topic with an idempotent producer: the chunks, then the
@@ -66,10 +65,16 @@ public final class ModelPublisher implements AutoCloseable {
         this.producer = new KafkaProducer<>(p, new StringSerializer(), new ConfluentAvroSerializer<>(schemaRegistry, false));
     }
 
+    /** Hears how many of a version's chunks were sent so far. */
+    @FunctionalInterface
+    public interface Progress {
+        void sent(int chunks, int total);
+    }
+
     /**
-     * Publishes one version. {@code progress} hears the number of chunks sent so far.
+     * Publishes one version. {@code progress} (may be null) hears every chunk sent.
      */
-    public Result publish(EmbeddingTable table, int chunkBytes, Map<String, String> metadata, IntConsumer progress) {
+    public Result publish(EmbeddingTable table, int chunkBytes, Map<String, String> metadata, Progress progress) {
         long t0 = System.nanoTime();
         ModelChunker chunker = new ModelChunker(table, chunkBytes);
         String topic = config.modelTopic();
@@ -80,7 +85,7 @@ public final class ModelPublisher implements AutoCloseable {
             ModelChunker.Keyed c = it.next();
             last = producer.send(new ProducerRecord<>(topic, c.key().topicKey(), c.record()));
             sent++;
-            if (progress != null) progress.accept(sent);
+            if (progress != null) progress.sent(sent, chunker.chunkCount());
         }
         producer.flush();
         await(last, "chunks");
