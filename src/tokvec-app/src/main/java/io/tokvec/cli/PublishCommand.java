@@ -1,0 +1,154 @@
+package io.tokvec.cli;
+
+import io.tokvec.core.EmbeddingTable;
+import io.tokvec.kafka.ModelPublisher;
+import io.tokvec.kafka.Topics;
+import io.tokvec.model.ModelChunker;
+import io.tokvec.serde.SchemaRegistries;
+import io.tokvec.serde.SchemaRegistryClient;
+import io.tokvec.config.TokvecConfig;
+import io.tokvec.tables.TableFiles;
+import io.tokvec.tables.TableFormat;
+import org.apache.kafka.clients.admin.Admin;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code publish}: loads a table file, checks it, and publishes it to the model topic as one
+ * version (chunks, then commit, then tombstones for versions beyond retention); or, with
+ * {@code --activate N}, writes an activate record that rolls the application back (or forward)
+ * to a retained version.
+ */
+@Command(name = "publish",
+        description = {"Publish a table version to the model topic in chunks, then commit it; or activate a retained version."})
+public final class PublishCommand implements Callable<Integer> {
+
+    @Mixin
+    ConfigOptions config;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+    boolean help;
+
+    @Option(names = "--table", paramLabel = "NAME", description = "Table name (default: tokvec.table from the config).")
+    String table;
+
+    @Option(names = "--version", paramLabel = "N", description = "Version to publish (>= 1, larger than every earlier one).")
+    Long version;
+
+    @Option(names = "--file", paramLabel = "FILE", description = "Table file.")
+    Path file;
+
+    @Option(names = "--format", paramLabel = "npy|glove|word2vec", description = "Format of --file.")
+    TableFormat format;
+
+    @Option(names = "--vocab", paramLabel = "FILE", description = "Vocabulary for an .npy table: line i = row i (Keras get_vocabulary()).")
+    Path vocab;
+
+    @Option(names = "--activate", paramLabel = "N", description = "Instead of publishing: make retained version N the active one.")
+    Long activate;
+
+    @Option(names = "--reason", description = "Reason stored in an activate record.")
+    String reason;
+
+    @Option(names = "--allow-nonfinite", description = "Publish tables holding NaN or infinite values.")
+    boolean allowNonFinite;
+
+    @Option(names = "--chunk-bytes", paramLabel = "BYTES", description = "Payload budget of one chunk (default ${DEFAULT-VALUE}).")
+    int chunkBytes = ModelChunker.DEFAULT_CHUNK_BYTES;
+
+    @Override
+    public Integer call() {
+        PrintStream err = System.err;
+        TokvecConfig cfg;
+        try {
+            Map<String, String> m = config.load(Map.of());
+            m.putIfAbsent(TokvecConfig.MAX_LEN, "1"); // not used by publish
+            if (table != null) m.put(TokvecConfig.TABLE, table);
+            cfg = new TokvecConfig(m);
+            cfg.schemaRegistryUrl();
+            if (cfg.property("bootstrap.servers") == null) throw new IllegalArgumentException("bootstrap.servers must be set");
+        } catch (RuntimeException e) {
+            err.println("publish: " + e.getMessage());
+            return 2;
+        }
+        String name = cfg.table();
+        if (activate != null) {
+            return activate(cfg, name, activate);
+        }
+        if (version == null || file == null || format == null) {
+            err.println("publish: --version, --file and --format are required (or --activate N)");
+            return 2;
+        }
+        if (version < 1) {
+            err.println("publish: --version must be >= 1");
+            return 2;
+        }
+        EmbeddingTable t;
+        try {
+            t = TableFiles.load(file, format, vocab, name, version, allowNonFinite);
+        } catch (Exception e) {
+            err.println("publish: cannot load " + file + ": " + e.getMessage());
+            return 2;
+        }
+        try (SchemaRegistryClient registry = SchemaRegistries.forConfig(cfg.clientProps());
+             Admin admin = Admin.create(cfg.clientProps());
+             ModelPublisher publisher = new ModelPublisher(cfg, registry)) {
+            Topics.ensureModelTopic(admin, cfg);
+            Progress progress = new Progress(err);
+            Map<String, String> meta = new HashMap<>();
+            meta.put("source", file.getFileName().toString());
+            meta.put("format", format.name().toLowerCase());
+            ModelPublisher.Result r = publisher.publish(t, chunkBytes, meta, progress::update);
+            progress.done();
+            System.out.println(r.summary());
+            return 0;
+        } catch (RuntimeException e) {
+            err.println("publish: failed: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    private int activate(TokvecConfig cfg, String name, long v) {
+        try (SchemaRegistryClient registry = SchemaRegistries.forConfig(cfg.clientProps());
+             ModelPublisher publisher = new ModelPublisher(cfg, registry)) {
+            publisher.activate(name, v, reason);
+            System.out.println("publish: activate record for " + name + " v" + v + " written to " + cfg.modelTopic());
+            return 0;
+        } catch (RuntimeException e) {
+            System.err.println("publish: failed: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    /** Progress on a terminal (carriage return); silent when stderr is not a terminal. */
+    static final class Progress {
+        private final PrintStream out;
+        private final boolean tty = System.console() != null;
+        private int lastPercent = -1;
+
+        Progress(PrintStream out) {
+            this.out = out;
+        }
+
+        void update(int sent, int total) {
+            if (!tty || total < 20) return;
+            int pct = (int) (100L * sent / total);
+            if (pct != lastPercent) {
+                lastPercent = pct;
+                out.print("\rpublish: chunk " + sent + "/" + total + " (" + pct + "%)");
+                out.flush();
+            }
+        }
+
+        void done() {
+            if (lastPercent >= 0) out.println();
+        }
+    }
+}

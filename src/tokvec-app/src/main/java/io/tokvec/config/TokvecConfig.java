@@ -1,0 +1,238 @@
+package io.tokvec.config;
+
+import io.tokvec.core.EmbeddingTable;
+import io.tokvec.core.EnrichOptions;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.CaseInsensitiveValidString;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Range;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.streams.StreamsConfig;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * tokvec's typed configuration, declared in one Kafka {@link ConfigDef} ({@link #CONFIG}) with a
+ * type, validator, default and doc for every {@code tokvec.*} key. Every key that does not start
+ * with {@code tokvec.} (Kafka Streams, producer, consumer, admin, security, {@code schema.registry.*})
+ * passes through unchanged to the clients tokvec creates. See {@code config/tokvec.properties} for
+ * every key with its default.
+ */
+public final class TokvecConfig extends AbstractConfig {
+
+    public static final String SCHEMA_REGISTRY_URL = "schema.registry.url";
+    public static final String TOPIC_INPUT = "tokvec.topic.input";
+    public static final String TOPIC_OUTPUT = "tokvec.topic.output";
+    public static final String TOPIC_MODEL = "tokvec.topic.model";
+    public static final String TOPIC_DLQ = "tokvec.topic.dlq";
+    public static final String TABLE = "tokvec.table";
+    public static final String TABLE_VERSION = "tokvec.table.version";
+    public static final String MAX_LEN = "tokvec.max.len";
+    public static final String PADDING = "tokvec.padding";
+    public static final String TRUNCATING = "tokvec.truncating";
+    public static final String PAD_VECTOR = "tokvec.pad.vector";
+    public static final String OOV = "tokvec.oov";
+    public static final String OUTPUT_ENCODING = "tokvec.output.encoding";
+    public static final String RETAIN_VERSIONS = "tokvec.retain.versions";
+    public static final String TABLE_MAX_BYTES = "tokvec.table.max.bytes";
+    public static final String TABLE_ALLOW_NONFINITE = "tokvec.table.allow.nonfinite";
+    public static final String MAX_TOKENS = "tokvec.max.tokens";
+    public static final String TOPIC_PARTITIONS = "tokvec.topic.partitions";
+    public static final String TOPIC_REPLICATION = "tokvec.topic.replication.factor";
+
+    private static final String GROUP_TOPICS = "Topics";
+    private static final String GROUP_ENRICH = "Enrichment (Keras semantics)";
+    private static final String GROUP_TABLE = "Table versions";
+
+    /** Every tokvec key: type, default, validator and doc. */
+    public static final ConfigDef CONFIG = new ConfigDef()
+            .define(TOPIC_INPUT, Type.STRING, "tokvec-events", new ConfigDef.NonEmptyString(), Importance.HIGH,
+                    "Input topic: TokenEvent records (token ids or token strings).", GROUP_TOPICS, 1, ConfigDef.Width.MEDIUM, TOPIC_INPUT)
+            .define(TOPIC_OUTPUT, Type.STRING, "tokvec-enriched", new ConfigDef.NonEmptyString(), Importance.HIGH,
+                    "Output topic: EnrichedEvent records (or EnrichedEventFloats with tokvec.output.encoding=floats).",
+                    GROUP_TOPICS, 2, ConfigDef.Width.MEDIUM, TOPIC_OUTPUT)
+            .define(TOPIC_MODEL, Type.STRING, "tokvec-model", new ConfigDef.NonEmptyString(), Importance.HIGH,
+                    "Model topic: table chunks, commits and activate records (one partition, compacted).",
+                    GROUP_TOPICS, 3, ConfigDef.Width.MEDIUM, TOPIC_MODEL)
+            .define(TOPIC_DLQ, Type.STRING, "tokvec-dlq", new ConfigDef.NonEmptyString(), Importance.HIGH,
+                    "Dead-letter topic: DeadLetter records. Passed to Kafka Streams as "
+                            + StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG
+                            + " so its exception handlers and tokvec's write to the same topic.",
+                    GROUP_TOPICS, 4, ConfigDef.Width.MEDIUM, TOPIC_DLQ)
+            .define(TOPIC_PARTITIONS, Type.INT, 1, Range.atLeast(1), Importance.LOW,
+                    "Partitions of the input, output and dead-letter topics when tokvec creates them (the model topic always has one).",
+                    GROUP_TOPICS, 5, ConfigDef.Width.SHORT, TOPIC_PARTITIONS)
+            .define(TOPIC_REPLICATION, Type.INT, -1, Range.atLeast(-1), Importance.LOW,
+                    "Replication factor of the topics tokvec creates; -1 takes the broker's default.",
+                    GROUP_TOPICS, 6, ConfigDef.Width.SHORT, TOPIC_REPLICATION)
+            .define(MAX_LEN, Type.INT, ConfigDef.NO_DEFAULT_VALUE, Range.between(1, EnrichOptions.MAX_MAX_LEN), Importance.HIGH,
+                    "Length of every output sequence (pad_sequences maxlen). Must be set.",
+                    GROUP_ENRICH, 1, ConfigDef.Width.SHORT, MAX_LEN)
+            .define(PADDING, Type.STRING, "pre", CaseInsensitiveValidString.in("pre", "post"), Importance.MEDIUM,
+                    "Where padding goes when an event is shorter: pre (Keras' default) or post.",
+                    GROUP_ENRICH, 2, ConfigDef.Width.SHORT, PADDING)
+            .define(TRUNCATING, Type.STRING, "pre", CaseInsensitiveValidString.in("pre", "post"), Importance.MEDIUM,
+                    "pre keeps the last max_len tokens (Keras' default), post the first.",
+                    GROUP_ENRICH, 3, ConfigDef.Width.SHORT, TRUNCATING)
+            .define(PAD_VECTOR, Type.STRING, "table", CaseInsensitiveValidString.in("table", "zeros"), Importance.MEDIUM,
+                    "Vector at padded positions: table (row 0, as Keras) or zeros (as PyTorch's padding_idx row).",
+                    GROUP_ENRICH, 4, ConfigDef.Width.SHORT, PAD_VECTOR)
+            .define(OOV, Type.STRING, "error", CaseInsensitiveValidString.in("error", "unk"), Importance.MEDIUM,
+                    "Ids outside the table: error dead-letters the event (reason ID_OUT_OF_RANGE), unk maps them to the OOV row 1.",
+                    GROUP_ENRICH, 5, ConfigDef.Width.SHORT, OOV)
+            .define(MAX_TOKENS, Type.INT, 100_000, Range.atLeast(1), Importance.LOW,
+                    "Events with more tokens are dead-lettered (TOO_MANY_TOKENS) before any work is done.",
+                    GROUP_ENRICH, 6, ConfigDef.Width.SHORT, MAX_TOKENS)
+            .define(OUTPUT_ENCODING, Type.STRING, "bytes", CaseInsensitiveValidString.in("bytes", "floats"), Importance.MEDIUM,
+                    "bytes: embeddings as little-endian float32 bytes (EnrichedEvent); floats: array<float> (EnrichedEventFloats).",
+                    GROUP_ENRICH, 7, ConfigDef.Width.SHORT, OUTPUT_ENCODING)
+            .define(TABLE, Type.STRING, "embeddings", TokvecConfig::validateTableName, Importance.HIGH,
+                    "Name of the embedding table this application serves (model topic keys are name/version/...).",
+                    GROUP_TABLE, 1, ConfigDef.Width.MEDIUM, TABLE)
+            .define(TABLE_VERSION, Type.LONG, null, Importance.MEDIUM,
+                    "Pin this table version; unset follows commits and activate records.",
+                    GROUP_TABLE, 2, ConfigDef.Width.SHORT, TABLE_VERSION)
+            .define(RETAIN_VERSIONS, Type.INT, 2, Range.atLeast(1), Importance.MEDIUM,
+                    "Complete versions kept in the store for rollback; older chunks are deleted.",
+                    GROUP_TABLE, 3, ConfigDef.Width.SHORT, RETAIN_VERSIONS)
+            .define(TABLE_MAX_BYTES, Type.LONG, EmbeddingTable.MAX_BYTES, Range.atLeast(1), Importance.MEDIUM,
+                    "Largest table (rows x dim x 4 bytes) a version may have; larger versions are rejected (TOO_LARGE).",
+                    GROUP_TABLE, 4, ConfigDef.Width.SHORT, TABLE_MAX_BYTES)
+            .define(TABLE_ALLOW_NONFINITE, Type.BOOLEAN, false, Importance.LOW,
+                    "Accept tables holding NaN or infinite values (rejected as NON_FINITE by default).",
+                    GROUP_TABLE, 5, ConfigDef.Width.SHORT, TABLE_ALLOW_NONFINITE);
+
+    /** Defaults of every tokvec key that has one ({@code tokvec.max.len} has none: it must be set), as strings. */
+    public static final Map<String, String> DEFAULTS = defaults();
+
+    public enum OutputEncoding { BYTES, FLOATS }
+
+    private final Map<String, String> props;
+    private final EnrichOptions enrichOptions;
+
+    /**
+     * @throws ConfigException naming the key and the value when a tokvec key is missing or invalid
+     */
+    public TokvecConfig(Map<String, String> props) {
+        super(CONFIG, withDlqFromStreams(props), false);
+        Map<String, String> all = new HashMap<>(DEFAULTS);
+        all.putAll(withDlqFromStreams(props));
+        this.props = Collections.unmodifiableMap(all);
+        this.enrichOptions = new EnrichOptions(getInt(MAX_LEN),
+                EnrichOptions.Side.parse(PADDING, getString(PADDING)),
+                EnrichOptions.Side.parse(TRUNCATING, getString(TRUNCATING)),
+                EnrichOptions.PadVector.parse(PAD_VECTOR, getString(PAD_VECTOR)),
+                EnrichOptions.OovPolicy.parse(OOV, getString(OOV)));
+    }
+
+    public static TokvecConfig of(Properties p) {
+        Map<String, String> m = new HashMap<>();
+        for (String k : p.stringPropertyNames()) {
+            m.put(k, p.getProperty(k));
+        }
+        return new TokvecConfig(m);
+    }
+
+    /** Loads a properties file; clear error if missing. */
+    public static Properties load(Path file) {
+        Properties p = new Properties();
+        try (InputStream in = Files.newInputStream(file)) {
+            p.load(in);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read config file " + file.toAbsolutePath() + ": " + e.getMessage(), e);
+        }
+        return p;
+    }
+
+    /** The raw string of any key, tokvec's (default filled in) or passed through; null if unset. */
+    public String property(String key) {
+        return props.get(key);
+    }
+
+    /** Every key as given, tokvec defaults filled in. */
+    public Map<String, String> all() {
+        return props;
+    }
+
+    /** Every key that is not tokvec's own: what Kafka clients and the serdes receive. */
+    public Map<String, Object> clientProps() {
+        Map<String, Object> m = new HashMap<>();
+        props.forEach((k, v) -> {
+            if (!k.startsWith("tokvec.")) {
+                m.put(k, v);
+            }
+        });
+        return m;
+    }
+
+    public String schemaRegistryUrl() {
+        String url = property(SCHEMA_REGISTRY_URL);
+        if (url == null || url.isBlank()) {
+            throw new ConfigException(SCHEMA_REGISTRY_URL + " must be set (http(s)://host:port of a Confluent-compatible registry, or mock://scope)");
+        }
+        return url;
+    }
+
+    public EnrichOptions enrichOptions() { return enrichOptions; }
+    public String inputTopic() { return getString(TOPIC_INPUT); }
+    public String outputTopic() { return getString(TOPIC_OUTPUT); }
+    public String modelTopic() { return getString(TOPIC_MODEL); }
+    public String dlqTopic() { return getString(TOPIC_DLQ); }
+    public String table() { return getString(TABLE); }
+    public int retainVersions() { return getInt(RETAIN_VERSIONS); }
+    public long tableMaxBytes() { return getLong(TABLE_MAX_BYTES); }
+    public boolean allowNonFinite() { return getBoolean(TABLE_ALLOW_NONFINITE); }
+    public int maxTokens() { return getInt(MAX_TOKENS); }
+    public int topicPartitions() { return getInt(TOPIC_PARTITIONS); }
+    public short topicReplicationFactor() { return getInt(TOPIC_REPLICATION).shortValue(); }
+
+    /** The pinned table version ({@code tokvec.table.version}), or -1 to follow commits and activate records. */
+    public long pinnedVersion() {
+        Long v = getLong(TABLE_VERSION);
+        return v == null ? -1 : v;
+    }
+
+    public OutputEncoding outputEncoding() {
+        return OutputEncoding.valueOf(getString(OUTPUT_ENCODING).trim().toUpperCase(Locale.ROOT));
+    }
+
+    /** Kafka Streams' own dead-letter key names the topic when {@code tokvec.topic.dlq} is not set. */
+    private static Map<String, String> withDlqFromStreams(Map<String, String> props) {
+        String streamsDlq = props.get(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG);
+        if (props.containsKey(TOPIC_DLQ) || streamsDlq == null || streamsDlq.isBlank()) {
+            return props;
+        }
+        Map<String, String> m = new HashMap<>(props);
+        m.put(TOPIC_DLQ, streamsDlq);
+        return m;
+    }
+
+    private static void validateTableName(String name, Object value) {
+        String s = value == null ? "" : value.toString();
+        if (s.isEmpty() || s.contains("/")) {
+            throw new ConfigException(name, value, "must be a non-empty name without '/'");
+        }
+    }
+
+    private static Map<String, String> defaults() {
+        Map<String, String> m = new LinkedHashMap<>();
+        CONFIG.configKeys().forEach((name, key) -> {
+            if (key.hasDefault() && key.defaultValue != null) {
+                m.put(name, ConfigDef.convertToString(key.defaultValue, key.type));
+            }
+        });
+        return Collections.unmodifiableMap(m);
+    }
+}

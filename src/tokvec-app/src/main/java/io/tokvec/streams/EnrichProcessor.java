@@ -1,0 +1,136 @@
+package io.tokvec.streams;
+
+import io.tokvec.avro.DeadLetter;
+import io.tokvec.avro.TokenEvent;
+import io.tokvec.core.EmbeddingTable;
+import io.tokvec.core.EnrichException;
+import io.tokvec.core.EnrichResult;
+import io.tokvec.core.Enricher;
+import io.tokvec.config.TokvecConfig;
+import io.tokvec.model.ActiveTable;
+import io.tokvec.serde.WireFormatException;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Optional;
+
+/**
+ * Enriches one input record: decodes it (raw bytes in, so that undecodable records reach the
+ * dead-letter topic with their original bytes), reads the active table once, and forwards either
+ * an output record to {@link TokvecTopology#OUTPUT_SINK} or a {@link DeadLetter} to
+ * {@link TokvecTopology#DLQ_SINK}. A registry that cannot be reached is not a bad record: that
+ * exception propagates so that Kafka Streams' handlers decide (the record is retried, not lost).
+ */
+final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object> {
+
+    private static final Logger log = LoggerFactory.getLogger(EnrichProcessor.class);
+
+    private final TokvecConfig config;
+    private final ActiveTable tables;
+    private final Deserializer<TokenEvent> deserializer;
+    private final TokvecMetrics metrics;
+    private final Enricher enricher;
+    private final int maxTokens;
+    private final TokvecConfig.OutputEncoding encoding;
+    private ProcessorContext<byte[], Object> context;
+
+    EnrichProcessor(TokvecConfig config, ActiveTable tables, Deserializer<TokenEvent> deserializer, TokvecMetrics metrics) {
+        this.config = config;
+        this.tables = tables;
+        this.deserializer = deserializer;
+        this.metrics = metrics;
+        this.enricher = new Enricher(config.enrichOptions());
+        this.maxTokens = config.maxTokens();
+        this.encoding = config.outputEncoding();
+    }
+
+    @Override
+    public void init(ProcessorContext<byte[], Object> context) {
+        this.context = context;
+        metrics.register(context.metrics(), context.applicationId());
+    }
+
+    @Override
+    public void process(Record<byte[], byte[]> record) {
+        long t0 = System.nanoTime();
+        byte[] value = record.value();
+        if (value == null) {
+            deadLetter(record, DeadLetterReason.NULL_VALUE, "record value is null", null, null);
+            return;
+        }
+        TokenEvent event;
+        try {
+            event = deserializer.deserialize(sourceTopic(), value);
+        } catch (WireFormatException e) {
+            if (e.reason() == WireFormatException.Reason.REGISTRY_UNAVAILABLE) {
+                throw e;
+            }
+            deadLetter(record, switch (e.reason()) {
+                case BAD_MAGIC -> DeadLetterReason.BAD_MAGIC;
+                case UNKNOWN_SCHEMA -> DeadLetterReason.UNKNOWN_SCHEMA;
+                default -> DeadLetterReason.UNDECODABLE;
+            }, e.getMessage(), null, null);
+            return;
+        } catch (RuntimeException e) {
+            deadLetter(record, DeadLetterReason.UNDECODABLE, String.valueOf(e.getMessage()), null, null);
+            return;
+        }
+        if (event == null) {
+            deadLetter(record, DeadLetterReason.NULL_VALUE, "record value decodes to null", null, null);
+            return;
+        }
+        EmbeddingTable table = tables.active();
+        if (table == null) {
+            deadLetter(record, DeadLetterReason.NO_TABLE, "no version of table '" + tables.table() + "' is active yet",
+                    event.getId(), null);
+            return;
+        }
+        boolean hasIds = event.getTokenIds() != null;
+        boolean hasTokens = event.getTokens() != null;
+        if (hasIds == hasTokens) {
+            deadLetter(record, hasIds ? DeadLetterReason.BOTH_TOKENS : DeadLetterReason.NO_TOKENS,
+                    hasIds ? "event has both token_ids and tokens" : "event has neither token_ids nor tokens",
+                    event.getId(), table);
+            return;
+        }
+        int n = hasIds ? event.getTokenIds().size() : event.getTokens().size();
+        if (n > maxTokens) {
+            deadLetter(record, DeadLetterReason.TOO_MANY_TOKENS, "event has " + n + " tokens, over tokvec.max.tokens="
+                    + maxTokens, event.getId(), table);
+            return;
+        }
+        EnrichResult result;
+        try {
+            result = hasIds ? enricher.enrichIds(table, event.getTokenIds()) : enricher.enrichTokens(table, event.getTokens());
+        } catch (EnrichException e) {
+            deadLetter(record, DeadLetterReason.valueOf(e.reason().name()), e.getMessage(), event.getId(), table);
+            return;
+        }
+        SpecificRecord out = OutputRecords.build(encoding, event, result);
+        context.forward(record.withValue(out), TokvecTopology.OUTPUT_SINK);
+        metrics.enriched(result, System.nanoTime() - t0);
+    }
+
+    private String sourceTopic() {
+        return context.recordMetadata().map(RecordMetadata::topic).orElse(config.inputTopic());
+    }
+
+    private void deadLetter(Record<byte[], byte[]> record, DeadLetterReason reason, String message, String eventId,
+                            EmbeddingTable table) {
+        Optional<RecordMetadata> meta = context.recordMetadata();
+        DeadLetters.Source source = new DeadLetters.Source(meta.map(RecordMetadata::topic).orElse(config.inputTopic()),
+                meta.map(RecordMetadata::partition).orElse(-1), meta.map(RecordMetadata::offset).orElse(-1L),
+                record.timestamp(), record.key(), record.value());
+        DeadLetter dl = DeadLetters.of(reason, message, source, eventId, table == null ? tables.table() : table.name(),
+                table == null ? null : table.version());
+        log.warn("dead letter [{}] {}-{}@{}: {}", reason, dl.getTopic(), dl.getPartition(), dl.getOffset(), message);
+        context.forward(record.withValue((Object) dl), TokvecTopology.DLQ_SINK);
+        metrics.deadLetter(reason);
+    }
+}

@@ -1,0 +1,83 @@
+package io.tokvec.streams;
+
+import io.tokvec.config.TokvecConfig;
+
+import io.tokvec.avro.EnrichedEvent;
+import io.tokvec.avro.EnrichedEventFloats;
+import io.tokvec.avro.TokenEvent;
+import io.tokvec.core.EmbeddingTable;
+import io.tokvec.core.EnrichResult;
+import org.apache.avro.specific.SpecificRecord;
+
+import java.nio.ByteBuffer;
+import java.util.AbstractList;
+import java.util.RandomAccess;
+
+/**
+ * Turns an {@link EnrichResult} into the output record. The lists are views over the result's
+ * reusable arrays (no per-token copies): the record must be serialized before the next event is
+ * enriched, which holds because the sink serializes inside {@code forward}.
+ */
+final class OutputRecords {
+
+    private OutputRecords() {
+    }
+
+    static SpecificRecord build(TokvecConfig.OutputEncoding encoding, TokenEvent event, EnrichResult r) {
+        if (encoding == TokvecConfig.OutputEncoding.FLOATS) {
+            return EnrichedEventFloats.newBuilder()
+                    .setId(event.getId())
+                    .setTable(r.table())
+                    .setTableVersion(r.tableVersion())
+                    .setIds(new IntView(r.ids()))
+                    .setMask(new BoolView(r.mask()))
+                    .setLength(r.length())
+                    .setTruncated(r.truncated())
+                    .setDim(r.dim())
+                    .setEmbeddings(new FloatView(r.embeddings()))
+                    .setTimestampMs(event.getTimestampMs())
+                    .setMetadata(event.getMetadata())
+                    .build();
+        }
+        return EnrichedEvent.newBuilder()
+                .setId(event.getId())
+                .setTable(r.table())
+                .setTableVersion(r.tableVersion())
+                .setIds(new IntView(r.ids()))
+                .setMask(new BoolView(r.mask()))
+                .setLength(r.length())
+                .setTruncated(r.truncated())
+                .setDim(r.dim())
+                .setEmbeddings(ByteBuffer.wrap(r.embeddings()))
+                .setTimestampMs(event.getTimestampMs())
+                .setMetadata(event.getMetadata())
+                .build();
+    }
+
+    static final class IntView extends AbstractList<Integer> implements RandomAccess {
+        private final int[] a;
+
+        IntView(int[] a) { this.a = a; }
+
+        @Override public Integer get(int i) { return a[i]; }
+        @Override public int size() { return a.length; }
+    }
+
+    static final class BoolView extends AbstractList<Boolean> implements RandomAccess {
+        private final boolean[] a;
+
+        BoolView(boolean[] a) { this.a = a; }
+
+        @Override public Boolean get(int i) { return a[i]; }
+        @Override public int size() { return a.length; }
+    }
+
+    static final class FloatView extends AbstractList<Float> implements RandomAccess {
+        private final byte[] le;
+
+        FloatView(byte[] littleEndianFloats) { this.le = littleEndianFloats; }
+
+        @Override public Float get(int i) { return EmbeddingTable.floatAt(le, i); }
+        @Override public int size() { return le.length / Float.BYTES; }
+    }
+}

@@ -1,0 +1,108 @@
+package io.tokvec.streams;
+
+import io.tokvec.config.TokvecConfig;
+
+import io.tokvec.kafka.Topics;
+import io.tokvec.model.TableRegistry;
+import io.tokvec.serde.SchemaRegistries;
+import io.tokvec.serde.SchemaRegistryClient;
+import org.apache.kafka.streams.CloseOptions;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.apache.kafka.streams.processor.StateRestoreListener;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+
+/**
+ * One running tokvec application: schema-registry client, table registry, metrics, topology and
+ * {@link KafkaStreams}, with tokvec's uncaught-exception policy. {@code run}, {@code demo}, the
+ * benchmarks and the integration tests all start the application through this class.
+ */
+public final class TokvecApp implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(TokvecApp.class);
+
+    private final TokvecConfig config;
+    private final SchemaRegistryClient schemaRegistry;
+    private final TableRegistry registry;
+    private final TokvecMetrics metrics = new TokvecMetrics();
+    private final KafkaStreams streams;
+
+    public TokvecApp(TokvecConfig config) {
+        this.config = config;
+        this.schemaRegistry = SchemaRegistries.forConfig(config.clientProps());
+        this.registry = TokvecTopology.newRegistry(config, schemaRegistry);
+        this.streams = new KafkaStreams(TokvecTopology.build(config, registry, schemaRegistry, metrics), TokvecTopology.streamsProps(config));
+        streams.setUncaughtExceptionHandler(e -> {
+            // Bad records never get here (they are dead-lettered); what does is transient (schema
+            // registry or broker unreachable) or a bug: replace the thread, which resumes from the
+            // last committed offsets, so nothing is lost and nothing is enriched twice under EOS.
+            log.error("stream thread failed; replacing it (resumes from the last committed offsets)", e);
+            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+        });
+        streams.setStateListener((now, before) -> log.info("application state {} -> {}", before, now));
+        streams.setGlobalStateRestoreListener(new StateRestoreListener() {
+            @Override
+            public void onRestoreStart(TopicPartition partition, String store, long start, long end) {
+                if (TokvecTopology.MODEL_STORE.equals(store)) {
+                    log.info("restoring the model store from {} (offsets {}..{})", partition, start, end);
+                    registry.restoring(true);
+                }
+            }
+
+            @Override
+            public void onBatchRestored(TopicPartition partition, String store, long batchEnd, long count) {
+            }
+
+            @Override
+            public void onRestoreEnd(TopicPartition partition, String store, long total) {
+                if (TokvecTopology.MODEL_STORE.equals(store)) {
+                    log.info("model store restored ({} records); activating the current version", total);
+                    registry.restoring(false);
+                }
+            }
+        });
+    }
+
+    /** Creates the topics that are missing (from the config's partitions and replication). */
+    public TokvecApp createTopics() {
+        Topics.ensureAll(config);
+        return this;
+    }
+
+    public TokvecApp start() {
+        log.info("starting: {} -> {} (dead letters {}), model topic {}, table {}, max_len {}", config.inputTopic(),
+                config.outputTopic(), config.dlqTopic(), config.modelTopic(), config.table(), config.enrichOptions().maxLen());
+        streams.start();
+        return this;
+    }
+
+    /** Waits until the application is RUNNING; false on timeout or if it failed. */
+    public boolean awaitRunning(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            KafkaStreams.State s = streams.state();
+            if (s == KafkaStreams.State.RUNNING) return true;
+            if (s == KafkaStreams.State.ERROR || s == KafkaStreams.State.NOT_RUNNING) return false;
+            Thread.sleep(20);
+        }
+        return false;
+    }
+
+    public TokvecConfig config() { return config; }
+    public TableRegistry registry() { return registry; }
+    public TokvecMetrics metrics() { return metrics; }
+    public KafkaStreams streams() { return streams; }
+
+    /** Stops the application and leaves the consumer group, so a restarted instance need not wait out the session timeout. */
+    @Override
+    public void close() {
+        streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+                .withTimeout(Duration.ofSeconds(30)));
+        schemaRegistry.close();
+        log.info("closed");
+    }
+}

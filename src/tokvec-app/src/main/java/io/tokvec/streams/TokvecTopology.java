@@ -1,0 +1,95 @@
+package io.tokvec.streams;
+
+import io.tokvec.avro.DeadLetter;
+import io.tokvec.avro.ModelRecord;
+import io.tokvec.avro.TokenEvent;
+import io.tokvec.config.TokvecConfig;
+import io.tokvec.model.TableRegistry;
+import io.tokvec.serde.ConfluentAvroDeserializer;
+import io.tokvec.serde.ConfluentAvroSerializer;
+import io.tokvec.serde.SchemaRegistryClient;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.StoreBuilder;
+import org.apache.kafka.streams.state.Stores;
+
+import java.util.Properties;
+
+/**
+ * Builds tokvec's topology from a typed config; no I/O. Production ({@code run}, {@code demo}) and
+ * the tests share it.
+ *
+ * <pre>
+ *   model topic --&gt; [tokvec-model-source] --&gt; [tokvec-model-processor] --&gt; global store tokvec-model-store
+ *                                                      (TableRegistry: stage chunks, verify, build, swap)
+ *   input topic --&gt; [tokvec-input-source] --&gt; [tokvec-enrich] --+--&gt; [tokvec-output-sink] --&gt; output topic
+ *                                                            +--&gt; [tokvec-dlq-sink]    --&gt; dead-letter topic
+ * </pre>
+ */
+public final class TokvecTopology {
+
+    public static final String MODEL_SOURCE = "tokvec-model-source";
+    public static final String MODEL_PROCESSOR = "tokvec-model-processor";
+    public static final String MODEL_STORE = "tokvec-model-store";
+    public static final String INPUT_SOURCE = "tokvec-input-source";
+    public static final String ENRICH_PROCESSOR = "tokvec-enrich";
+    public static final String OUTPUT_SINK = "tokvec-output-sink";
+    public static final String DLQ_SINK = "tokvec-dlq-sink";
+
+    private TokvecTopology() {
+    }
+
+    /** A registry for the configured table, decoding model records through the given schema registry. */
+    public static TableRegistry newRegistry(TokvecConfig config, SchemaRegistryClient schemaRegistry) {
+        ConfluentAvroDeserializer<ModelRecord> modelDeserializer =
+                new ConfluentAvroDeserializer<>(ModelRecord.class, schemaRegistry, false);
+        String modelTopic = config.modelTopic();
+        return new TableRegistry(config.table(), config.pinnedVersion(), config.retainVersions(), config.tableMaxBytes(),
+                config.allowNonFinite(), (buf, offset, length) -> modelDeserializer.deserialize(modelTopic, buf, offset, length));
+    }
+
+    public static Topology build(TokvecConfig config, TableRegistry registry, SchemaRegistryClient schemaRegistry,
+                                 TokvecMetrics metrics) {
+        metrics.bind(registry);
+        Topology t = new Topology();
+        StoreBuilder<KeyValueStore<String, byte[]>> store = Stores
+                .keyValueStoreBuilder(Stores.persistentKeyValueStore(MODEL_STORE), Serdes.String(), Serdes.ByteArray())
+                .withLoggingDisabled()
+                .withCachingDisabled();
+        t.addGlobalStore(store, MODEL_SOURCE, Serdes.String().deserializer(), new ByteArrayDeserializer(),
+                config.modelTopic(), MODEL_PROCESSOR, () -> new ModelStoreProcessor(MODEL_STORE, registry));
+
+        ConfluentAvroDeserializer<TokenEvent> eventDeserializer =
+                new ConfluentAvroDeserializer<>(TokenEvent.class, schemaRegistry, false);
+        ConfluentAvroSerializer<SpecificRecord> outputSerializer = new ConfluentAvroSerializer<>(schemaRegistry, false);
+        ConfluentAvroSerializer<DeadLetter> dlqSerializer = new ConfluentAvroSerializer<>(schemaRegistry, false);
+
+        t.addSource(INPUT_SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), config.inputTopic());
+        t.addProcessor(ENRICH_PROCESSOR, () -> new EnrichProcessor(config, registry, eventDeserializer, metrics), INPUT_SOURCE);
+        t.addSink(OUTPUT_SINK, config.outputTopic(), new ByteArraySerializer(), outputSerializer, ENRICH_PROCESSOR);
+        t.addSink(DLQ_SINK, config.dlqTopic(), new ByteArraySerializer(), dlqSerializer, ENRICH_PROCESSOR);
+        return t;
+    }
+
+    /**
+     * Kafka Streams properties for this config: every pass-through key, plus tokvec's defaults (put
+     * only if absent): application id {@code tokvec}, and the processing exception handler that
+     * dead-letters unexpected failures, for the global thread too. The dead-letter topic is passed
+     * as Kafka Streams' own {@link StreamsConfig#ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG}, so
+     * tokvec's handler and Kafka's handlers name the same topic.
+     */
+    public static Properties streamsProps(TokvecConfig config) {
+        Properties p = new Properties();
+        p.putAll(config.clientProps());
+        p.putIfAbsent(StreamsConfig.APPLICATION_ID_CONFIG, "tokvec");
+        p.putIfAbsent(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterProcessingExceptionHandler.class.getName());
+        p.putIfAbsent(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, "true");
+        p.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, config.dlqTopic());
+        return p;
+    }
+}

@@ -1,0 +1,82 @@
+package io.tokvec.config;
+
+import io.tokvec.core.EnrichOptions;
+import io.tokvec.streams.TokvecTopology;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.streams.StreamsConfig;
+import org.junit.jupiter.api.Test;
+
+import java.util.HashMap;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class TokvecConfigTest {
+
+    static Map<String, String> minimal() {
+        Map<String, String> m = new HashMap<>();
+        m.put(TokvecConfig.MAX_LEN, "8");
+        return m;
+    }
+
+    @Test
+    void shouldNameTheKeyWhenMaxLenIsMissing() {
+        assertThatThrownBy(() -> new TokvecConfig(Map.of()))
+                .isInstanceOf(ConfigException.class).hasMessageContaining(TokvecConfig.MAX_LEN);
+    }
+
+    @Test
+    void shouldNameKeyValueAndAllowedValuesWhenAnEnumIsInvalid() {
+        Map<String, String> m = minimal();
+        m.put(TokvecConfig.PADDING, "middle");
+
+        assertThatThrownBy(() -> new TokvecConfig(m)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining(TokvecConfig.PADDING).hasMessageContaining("middle").hasMessageContaining("PRE, POST");
+    }
+
+    @Test
+    void shouldRejectOutOfRangeNumbersWhenValidated() {
+        Map<String, String> m = minimal();
+        m.put(TokvecConfig.RETAIN_VERSIONS, "0");
+        assertThatThrownBy(() -> new TokvecConfig(m)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining(TokvecConfig.RETAIN_VERSIONS);
+        m.put(TokvecConfig.RETAIN_VERSIONS, "2");
+        m.put(TokvecConfig.TABLE, "a/b");
+        assertThatThrownBy(() -> new TokvecConfig(m)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining(TokvecConfig.TABLE).hasMessageContaining("'/'");
+    }
+
+    @Test
+    void shouldParseCaseInsensitiveEnumsAndFillDefaultsWhenValid() {
+        Map<String, String> m = minimal();
+        m.put(TokvecConfig.PADDING, "POST");
+        m.put(TokvecConfig.OOV, "unk");
+        TokvecConfig c = new TokvecConfig(m);
+
+        assertThat(c.enrichOptions()).isEqualTo(new EnrichOptions(8, EnrichOptions.Side.POST, EnrichOptions.Side.PRE,
+                EnrichOptions.PadVector.TABLE, EnrichOptions.OovPolicy.UNK));
+        assertThat(c.pinnedVersion()).isEqualTo(-1);
+        assertThat(c.retainVersions()).isEqualTo(2);
+        assertThat(c.property(TokvecConfig.TOPIC_INPUT)).isEqualTo("tokvec-events");
+        assertThat(TokvecConfig.DEFAULTS).doesNotContainKeys(TokvecConfig.MAX_LEN, TokvecConfig.TABLE_VERSION)
+                .containsEntry(TokvecConfig.MAX_TOKENS, "100000");
+    }
+
+    @Test
+    void shouldPassTheDeadLetterTopicToKafkaStreamsUnderItsOwnKey() {
+        Map<String, String> m = minimal();
+        m.put(TokvecConfig.TOPIC_DLQ, "my-dlq");
+
+        assertThat(TokvecTopology.streamsProps(new TokvecConfig(m)))
+                .containsEntry(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, "my-dlq");
+    }
+
+    @Test
+    void shouldTakeKafkasDeadLetterKeyWhenTokvecsIsNotSet() {
+        Map<String, String> m = minimal();
+        m.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, "streams-dlq");
+
+        assertThat(new TokvecConfig(m).dlqTopic()).isEqualTo("streams-dlq");
+    }
+}

@@ -1,0 +1,111 @@
+package io.tokvec.bench;
+
+import io.tokvec.broker.EmbeddedKafkaBroker;
+import io.tokvec.config.TokvecConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.streams.StreamsConfig;
+
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The Kafka settings the broker parts share, so that the tokvec application and the passthrough copy
+ * are measured under the same conditions.
+ */
+final class BenchKafka {
+
+    /**
+     * Producer settings of both the application (as {@code producer.*} Kafka Streams overrides) and the
+     * passthrough copy: a batch holds several 66 KB output records, a short linger, no compression.
+     */
+    static final Map<String, String> PRODUCER = orderedMap(
+            ProducerConfig.LINGER_MS_CONFIG, "5",
+            ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(512 * 1024),
+            ProducerConfig.COMPRESSION_TYPE_CONFIG, "none",
+            ProducerConfig.ACKS_CONFIG, "all");
+
+    /** Output topics: the broker stamps each batch (LogAppendTime), so gaps between outputs are visible in the records. */
+    static final Map<String, String> OUTPUT_TOPIC = Map.of(
+            TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "LogAppendTime",
+            TopicConfig.SEGMENT_BYTES_CONFIG, Integer.toString(256 << 20),
+            TopicConfig.RETENTION_BYTES_CONFIG, Long.toString(2L << 30));
+
+    private BenchKafka() {
+    }
+
+    /**
+     * Broker settings: old output segments are deleted soon, so long runs do not fill the disk; the
+     * log cleaner's dedupe buffer (a 128 MiB heap array by default, for the compacted model topic) is
+     * 16 MiB, because the broker shares the heap whose peak the swap part measures (the model topic
+     * has a few thousand keys; 16 MiB holds about 700,000).
+     */
+    static EmbeddedKafkaBroker.Builder broker() {
+        return EmbeddedKafkaBroker.builder()
+                .brokerProperty("log.retention.check.interval.ms", "10000")
+                .brokerProperty("log.cleaner.dedupe.buffer.size", Integer.toString(16 << 20));
+    }
+
+    /** A tokvec application config on the embedded broker, topics named {@code <prefix>-events} etc. */
+    static TokvecConfig appConfig(EmbeddedKafkaBroker broker, String prefix, String scope, Path stateDir, BenchSettings s) {
+        Map<String, String> p = new HashMap<>();
+        broker.clientProperties().forEach((k, v) -> p.put(k, String.valueOf(v)));
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, "tokvec-" + prefix);
+        p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.resolve(prefix).toString());
+        p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, s.guarantee());
+        p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, Integer.toString(Math.min(s.partitions(),
+                Runtime.getRuntime().availableProcessors())));
+        PRODUCER.forEach((k, v) -> p.put(StreamsConfig.producerPrefix(k), v));
+        p.put(TokvecConfig.SCHEMA_REGISTRY_URL, "mock://" + scope);
+        p.put(TokvecConfig.TOPIC_INPUT, prefix + "-events");
+        p.put(TokvecConfig.TOPIC_OUTPUT, prefix + "-enriched");
+        p.put(TokvecConfig.TOPIC_MODEL, prefix + "-model");
+        p.put(TokvecConfig.TOPIC_DLQ, prefix + "-dlq");
+        p.put(TokvecConfig.TOPIC_PARTITIONS, Integer.toString(s.partitions()));
+        p.put(TokvecConfig.TABLE, Workload.TABLE);
+        p.put(TokvecConfig.MAX_LEN, Integer.toString(s.maxLen()));
+        return new TokvecConfig(p);
+    }
+
+    /** Creates input, output (LogAppendTime) and dead-letter topics; the application creates the model topic. */
+    static void createTopics(EmbeddedKafkaBroker broker, TokvecConfig cfg) {
+        broker.createTopic(cfg.inputTopic(), cfg.topicPartitions(), Map.of());
+        broker.createTopic(cfg.outputTopic(), cfg.topicPartitions(), OUTPUT_TOPIC);
+        broker.createTopic(cfg.dlqTopic(), cfg.topicPartitions(), Map.of());
+    }
+
+    static Map<String, Object> producerProps(EmbeddedKafkaBroker broker, String clientId) {
+        Map<String, Object> p = new HashMap<>(broker.clientProperties());
+        p.putAll(PRODUCER);
+        p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
+        return p;
+    }
+
+    /** Consumers that read outputs: larger fetches than the default 1 MiB per partition (outputs are 66 KB each). */
+    static Map<String, Object> outputConsumerProps(EmbeddedKafkaBroker broker, String clientId, BenchSettings s) {
+        Map<String, Object> p = new HashMap<>(broker.clientProperties());
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(8 << 20));
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+                s.guarantee().startsWith("exactly_once") ? "read_committed" : "read_uncommitted");
+        return p;
+    }
+
+    static String describeProducer() {
+        StringBuilder sb = new StringBuilder();
+        PRODUCER.forEach((k, v) -> sb.append(sb.length() == 0 ? "" : ", ").append(k).append('=').append(v));
+        return sb.toString();
+    }
+
+    private static Map<String, String> orderedMap(String... kv) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (int i = 0; i < kv.length; i += 2) {
+            m.put(kv[i], kv[i + 1]);
+        }
+        return java.util.Collections.unmodifiableMap(m);
+    }
+}

@@ -1,0 +1,17 @@
+package io.tokvec.model;
+
+import io.tokvec.core.EmbeddingTable;
+
+/**
+ * What the enrichment path may see of the versioned table: the configured table's name and the one
+ * complete, verified version that is active right now. Read-only: staging, verification, swaps and
+ * rollback stay behind {@link TableRegistry}, which implements this view.
+ */
+public interface ActiveTable {
+
+    /** The configured table name. */
+    String table();
+
+    /** The active version, or null while no version of the table has been activated. */
+    EmbeddingTable active();
+}

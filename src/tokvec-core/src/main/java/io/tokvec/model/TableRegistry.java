@@ -1,0 +1,464 @@
+package io.tokvec.model;
+
+import io.tokvec.avro.ModelRecord;
+import io.tokvec.avro.TableActivate;
+import io.tokvec.avro.TableChunk;
+import io.tokvec.avro.TableCommit;
+import io.tokvec.core.EmbeddingTable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+
+/**
+ * The versions of one table and which one is active (SPEC section 3).
+ *
+ * <p>Threads: {@link #onRecord} and {@link #recover} run on the one thread that owns the model
+ * store (the global stream thread); {@link #active()} is read by any number of processing threads.
+ * The active table is an immutable {@link EmbeddingTable} behind an {@link AtomicReference}: a
+ * processing thread reads it once per event, so every output record is computed from exactly one
+ * complete version, and a swap is a pointer flip after the new table is fully built and verified.
+ * Building happens on the store's thread, never on a processing thread, so processing does not
+ * wait; at most two dense tables exist at once (the active one and the one being built).
+ *
+ * <p>Which version should be active: a pinned version ({@code tokvec.table.version}) if set;
+ * otherwise the version named by the newest commit or activate record (in model-topic order),
+ * falling back past rejected versions; while the newest is still waiting for chunks, the active
+ * one stays.
+ */
+public final class TableRegistry implements ActiveTable {
+
+    private static final Logger log = LoggerFactory.getLogger(TableRegistry.class);
+
+    /** What a swap listener hears. {@code previous} is -1 for the first table. */
+    public record Swap(String table, long previous, long version, int rows, int dim, long bytes, long buildMillis) {
+    }
+
+    /** What a rejection listener hears. */
+    public record Rejection(String table, long version, TableRejectedException.Reason reason, String message) {
+    }
+
+    private static final class VersionState {
+        final long version;
+        final BitSet chunks = new BitSet();
+        TableCommit commit;
+        long commitSeq = -1;
+        TableRejectedException rejected;
+
+        VersionState(long version) {
+            this.version = version;
+        }
+
+        boolean complete() {
+            return commit != null && chunks.nextClearBit(0) >= commit.getChunks();
+        }
+    }
+
+    private final String table;
+    private final long pinnedVersion;
+    private final int retainVersions;
+    private final TableBuilder builder;
+    private final ModelDecoder decoder;
+
+    private final AtomicReference<EmbeddingTable> active = new AtomicReference<>();
+    private final TreeMap<Long, VersionState> versions = new TreeMap<>();
+    private long nextSeq;
+    private boolean restoring;
+    private ModelStore lastStore;
+    private long activateVersion = -1;
+    private long activateSeq = -1;
+
+    private final AtomicLong swaps = new AtomicLong();
+    private final AtomicLong rejectedTotal = new AtomicLong();
+    private final Map<TableRejectedException.Reason, AtomicLong> rejectedByReason = new EnumMap<>(TableRejectedException.Reason.class);
+    private final List<Consumer<Swap>> swapListeners = new CopyOnWriteArrayList<>();
+    private final List<Consumer<Rejection>> rejectionListeners = new CopyOnWriteArrayList<>();
+
+    /**
+     * @param pinnedVersion  -1 to follow commits and activate records, else the only version to serve
+     * @param retainVersions committed versions kept in the store for rollback (the active one always is)
+     */
+    public TableRegistry(String table, long pinnedVersion, int retainVersions, long maxBytes, boolean allowNonFinite,
+                         ModelDecoder decoder) {
+        this.table = table;
+        this.pinnedVersion = pinnedVersion;
+        this.retainVersions = retainVersions;
+        this.decoder = decoder;
+        this.builder = new TableBuilder(maxBytes, allowNonFinite, decoder);
+        for (TableRejectedException.Reason r : TableRejectedException.Reason.values()) {
+            rejectedByReason.put(r, new AtomicLong());
+        }
+    }
+
+    @Override
+    public String table() { return table; }
+
+    /** The active table, or null when no version is active yet. Safe from any thread. */
+    @Override
+    public EmbeddingTable active() { return active.get(); }
+
+    /** Active version, or -1. */
+    public long activeVersion() {
+        EmbeddingTable t = active.get();
+        return t == null ? -1 : t.version();
+    }
+
+    public long swapCount() { return swaps.get(); }
+    public long rejectedCount() { return rejectedTotal.get(); }
+    public long rejectedCount(TableRejectedException.Reason reason) { return rejectedByReason.get(reason).get(); }
+    public void onSwap(Consumer<Swap> listener) { swapListeners.add(listener); }
+    public void onRejection(Consumer<Rejection> listener) { rejectionListeners.add(listener); }
+
+    /** Versions known (committed or with chunks) and their status, for logs and tests. */
+    public synchronized Map<Long, String> describeVersions() {
+        Map<Long, String> m = new TreeMap<>();
+        versions.forEach((v, s) -> m.put(v, s.rejected != null ? "rejected:" + s.rejected.reason()
+                : s.commit == null ? "chunks:" + s.chunks.cardinality()
+                : s.complete() ? (v == activeVersion() ? "active" : "committed")
+                : "waiting:" + s.chunks.cardinality() + "/" + s.commit.getChunks()));
+        return m;
+    }
+
+    /**
+     * Rebuilds the index from what the store already holds (after a restart, or when the store
+     * was restored from a checkpoint without replaying records through the processor), then
+     * activates what should be active. Idempotent.
+     */
+    public synchronized void recover(ModelStore store) {
+        lastStore = store;
+        Map<Long, TableRejectedException> rejected = new TreeMap<>();
+        versions.forEach((v, s) -> {
+            if (s.rejected != null) rejected.put(v, s.rejected);
+        });
+        versions.clear();
+        activateVersion = -1;
+        activateSeq = -1;
+        long[] maxSeq = {-1};
+        store.scan(ModelKey.chunksPrefix(table), (key, stored) -> {
+            ModelKey k = ModelKey.fromStoreKey(key);
+            state(k.version()).chunks.set(k.index());
+            maxSeq[0] = Math.max(maxSeq[0], StoredRecord.seq(stored));
+        });
+        store.scan(ModelKey.commitPrefix(table), (key, stored) -> {
+            ModelKey k = ModelKey.fromStoreKey(key);
+            long seq = StoredRecord.seq(stored);
+            maxSeq[0] = Math.max(maxSeq[0], seq);
+            try {
+                ModelRecord r = StoredRecord.decodeValue(stored, decoder);
+                VersionState s = state(k.version());
+                s.commit = (TableCommit) r.getBody();
+                s.commitSeq = seq;
+            } catch (RuntimeException e) {
+                log.warn("table {}: stored commit of v{} does not decode: {}", table, k.version(), e.getMessage());
+            }
+        });
+        byte[] act = store.get(ModelKey.activate(table).storeKey());
+        if (act != null) {
+            long seq = StoredRecord.seq(act);
+            maxSeq[0] = Math.max(maxSeq[0], seq);
+            try {
+                activateVersion = StoredRecord.decodeValue(act, decoder).getVersion();
+                activateSeq = seq;
+            } catch (RuntimeException e) {
+                log.warn("table {}: stored activate record does not decode: {}", table, e.getMessage());
+            }
+        }
+        nextSeq = Math.max(nextSeq, maxSeq[0] + 1);
+        rejected.forEach((v, e) -> {
+            VersionState s = versions.get(v);
+            if (s != null) s.rejected = e; // a version refused once stays refused: not rebuilt, not counted again
+        });
+        if (!versions.isEmpty() || activateVersion >= 0) {
+            log.info("table {}: recovered from the model store: versions {}", table, describeVersions());
+        }
+        reconcile(store);
+    }
+
+    /**
+     * Handles one model-topic record (value null = tombstone). Records of other tables are ignored.
+     * Never throws for bad records: they are logged, counted and leave the active table alone.
+     */
+    public synchronized void onRecord(ModelStore store, String topicKey, byte[] value) {
+        lastStore = store;
+        ModelKey key;
+        try {
+            key = ModelKey.parse(topicKey);
+        } catch (IllegalArgumentException e) {
+            reject(-1, new TableRejectedException(TableRejectedException.Reason.BAD_RECORD, e.getMessage()));
+            return;
+        }
+        if (!key.table().equals(table)) {
+            return;
+        }
+        if (value == null) {
+            onTombstone(store, key);
+            return;
+        }
+        ModelRecord record;
+        try {
+            record = decoder.decode(value);
+        } catch (RuntimeException e) {
+            reject(key.version(), new TableRejectedException(TableRejectedException.Reason.UNDECODABLE,
+                    "model record " + key + " does not decode: " + e.getMessage()));
+            return;
+        }
+        try {
+            checkAgrees(key, record);
+        } catch (TableRejectedException e) {
+            reject(key.version(), e);
+            return;
+        }
+        long seq = nextSeq++;
+        switch (key.kind()) {
+            case CHUNK -> {
+                VersionState s = state(key.version());
+                store.put(key.storeKey(), StoredRecord.encode(seq, value));
+                s.chunks.set(key.index());
+                if (s.complete() && s.rejected == null) {
+                    reconcile(store);
+                }
+            }
+            case COMMIT -> onCommit(store, key, (TableCommit) record.getBody(), seq, value);
+            case ACTIVATE -> {
+                store.put(key.storeKey(), StoredRecord.encode(seq, value));
+                activateVersion = record.getVersion();
+                activateSeq = seq;
+                log.info("table {}: activate record for v{}", table, activateVersion);
+                VersionState s = versions.get(activateVersion);
+                if (s == null || s.commit == null) {
+                    reject(activateVersion, new TableRejectedException(TableRejectedException.Reason.UNKNOWN_VERSION,
+                            "table " + table + ": cannot activate v" + activateVersion + ": not committed or no longer retained"));
+                }
+                reconcile(store);
+            }
+        }
+    }
+
+    private void onCommit(ModelStore store, ModelKey key, TableCommit commit, long seq, byte[] value) {
+        long v = key.version();
+        VersionState s = state(v);
+        if (s.commit != null) {
+            if (s.commit.getChecksum().equals(commit.getChecksum()) && s.commit.getRows() == commit.getRows()
+                    && s.commit.getDim() == commit.getDim() && s.commit.getChunks() == commit.getChunks()) {
+                log.info("table {}: v{} committed again with the same content; ignored", table, v);
+                return;
+            }
+            reject(v, new TableRejectedException(TableRejectedException.Reason.DUPLICATE_VERSION, "table " + table + ": v" + v
+                    + " is already committed with checksum " + s.commit.getChecksum() + "; a different commit ("
+                    + commit.getChecksum() + ") is refused: versions are immutable, publish a new version"), false);
+            return;
+        }
+        Long newest = newestCommitted();
+        if (newest != null && v < newest) {
+            reject(v, new TableRejectedException(TableRejectedException.Reason.VERSION_NOT_NEWER, "table " + table + ": commit of v"
+                    + v + " arrives after v" + newest + "; versions must increase (use an activate record to roll back)"));
+            return;
+        }
+        try {
+            builder.checkCommit(table, v, commit);
+        } catch (TableRejectedException e) {
+            reject(v, e);
+            return;
+        }
+        store.put(key.storeKey(), StoredRecord.encode(seq, value));
+        s.commit = commit;
+        s.commitSeq = seq;
+        if (!s.complete()) {
+            log.info("table {}: v{} committed ({} x {}, {} chunks); waiting for {} missing chunk(s)", table, v,
+                    commit.getRows(), commit.getDim(), commit.getChunks(), commit.getChunks() - s.chunks.get(0, commit.getChunks()).cardinality());
+        }
+        reconcile(store);
+    }
+
+    private void onTombstone(ModelStore store, ModelKey key) {
+        store.delete(key.storeKey());
+        VersionState s = versions.get(key.version());
+        switch (key.kind()) {
+            case CHUNK -> {
+                if (s != null) s.chunks.clear(key.index());
+            }
+            case COMMIT -> {
+                if (s != null) {
+                    s.commit = null;
+                    s.commitSeq = -1;
+                }
+            }
+            case ACTIVATE -> {
+                activateVersion = -1;
+                activateSeq = -1;
+            }
+        }
+        if (s != null && s.commit == null && s.chunks.isEmpty()) {
+            versions.remove(key.version());
+        }
+    }
+
+    private void checkAgrees(ModelKey key, ModelRecord r) throws TableRejectedException {
+        String problem = null;
+        if (!key.table().equals(r.getTable())) {
+            problem = "names table '" + r.getTable() + "'";
+        } else if (key.kind() != ModelKey.Kind.ACTIVATE && key.version() != r.getVersion()) {
+            problem = "names version " + r.getVersion();
+        } else {
+            Object body = r.getBody();
+            boolean kindOk = switch (key.kind()) {
+                case CHUNK -> body instanceof TableChunk c && c.getIndex() == key.index();
+                case COMMIT -> body instanceof TableCommit;
+                case ACTIVATE -> body instanceof TableActivate;
+            };
+            if (!kindOk) {
+                problem = "holds a " + body.getClass().getSimpleName()
+                        + (body instanceof TableChunk c ? " with index " + c.getIndex() : "");
+            }
+        }
+        if (problem != null) {
+            throw new TableRejectedException(TableRejectedException.Reason.BAD_RECORD,
+                    "model record under key '" + key + "' " + problem);
+        }
+    }
+
+    /**
+     * Called when Kafka Streams starts and ends replaying the model topic into an empty or stale
+     * store (global restore). While it replays, records are indexed but no version is built, so a
+     * restart builds once, the version that should be active at the end, instead of every
+     * historical version in turn. Processing cannot start before the restore ends.
+     */
+    public synchronized void restoring(boolean replaying) {
+        restoring = replaying;
+        if (!replaying && lastStore != null) {
+            reconcile(lastStore);
+        }
+    }
+
+    /**
+     * Makes the version that should be active active, if it can be built. With an active table,
+     * only the newest candidate is tried and the active one stays if that fails; with none (at
+     * start), older candidates are tried in turn.
+     */
+    private void reconcile(ModelStore store) {
+        if (restoring) {
+            return;
+        }
+        for (VersionState s : candidates()) {
+            boolean haveActive = active.get() != null;
+            if (s.version == activeVersion()) {
+                return;
+            }
+            if (s.rejected != null || s.commit == null) {
+                if (haveActive) return;
+                continue;
+            }
+            if (!s.complete()) {
+                if (haveActive) return; // the newest is still arriving: keep the active one
+                continue; // nothing active yet: serve the newest complete version meanwhile
+            }
+            long t0 = System.nanoTime();
+            EmbeddingTable built;
+            try {
+                built = builder.build(store, table, s.version, s.commit);
+            } catch (TableRejectedException e) {
+                reject(s.version, e);
+                if (haveActive) return;
+                continue;
+            }
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            EmbeddingTable previous = active.getAndSet(built);
+            swaps.incrementAndGet();
+            Swap swap = new Swap(table, previous == null ? -1 : previous.version(), built.version(), built.rows(), built.dim(),
+                    built.sizeBytes(), ms);
+            log.info("table {}: swapped {} -> v{} ({} x {}, {} MiB, built and verified in {} ms)", table,
+                    previous == null ? "none" : "v" + previous.version(), built.version(), built.rows(), built.dim(),
+                    String.format("%.1f", built.sizeBytes() / 1048576.0), ms);
+            swapListeners.forEach(l -> l.accept(swap));
+            prune(store);
+            return;
+        }
+    }
+
+    /** Versions in the order they should be tried: pinned only, or newest commit/activate record first. */
+    private List<VersionState> candidates() {
+        List<VersionState> out = new ArrayList<>();
+        if (pinnedVersion >= 0) {
+            VersionState s = versions.get(pinnedVersion);
+            if (s != null) out.add(s);
+            return out;
+        }
+        List<VersionState> committed = new ArrayList<>();
+        for (VersionState s : versions.values()) {
+            if (s.commit != null) committed.add(s);
+        }
+        committed.sort((a, b) -> Long.compare(b.commitSeq, a.commitSeq));
+        boolean activateFirst = activateVersion >= 0 && (committed.isEmpty() || activateSeq > committed.get(0).commitSeq);
+        if (activateFirst && versions.containsKey(activateVersion)) {
+            out.add(versions.get(activateVersion));
+        }
+        for (VersionState s : committed) {
+            if (!out.contains(s)) out.add(s);
+        }
+        return out;
+    }
+
+    /** Removes versions beyond the retention count (older than the newest {@code retain} committed ones). */
+    private void prune(ModelStore store) {
+        List<Long> committed = new ArrayList<>();
+        versions.descendingMap().forEach((v, s) -> {
+            if (s.commit != null && s.rejected == null) committed.add(v);
+        });
+        if (committed.size() <= retainVersions) {
+            return;
+        }
+        long oldestKept = committed.get(retainVersions - 1);
+        long keepAlso = activeVersion();
+        List<Long> drop = new ArrayList<>();
+        for (Long v : versions.headMap(oldestKept, false).keySet()) {
+            if (v != keepAlso && v != pinnedVersion) drop.add(v);
+        }
+        for (Long v : drop) {
+            VersionState s = versions.remove(v);
+            for (int i = s.chunks.nextSetBit(0); i >= 0; i = s.chunks.nextSetBit(i + 1)) {
+                store.delete(ModelKey.chunk(table, v, i).storeKey());
+            }
+            store.delete(ModelKey.commit(table, v).storeKey());
+            log.info("table {}: v{} dropped from the store (tokvec.retain.versions={})", table, v, retainVersions);
+        }
+    }
+
+    private Long newestCommitted() {
+        for (VersionState s : versions.descendingMap().values()) {
+            if (s.commit != null) return s.version;
+        }
+        return null;
+    }
+
+    private VersionState state(long version) {
+        return versions.computeIfAbsent(version, VersionState::new);
+    }
+
+    private void reject(long version, TableRejectedException e) {
+        reject(version, e, true);
+    }
+
+    private void reject(long version, TableRejectedException e, boolean markVersion) {
+        if (markVersion && version >= 0) {
+            VersionState s = versions.get(version);
+            if (s != null && s.rejected == null && s.version != activeVersion()) {
+                s.rejected = e;
+            }
+        }
+        rejectedTotal.incrementAndGet();
+        rejectedByReason.get(e.reason()).incrementAndGet();
+        log.warn("table {}: rejected{} [{}]: {}; active stays {}", table, version >= 0 ? " v" + version : "", e.reason(),
+                e.getMessage(), activeVersion() < 0 ? "none" : "v" + activeVersion());
+        Rejection r = new Rejection(table, version, e.reason(), e.getMessage());
+        rejectionListeners.forEach(l -> l.accept(r));
+    }
+}

@@ -1,0 +1,166 @@
+package io.tokvec.it;
+
+import io.tokvec.devkit.LocalSchemaRegistryServer;
+import io.tokvec.avro.DeadLetter;
+import io.tokvec.avro.EnrichedEvent;
+import io.tokvec.avro.TokenEvent;
+import io.tokvec.broker.EmbeddedKafkaBroker;
+import io.tokvec.core.EmbeddingTable;
+import io.tokvec.kafka.ModelPublisher;
+import io.tokvec.kafka.Topics;
+import io.tokvec.model.ModelChunker;
+import io.tokvec.serde.SchemaRegistries;
+import io.tokvec.serde.SchemaRegistryClient;
+import io.tokvec.config.TokvecConfig;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+import static io.tokvec.it.TestTables.assertEnriched;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Exactly-once under SIGKILL: the application runs as a child process ({@code java -jar tokvec.jar
+ * run --config FILE}, exactly_once_v2, 100 ms commits) and is killed with SIGKILL and restarted
+ * several times while a producer keeps feeding events; v2 is published between two kills. The
+ * child and this JVM share an HTTP schema registry ({@link LocalSchemaRegistryServer}, what {@code tokvec broker} serves), as a
+ * {@code mock://} scope cannot cross processes. Read with read_committed, every input event
+ * appears exactly once in the output, each record equals the table of the version it names, both
+ * versions appear, versions never go back within a partition (a restarted instance serves the
+ * latest version before its first event), and nothing is dead-lettered.
+ */
+class ExactlyOnceKillIT {
+
+    private static final Duration WAIT = Duration.ofSeconds(120);
+    private static final int ROWS = 50;
+    private static final int DIM = 4;
+    private static final int EVENTS = 6000;
+    private static final int PER_SECOND = 150;
+    private static final int PARTITIONS = 2;
+    private static final int KILLS = 4;
+    /** Outputs each child must add before it is killed, so that every one is killed mid-stream. */
+    private static final int PROGRESS_PER_RUN = 250;
+
+    private static EmbeddedKafkaBroker broker;
+    private static LocalSchemaRegistryServer schemaRegistry;
+
+    @TempDir
+    Path tmp;
+
+    @BeforeAll
+    static void start() throws IOException {
+        broker = EmbeddedKafkaBroker.builder().build().start();
+        schemaRegistry = new LocalSchemaRegistryServer(0, null);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (broker != null) broker.close();
+        if (schemaRegistry != null) schemaRegistry.close();
+    }
+
+    @Test
+    @Timeout(value = 300, unit = TimeUnit.SECONDS)
+    void shouldEnrichEveryEventExactlyOnceWhenTheApplicationIsKilledAndRestartedMidStream() throws Exception {
+        Path jar = ChildProcessApp.jar();
+        Map<String, Object> client = broker.clientProperties();
+        Map<String, String> settings = ItApps.appConfig("eos-kill", client, schemaRegistry.url(), tmp.resolve("state"));
+        settings.put(TokvecConfig.TOPIC_PARTITIONS, Integer.toString(PARTITIONS));
+        TokvecConfig config = new TokvecConfig(settings);
+        Path configFile = writeConfig(settings, tmp.resolve("tokvec.properties"));
+        Path logs = jar.getParent().resolve("it-logs").resolve("ExactlyOnceKillIT");
+        Map<Long, EmbeddingTable> tables = Map.of(1L, TestTables.table(1, ROWS, DIM), 2L, TestTables.table(2, ROWS, DIM));
+        Topics.ensureAll(config);
+
+        List<Integer> killExits = new ArrayList<>();
+        int stopExit;
+        try (SchemaRegistryClient registry = SchemaRegistries.forConfig(Map.of(SchemaRegistries.URL, schemaRegistry.url()));
+             ModelPublisher publisher = new ModelPublisher(config, registry);
+             KafkaProducer<String, TokenEvent> producer = ItApps.eventProducer(client, registry);
+             TopicReader<EnrichedEvent> output = ItApps.outputReader(client, config, registry);
+             EventFeeder feeder = new EventFeeder(producer, config.inputTopic(), EVENTS, PER_SECOND,
+                     i -> TestEvents.event(i, ROWS))) {
+            publisher.publish(tables.get(1L), ModelChunker.DEFAULT_CHUNK_BYTES, Map.of(), null);
+
+            ChildProcessApp child = ChildProcessApp.start(configFile, logs.resolve("run-1.log"));
+            try {
+                feeder.start();
+                for (int run = 1; run <= KILLS; run++) {
+                    int before = output.poll().size();
+                    ChildProcessApp current = child;
+                    output.awaitUntil(WAIT, "run " + run + " (pid " + current.pid() + ", log " + current.log() + ") adds "
+                            + PROGRESS_PER_RUN + " outputs", rs -> rs.size() >= before + PROGRESS_PER_RUN || !current.isAlive());
+                    assertThat(current.isAlive()).as("child of run %d is alive (log %s)", run, current.log()).isTrue();
+                    if (run == 2) {
+                        publisher.publish(tables.get(2L), ModelChunker.DEFAULT_CHUNK_BYTES, Map.of(), null);
+                        output.awaitUntil(WAIT, "a v2 output", rs -> rs.stream().anyMatch(r -> r.value().getTableVersion() == 2));
+                    }
+                    killExits.add(child.kill());
+                    child = ChildProcessApp.start(configFile, logs.resolve("run-" + (run + 1) + ".log"));
+                }
+                feeder.awaitAllAcked(WAIT);
+                ChildProcessApp last = child;
+                output.awaitUntil(WAIT, "outputs of all " + EVENTS + " events (log " + last.log() + ")",
+                        rs -> rs.stream().map(r -> r.value().getId()).distinct().count() >= EVENTS);
+                stopExit = child.stop();
+            } finally {
+                child.close();
+            }
+
+            // the application is stopped and every transaction is closed: read_committed reads to the end
+            List<TopicReader.Received<EnrichedEvent>> out = output.readToEnd(WAIT);
+            Map<String, Long> perId = out.stream().collect(Collectors.groupingBy(r -> r.value().getId(), Collectors.counting()));
+            assertThat(perId.keySet()).as("every input event has an output").isEqualTo(feeder.events().keySet());
+            assertThat(perId).as("outputs per event").allSatisfy((id, n) -> assertThat(n).as("outputs of %s", id).isEqualTo(1));
+            assertThat(out).hasSize(EVENTS);
+
+            Map<Integer, Long> lastVersion = new HashMap<>();
+            for (TopicReader.Received<EnrichedEvent> r : out) {
+                EnrichedEvent e = r.value();
+                assertEnriched(e, feeder.events().get(e.getId()), tables.get(e.getTableVersion()), ItApps.MAX_LEN);
+                long previous = lastVersion.getOrDefault(r.partition(), 0L);
+                assertThat(e.getTableVersion()).as("version of %s after v%d in partition %d", e.getId(), previous, r.partition())
+                        .isGreaterThanOrEqualTo(previous);
+                lastVersion.put(r.partition(), e.getTableVersion());
+            }
+            Map<Long, Long> perVersion = out.stream().collect(Collectors.groupingBy(r -> r.value().getTableVersion(), Collectors.counting()));
+            assertThat(perVersion).containsOnlyKeys(1L, 2L);
+
+            try (TopicReader<DeadLetter> dlq = ItApps.dlqReader(client, config, registry);
+                 TopicReader<byte[]> uncommitted = new TopicReader<>(client, config.outputTopic(), (t, b) -> b, false)) {
+                assertThat(dlq.readToEnd(WAIT)).as("dead letters").isEmpty();
+                int written = uncommitted.readToEnd(WAIT).size();
+                System.out.printf("ExactlyOnceKillIT: %d events, %d kills (exits %s), outputs per version %s, %d records in the"
+                        + " output log including aborted ones%n", EVENTS, killExits.size(), killExits, perVersion, written);
+                assertThat(written).isGreaterThanOrEqualTo(EVENTS);
+            }
+        }
+        assertThat(killExits).hasSize(KILLS).containsOnly(ChildProcessApp.SIGKILL_EXIT);
+        assertThat(stopExit).as("exit value after SIGTERM").isIn(0, 143);
+    }
+
+    private static Path writeConfig(Map<String, String> settings, Path file) throws IOException {
+        Properties p = new Properties();
+        p.putAll(settings);
+        try (OutputStream out = Files.newOutputStream(file)) {
+            p.store(out, "ExactlyOnceKillIT");
+        }
+        return file;
+    }
+}
