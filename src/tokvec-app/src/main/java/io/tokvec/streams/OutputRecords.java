@@ -49,6 +49,7 @@ final class OutputRecords {
                 .setTruncated(r.truncated())
                 .setDim(r.dim())
                 .setEmbeddings(ByteBuffer.wrap(r.embeddings()))
+                .setDtype(r.dtype().configName())
                 .setTimestampMs(event.getTimestampMs())
                 .setMetadata(event.getMetadata())
                 .build();

@@ -9,6 +9,7 @@ public final class EnrichResult {
     final int[] ids;
     final boolean[] mask;
     byte[] embeddings;
+    TableDtype dtype = TableDtype.FLOAT32;
     int dim;
     int length;
     boolean truncated;
@@ -27,8 +28,10 @@ public final class EnrichResult {
     public int[] ids() { return ids; }
     /** {@code ids != 0}, {@code max_len} of them (the internal array: do not modify). */
     public boolean[] mask() { return mask; }
-    /** Little-endian float32 row-major {@code [max_len, dim]} (the internal array, exactly that long). */
+    /** Little-endian {@link #dtype()} row-major {@code [max_len, dim]} (the internal array, exactly that long). */
     public byte[] embeddings() { return embeddings; }
+    /** Element type of {@link #embeddings()}: float32, or float16 with {@code tokvec.output.dtype=float16}. */
+    public TableDtype dtype() { return dtype; }
     public int dim() { return dim; }
     /** Number of event tokens kept (&le; max_len). */
     public int length() { return length; }
@@ -43,7 +46,7 @@ public final class EnrichResult {
     public float[] embeddingsAsFloats() {
         float[] out = new float[ids.length * dim];
         for (int i = 0; i < out.length; i++) {
-            out[i] = EmbeddingTable.floatAt(embeddings, i);
+            out[i] = dtype == TableDtype.FLOAT16 ? EmbeddingTable.halfAt(embeddings, i) : EmbeddingTable.floatAt(embeddings, i);
         }
         return out;
     }

@@ -6,7 +6,7 @@ import java.util.List;
 /**
  * The hot path: Keras {@code pad_sequences} + {@code Embedding(mask_zero=True)} for one event at a
  * time. One instance per thread; it reuses one {@link EnrichResult} and allocates nothing per token
- * (a gather is one {@code System.arraycopy} of a row's little-endian bytes).
+ * (a gather is one bulk copy of a row's little-endian bytes, see {@link EmbeddingTable#copyRow}).
  *
  * <p>Semantics (SPEC section 1): events longer than {@code max_len} lose tokens at the front
  * ({@code truncating=pre}) or back ({@code post}); shorter ones get id 0 before ({@code padding=pre})
@@ -17,12 +17,23 @@ import java.util.List;
 public final class Enricher {
 
     private final EnrichOptions options;
+    private final TableDtype outputDtype;
     private final EnrichResult result;
     private int[] scratch = new int[64];
 
     public Enricher(EnrichOptions options) {
+        this(options, TableDtype.FLOAT32);
+    }
+
+    /** @param outputDtype element type of the output embeddings: float32 (exact) or float16 ({@code tokvec.output.dtype}) */
+    public Enricher(EnrichOptions options, TableDtype outputDtype) {
+        if (outputDtype == TableDtype.BFLOAT16) {
+            throw new IllegalArgumentException("output embeddings are float32 or float16, not bfloat16");
+        }
         this.options = options;
+        this.outputDtype = outputDtype;
         this.result = new EnrichResult(options.maxLen());
+        this.result.dtype = outputDtype;
     }
 
     public EnrichOptions options() {
@@ -122,13 +133,13 @@ public final class Enricher {
         Arrays.fill(ids, offset + keptCount, maxLen, 0);
 
         final int dim = table.dim();
-        final int rowBytes = dim * Float.BYTES;
+        final TableDtype outType = outputDtype;
+        final int rowBytes = dim * outType.bytes();
         final int outBytes = maxLen * rowBytes;
         if (result.embeddings.length != outBytes) {
             result.embeddings = new byte[outBytes];
         }
         final byte[] out = result.embeddings;
-        final byte[] src = table.data();
         final boolean zeroPad = options.padVector() == EnrichOptions.PadVector.ZEROS;
         for (int p = 0; p < maxLen; p++) {
             int id = ids[p];
@@ -136,7 +147,7 @@ public final class Enricher {
             if (id == 0 && zeroPad) {
                 Arrays.fill(out, p * rowBytes, (p + 1) * rowBytes, (byte) 0);
             } else {
-                System.arraycopy(src, id * rowBytes, out, p * rowBytes, rowBytes);
+                table.copyRow(id, outType, out, p * rowBytes);
             }
         }
         result.dim = dim;

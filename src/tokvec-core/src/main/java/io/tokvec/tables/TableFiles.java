@@ -11,7 +11,8 @@ import java.util.List;
  * Loads an embedding table file into an {@link EmbeddingTable}.
  *
  * <ul>
- *   <li>{@link TableFormat#NPY}: rows are used as they are (see {@link NpyReader}); the optional
+ *   <li>{@link TableFormat#NPY}: rows are used as they are, float32 or float16, mapped from the file
+ *       when it is C-order little-endian (any size; see {@link NpyReader}); the optional
  *       vocabulary file (see {@link VocabularyFile}) must list exactly one token per row, in the order
  *       of Keras' {@code get_vocabulary()}.</li>
  *   <li>{@link TableFormat#GLOVE}, {@link TableFormat#WORD2VEC}: row 0 is {@code ''} (padding, all
@@ -55,23 +56,33 @@ public final class TableFiles {
 
     private static EmbeddingTable loadNpy(Path file, Path vocabFile, String name, long version, boolean allowNonFinite)
             throws IOException {
-        NpyReader.NpyMatrix m = NpyReader.read(file);
+        NpyReader.MappedMatrix mapped = NpyReader.map(file);
+        EmbeddingTable t;
+        if (mapped != null) {
+            t = new EmbeddingTable(name, version, mapped.rows(), mapped.dim(), mapped.dtype(), mapped.segments(), null);
+        } else {
+            NpyReader.NpyMatrix m = NpyReader.read(file);
+            t = new EmbeddingTable(name, version, m.rows(), m.dim(), m.data(), null);
+        }
         if (!allowNonFinite) {
-            long bad = EmbeddingTable.firstNonFinite(m.data());
+            long bad = t.firstNonFinite();
             if (bad >= 0) {
-                throw new TableFormatException(file, "row " + (bad / m.dim()) + ", column " + (bad % m.dim()),
-                        "value " + EmbeddingTable.floatAt(m.data(), (int) bad) + " is not a finite float32");
+                int row = (int) (bad / t.dim());
+                int col = (int) (bad % t.dim());
+                throw new TableFormatException(file, "row " + row + ", column " + col,
+                        "value " + t.get(row, col) + " is not a finite " + t.dtype().configName());
             }
         }
         Vocabulary vocab = null;
         if (vocabFile != null) {
             List<String> tokens = VocabularyFile.read(vocabFile);
-            if (tokens.size() != m.rows()) {
+            if (tokens.size() != t.rows()) {
                 throw new TableFormatException(vocabFile, null, "lists " + tokens.size() + " tokens but table " + file
-                        + " has " + m.rows() + " rows; line i of the vocabulary must be the token of row i");
+                        + " has " + t.rows() + " rows; line i of the vocabulary must be the token of row i");
             }
             vocab = Vocabulary.of(tokens);
+            t = new EmbeddingTable(name, version, t.rows(), t.dim(), t.dtype(), t.segments(), vocab);
         }
-        return new EmbeddingTable(name, version, m.rows(), m.dim(), m.data(), vocab);
+        return t;
     }
 }
