@@ -13,8 +13,12 @@ Writes gzip'ed raw little-endian arrays:
   float32_to_half.u16.gz      N x u16: bits of inputs.view('<f4').astype('<f2')            (numpy)
   float32_to_bfloat16.u16.gz  N x u16: bits of torch.from_numpy(inputs).to(torch.bfloat16) (torch;
                               NaN inputs are not compared: see Half's javadoc for NaN handling)
+  table_f2.npy                a 7 x 5 float16 table as np.save writes it ('<f2')
+  table_f2_as_f4.npy          the same table as numpy widens it: W.astype(np.float32)
+  table_f2_as_f4.sha256       the commit checksum of that float32 table
 """
 import gzip
+import hashlib
 import os
 import sys
 
@@ -76,6 +80,11 @@ def main(out):
     write(os.path.join(out, "float32_inputs.u32.gz"), inputs)
     write(os.path.join(out, "float32_to_half.u16.gz"), to_half)
     write(os.path.join(out, "float32_to_bfloat16.u16.gz"), to_bf16)
+    w = (rng.standard_normal((7, 5)) * 100).astype("<f2")
+    np.save(os.path.join(out, "table_f2.npy"), w)
+    np.save(os.path.join(out, "table_f2_as_f4.npy"), w.astype("<f4"))
+    with open(os.path.join(out, "table_f2_as_f4.sha256"), "w") as f:
+        f.write("sha256:" + hashlib.sha256(w.astype("<f4").tobytes()).hexdigest() + "\n")
     print(f"{inputs.size} float32 inputs, numpy {np.__version__}, torch {torch.__version__} -> {out}")
 
 
