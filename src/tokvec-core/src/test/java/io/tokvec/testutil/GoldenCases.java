@@ -110,6 +110,17 @@ public final class GoldenCases {
         }
     }
 
+    /** Copies test resource {@code golden/<file>} into {@code dir} (same file name); returns the copy. */
+    public static Path copyResource(String file, Path dir) {
+        Path target = dir.resolve(Path.of(file).getFileName().toString());
+        try {
+            Files.write(target, resource(file));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + target, e);
+        }
+        return target;
+    }
+
     /** The parsed JSON of test resource {@code golden/<file>}. */
     public static JsonNode resourceJson(String file) {
         try {
