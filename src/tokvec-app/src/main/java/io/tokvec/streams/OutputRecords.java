@@ -35,6 +35,7 @@ final class OutputRecords {
                     .setTruncated(r.truncated())
                     .setDim(r.dim())
                     .setEmbeddings(new FloatView(r.embeddings()))
+                    .setPooled(r.pooled() == null ? null : new FloatView(r.pooled()))
                     .setTimestampMs(event.getTimestampMs())
                     .setMetadata(event.getMetadata())
                     .build();
@@ -49,6 +50,7 @@ final class OutputRecords {
                 .setTruncated(r.truncated())
                 .setDim(r.dim())
                 .setEmbeddings(ByteBuffer.wrap(r.embeddings()))
+                .setPooled(r.pooled() == null ? null : ByteBuffer.wrap(r.pooled()))
                 .setTimestampMs(event.getTimestampMs())
                 .setMetadata(event.getMetadata())
                 .build();
