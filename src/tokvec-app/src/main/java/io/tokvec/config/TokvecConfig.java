@@ -3,6 +3,7 @@ package io.tokvec.config;
 import io.tokvec.core.EmbeddingTable;
 import io.tokvec.core.EnrichOptions;
 import io.tokvec.core.Pooling;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.CaseInsensitiveValidString;
@@ -229,6 +230,22 @@ public final class TokvecConfig extends AbstractConfig {
     public int maxTokens() { return getInt(MAX_TOKENS); }
     public int topicPartitions() { return getInt(TOPIC_PARTITIONS); }
     public short topicReplicationFactor() { return getInt(TOPIC_REPLICATION).shortValue(); }
+
+    /**
+     * The producer's {@code max.request.size} as Kafka Streams' producer gets it ({@code producer.}
+     * prefix first, then the plain key, then the producer default): no record larger than this can be
+     * written, so the processor dead-letters such outputs before sending them.
+     */
+    public int maxRequestSize() {
+        String v = property(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG));
+        if (v == null) v = property(ProducerConfig.MAX_REQUEST_SIZE_CONFIG);
+        if (v == null) return (Integer) ProducerConfig.configDef().defaultValues().get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG);
+        try {
+            return Integer.parseInt(v.trim());
+        } catch (NumberFormatException e) {
+            throw new ConfigException(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, v, "must be an integer");
+        }
+    }
 
     /** The pinned table version ({@code tokvec.table.version}), or -1 to follow commits and activate records. */
     public long pinnedVersion() {

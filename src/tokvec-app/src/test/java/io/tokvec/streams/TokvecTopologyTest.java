@@ -298,6 +298,26 @@ class TokvecTopologyTest {
     }
 
     @Test
+    void shouldDeadLetterAnOutputOverTheProducersRequestSizeBeforeSendingIt() {
+        // 2048 x 2 float32 = 16 KiB of embeddings: over a 10,000-byte max.request.size; 512 x 2 is not
+        TopologyHarness h = harness(Map.of(TokvecConfig.MAX_LEN, "2048", "producer.max.request.size", "10000"));
+        h.publish(smallTable(1));
+        h.pipeIds("big", 1, 2, 3);
+        assertThat(h.deadLetters()).singleElement().satisfies(d -> {
+            assertThat(d.getReason()).isEqualTo("OUTPUT_TOO_LARGE");
+            assertThat(d.getEventId()).isEqualTo("big");
+            assertThat(d.getMessage()).contains("max.request.size=10000", "max_len 2048 x dim 2");
+        });
+        assertThat(h.outputs()).isEmpty();
+
+        TopologyHarness fits = harness(Map.of(TokvecConfig.MAX_LEN, "512", "producer.max.request.size", "10000"));
+        fits.publish(smallTable(1));
+        fits.pipeIds("fits", 1, 2, 3);
+        assertThat(fits.deadLetters()).isEmpty();
+        assertThat(fits.outputs()).extracting(EnrichedEvent::getId).containsExactly("fits");
+    }
+
+    @Test
     void shouldWriteAnArrayOfFloatsWhenOutputEncodingIsFloats() {
         TopologyHarness h = harness(Map.of(TokvecConfig.OUTPUT_ENCODING, "floats", TokvecConfig.MAX_LEN, "2"));
         h.publish(smallTable(1));
