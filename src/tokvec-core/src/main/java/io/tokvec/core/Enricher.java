@@ -272,14 +272,14 @@ public final class Enricher {
         }
         Arrays.fill(ids, 0, offset, 0);
         Arrays.fill(ids, offset + keptCount, maxLen, 0);
-        for (int p = 0; p < maxLen; p++) {
-            mask[p] = ids[p] != 0;
-        }
 
         final int dim = table.dim();
         if (options.sequence()) {
-            gather(table, ids, dim);
+            gather(table, ids, mask, dim);
         } else {
+            for (int p = 0; p < maxLen; p++) {
+                mask[p] = ids[p] != 0;
+            }
             result.embeddings = NO_SEQUENCE;
         }
         if (pooling != null) {
@@ -294,7 +294,8 @@ public final class Enricher {
         return result;
     }
 
-    private void gather(EmbeddingTable table, int[] ids, int dim) {
+    /** Fills the mask and copies each position's row (or zeros) into the embeddings. */
+    private void gather(EmbeddingTable table, int[] ids, boolean[] mask, int dim) {
         final int maxLen = ids.length;
         final int rowBytes = dim * Float.BYTES;
         final int outBytes = maxLen * rowBytes;
@@ -306,6 +307,7 @@ public final class Enricher {
         final boolean zeroPad = options.padVector() == EnrichOptions.PadVector.ZEROS;
         for (int p = 0; p < maxLen; p++) {
             int id = ids[p];
+            mask[p] = id != 0;
             if (id == 0 && zeroPad) {
                 Arrays.fill(out, p * rowBytes, (p + 1) * rowBytes, (byte) 0);
             } else {
