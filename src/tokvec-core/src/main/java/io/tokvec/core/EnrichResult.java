@@ -68,7 +68,7 @@ public final class EnrichResult {
         }
         float[] out = new float[dim];
         for (int i = 0; i < out.length; i++) {
-            out[i] = EmbeddingTable.floatAt(pooled, i);
+            out[i] = dtype == TableDtype.FLOAT16 ? EmbeddingTable.halfAt(pooled, i) : EmbeddingTable.floatAt(pooled, i);
         }
         return out;
     }
