@@ -102,6 +102,7 @@ public final class TokvecApp implements AutoCloseable {
     public void close() {
         streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
                 .withTimeout(Duration.ofSeconds(30)));
+        registry.close(); // keeps the active version's verified snapshot for the next start
         schemaRegistry.close();
         log.info("closed");
     }
