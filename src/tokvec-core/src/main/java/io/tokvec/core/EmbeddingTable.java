@@ -21,7 +21,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Lifetime (off-heap memory is freed deterministically, never under a reader): the table starts
  * with one reference, its owner's. A reader that may race with the owner retiring the table takes a
  * reference with {@link #retain()} and gives it back with {@link #release()}
- * ({@code io.tokvec.model.ActiveTable#acquire} does the retain loop). {@link #retire()} gives back the
+ * (the registry's {@code ActiveTable.acquire()} does the retain loop). {@link #retire()} gives back the
  * owner's reference; the segments are freed when the count reaches zero, i.e. when the last event
  * that was enriched from this version is done.
  */

@@ -24,7 +24,7 @@ public final class MappedTableMemory implements TableMemory {
     /** Disk space left free when creating a table file. */
     private static final long DISK_MARGIN = 64L << 20;
 
-    /** Files next to a table file that belong to it ({@code io.tokvec.model.TableSnapshots}), deleted with it. */
+    /** Files next to a table file that belong to it (the snapshot meta and vocabulary), deleted with it. */
     private static final String[] SIDECARS = {".meta", ".vocab"};
 
     private final Path dir;
