@@ -24,6 +24,10 @@ public enum DeadLetterReason {
     NULL_TOKEN,
     /** String tokens but the active table has no vocabulary. */
     NO_VOCABULARY,
+    /** Per-token weights that do not fit: another count than the tokens, null or non-finite, or without tokvec.pooling=sum. */
+    BAD_WEIGHTS,
+    /** The active table does not fit tokvec.oov.buckets (its OOV rows) or tokvec.hashing.bins (rows, vocabulary). */
+    TABLE_MISMATCH,
     /** More tokens than tokvec.max.tokens. */
     TOO_MANY_TOKENS,
     /** No table version is active yet. */

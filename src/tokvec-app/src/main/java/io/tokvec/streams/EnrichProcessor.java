@@ -118,7 +118,8 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object>
         }
         EnrichResult result;
         try {
-            result = hasIds ? enricher.enrichIds(table, event.getTokenIds()) : enricher.enrichTokens(table, event.getTokens());
+            result = hasIds ? enricher.enrichIds(table, event.getTokenIds(), event.getWeights())
+                    : enricher.enrichTokens(table, event.getTokens(), event.getWeights());
         } catch (EnrichException e) {
             deadLetter(record, DeadLetterReason.valueOf(e.reason().name()), e.getMessage(), event.getId(), table);
             return;

@@ -39,6 +39,7 @@ final class OutputRecords {
                     .setTruncated(r.truncated())
                     .setDim(r.dim())
                     .setEmbeddings(new FloatView(r.embeddings()))
+                    .setPooled(r.pooled() == null ? null : new FloatView(r.pooled()))
                     .setTimestampMs(event.getTimestampMs())
                     .setMetadata(event.getMetadata())
                     .build();
@@ -53,6 +54,7 @@ final class OutputRecords {
                 .setTruncated(r.truncated())
                 .setDim(r.dim())
                 .setEmbeddings(ByteBuffer.wrap(r.embeddings()))
+                .setPooled(r.pooled() == null ? null : ByteBuffer.wrap(r.pooled()))
                 .setDtype(r.dtype().configName())
                 .setTimestampMs(event.getTimestampMs())
                 .setMetadata(event.getMetadata())

@@ -5,6 +5,7 @@ import io.tokvec.core.Vocabulary;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -54,6 +55,31 @@ public final class TableFiles {
         }
     }
 
+    /**
+     * Loads a table saved as {@code .npy} shards (see {@link ShardedTables}) and reassembles it in
+     * global id order; the vocabulary file, if any, lists the tokens of the global rows. Holds the
+     * shards and the assembled table at once while assembling (twice the table's size).
+     *
+     * @throws IllegalArgumentException when the shard shapes do not fit the strategy
+     */
+    public static EmbeddingTable loadShards(List<Path> shards, ShardedTables.Strategy strategy, Path vocabFileOrNull,
+                                            String name, long version, boolean allowNonFinite) throws IOException {
+        List<NpyReader.NpyMatrix> parts = new ArrayList<>(shards.size());
+        List<String> names = new ArrayList<>(shards.size());
+        for (Path shard : shards) {
+            NpyReader.NpyMatrix m = NpyReader.read(shard);
+            if (!allowNonFinite) {
+                checkFinite(shard, m);
+            }
+            parts.add(m);
+            names.add(shard.toString());
+        }
+        NpyReader.NpyMatrix whole = ShardedTables.assemble(parts, names, strategy);
+        parts.clear();
+        return withVocabulary("of " + shards.size() + " shards (" + strategy + ")",
+                new EmbeddingTable(name, version, whole.rows(), whole.dim(), whole.data(), null), vocabFileOrNull);
+    }
+
     private static EmbeddingTable loadNpy(Path file, Path vocabFile, String name, long version, boolean allowNonFinite)
             throws IOException {
         NpyReader.MappedMatrix mapped = NpyReader.map(file);
@@ -73,16 +99,27 @@ public final class TableFiles {
                         "value " + t.get(row, col) + " is not a finite " + t.dtype().configName());
             }
         }
-        Vocabulary vocab = null;
-        if (vocabFile != null) {
-            List<String> tokens = VocabularyFile.read(vocabFile);
-            if (tokens.size() != t.rows()) {
-                throw new TableFormatException(vocabFile, null, "lists " + tokens.size() + " tokens but table " + file
-                        + " has " + t.rows() + " rows; line i of the vocabulary must be the token of row i");
-            }
-            vocab = Vocabulary.of(tokens);
-            t = new EmbeddingTable(name, version, t.rows(), t.dim(), t.dtype(), t.segments(), vocab);
+        return withVocabulary(file.toString(), t, vocabFile);
+    }
+
+    private static void checkFinite(Path file, NpyReader.NpyMatrix m) throws TableFormatException {
+        long bad = EmbeddingTable.firstNonFinite(m.data());
+        if (bad >= 0) {
+            throw new TableFormatException(file, "row " + (bad / m.dim()) + ", column " + (bad % m.dim()),
+                    "value " + EmbeddingTable.floatAt(m.data(), (int) bad) + " is not a finite float32");
         }
-        return t;
+    }
+
+    /** The table with the vocabulary file's tokens (one per row), or as it is without a vocabulary file. */
+    private static EmbeddingTable withVocabulary(String file, EmbeddingTable t, Path vocabFile) throws IOException {
+        if (vocabFile == null) {
+            return t;
+        }
+        List<String> tokens = VocabularyFile.read(vocabFile);
+        if (tokens.size() != t.rows()) {
+            throw new TableFormatException(vocabFile, null, "lists " + tokens.size() + " tokens but table " + file
+                    + " has " + t.rows() + " rows; line i of the vocabulary must be the token of row i");
+        }
+        return new EmbeddingTable(t.name(), t.version(), t.rows(), t.dim(), t.dtype(), t.segments(), Vocabulary.of(tokens));
     }
 }
