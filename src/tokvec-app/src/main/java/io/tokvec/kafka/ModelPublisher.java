@@ -3,6 +3,7 @@ package io.tokvec.kafka;
 import io.tokvec.avro.ModelRecord;
 import io.tokvec.avro.TableCommit;
 import io.tokvec.core.EmbeddingTable;
+import io.tokvec.model.CommitSigner;
 import io.tokvec.model.ModelChunker;
 import io.tokvec.model.ModelKey;
 import io.tokvec.serde.ConfluentAvroDeserializer;
@@ -53,6 +54,7 @@ public final class ModelPublisher implements AutoCloseable {
     private final TokvecConfig config;
     private final SchemaRegistryClient schemaRegistry;
     private final KafkaProducer<String, ModelRecord> producer;
+    private CommitSigner signer;
 
     public ModelPublisher(TokvecConfig config, SchemaRegistryClient schemaRegistry) {
         this.config = config;
@@ -63,6 +65,12 @@ public final class ModelPublisher implements AutoCloseable {
         p.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, "5");
         p.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, "tokvec-publish");
         this.producer = new KafkaProducer<>(p, new StringSerializer(), new ConfluentAvroSerializer<>(schemaRegistry, false));
+    }
+
+    /** Signs every commit this publisher writes from now on ({@code publish --sign-key}). */
+    public ModelPublisher signWith(CommitSigner signer) {
+        this.signer = signer;
+        return this;
     }
 
     /** Hears how many of a version's chunks were sent so far. */
@@ -90,6 +98,9 @@ public final class ModelPublisher implements AutoCloseable {
         producer.flush();
         await(last, "chunks");
         ModelChunker.Keyed commit = chunker.commit(metadata);
+        if (signer != null) {
+            signer.sign(table.name(), table.version(), (TableCommit) commit.record().getBody());
+        }
         await(producer.send(new ProducerRecord<>(topic, commit.key().topicKey(), commit.record())), "commit");
         List<Long> removed = removeOldVersions(table.name(), table.version(), config.retainVersions());
         double secs = (System.nanoTime() - t0) / 1e9;
