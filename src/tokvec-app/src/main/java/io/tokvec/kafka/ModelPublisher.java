@@ -17,6 +17,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -178,7 +179,7 @@ public final class ModelPublisher implements AutoCloseable {
         return removed;
     }
 
-    private static void await(Future<?> f, String what) {
+    private void await(Future<?> f, String what) {
         if (f == null) return;
         try {
             f.get();
@@ -186,7 +187,12 @@ public final class ModelPublisher implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while sending " + what, e);
         } catch (ExecutionException e) {
-            throw new IllegalStateException("cannot send " + what + " to the model topic: " + e.getCause().getMessage(), e.getCause());
+            Throwable cause = e.getCause();
+            String hint = cause instanceof AuthorizationException
+                    ? " (this principal is not allowed to write to the model topic '" + config.modelTopic()
+                            + "': publishing needs WRITE on it, see README \"ACLs\")"
+                    : "";
+            throw new IllegalStateException("cannot send " + what + " to the model topic: " + cause.getMessage() + hint, cause);
         }
     }
 
