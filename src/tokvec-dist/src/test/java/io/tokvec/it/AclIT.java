@@ -37,13 +37,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
-import static io.tokvec.it.TestTables.assertEnriched;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
@@ -140,18 +138,8 @@ class AclIT {
             publisher.publish(v1, ModelChunker.DEFAULT_CHUNK_BYTES, Map.of(), null);
             ItApps.awaitActiveVersion(app, 1);
 
-            Map<String, TokenEvent> sent = new LinkedHashMap<>();
-            for (int i = 0; i < 20; i++) {
-                TokenEvent e = TestEvents.event(i, ROWS);
-                sent.put(e.getId(), e);
-                events.send(new ProducerRecord<>(asTokvec.inputTopic(), e.getId(), e));
-            }
-            events.flush();
             raw.send(new ProducerRecord<>(asTokvec.inputTopic(), "junk".getBytes(), "{\"not\":\"avro\"}".getBytes())).get();
-
-            List<TopicReader.Received<EnrichedEvent>> out = output.awaitCount(sent.size(), WAIT);
-            assertThat(out).hasSize(sent.size());
-            out.forEach(r -> assertEnriched(r.value(), sent.get(r.value().getId()), v1, ItApps.MAX_LEN));
+            ItApps.sendAndAssertEnriched(events, output, asTokvec, 20, v1);
             List<TopicReader.Received<DeadLetter>> dead = dlq.awaitCount(1, WAIT);
             assertThat(dead).singleElement().satisfies(d -> assertThat(d.value().getReason()).isEqualTo("BAD_MAGIC"));
             assertThat(app.streams().state().isRunningOrRebalancing()).isTrue();
