@@ -30,7 +30,6 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -168,8 +167,6 @@ class AclIT {
     @Test
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void shouldExitWithTheAuthorizationErrorWhenTheProductionJarPublishesAsAPrincipalWithoutWrite() throws Exception {
-        Path jar = Path.of(System.getProperty("tokvec.app.jar", "target/tokvec-app.jar"));
-        assertThat(jar).as("the production jar (mvn verify packages it first)").isRegularFile();
         Properties p = new Properties();
         client(INTRUDER).forEach((k, v) -> p.setProperty(k, String.valueOf(v)));
         p.setProperty(ProducerConfig.MAX_BLOCK_MS_CONFIG, "20000");
@@ -182,24 +179,11 @@ class AclIT {
         }
         Path glove = tmp.resolve("t.txt");
         Files.writeString(glove, "a 1 2\nb 3 4\n");
-        Path log = tmp.resolve("publish.log");
-        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        Process proc = new ProcessBuilder(java.toString(), "-Xmx256m", "-jar", jar.toString(), "publish", "--config", cfg.toString(),
-                "--version", "1", "--file", glove.toString(), "--format", "glove")
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        assertThat(proc.waitFor(90, TimeUnit.SECONDS)).as("publish finished").isTrue();
-        String output = readQuietly(log);
-        assertThat(proc.exitValue()).as(output).isEqualTo(1);
+        ProductionJar.Result publish = ProductionJar.run(tmp.resolve("publish.log"), "publish", "--config", cfg.toString(),
+                "--version", "1", "--file", glove.toString(), "--format", "glove");
+        String output = publish.output();
+        assertThat(publish.exit()).as(output).isEqualTo(1);
         assertThat(output).contains("publish: failed: cannot send chunks to the model topic: Not authorized to access topics: ["
                 + config(ADMIN).modelTopic() + "]").contains("publishing needs WRITE on it");
     }
-
-    private static String readQuietly(Path f) {
-        try {
-            return Files.readString(f);
-        } catch (IOException e) {
-            return "(no output: " + e + ")";
-        }
-    }
-
 }

@@ -8,6 +8,8 @@ import io.tokvec.core.EmbeddingTable;
 import io.tokvec.kafka.ModelPublisher;
 import io.tokvec.kafka.Topics;
 import io.tokvec.model.ModelChunker;
+import io.tokvec.model.SigningKeys;
+import io.tokvec.model.TableRejectedException;
 import io.tokvec.serde.ConfluentAvroDeserializer;
 import io.tokvec.serde.ConfluentAvroSerializer;
 import io.tokvec.serde.HttpSchemaRegistryClient;
@@ -15,6 +17,7 @@ import io.tokvec.serde.SchemaRegistries;
 import io.tokvec.serde.SchemaRegistryClient;
 import io.tokvec.serde.UnknownSchemaException;
 import io.tokvec.streams.TokvecApp;
+import io.tokvec.tables.NpyWriter;
 import org.apache.avro.Schema;
 import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.EncoderFactory;
@@ -28,17 +31,22 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -56,6 +64,7 @@ class ApicurioRegistryIT {
     private static final String SCOPE = "ApicurioRegistryIT";
     private static final int ROWS = 20;
     private static final int DIM = 4;
+    private static final Duration WAIT = Duration.ofSeconds(60);
 
     @RegisterExtension
     static final BrokerExtension KAFKA = new BrokerExtension(SCOPE);
@@ -149,5 +158,64 @@ class ApicurioRegistryIT {
         }
         // the application registered the output schema in Apicurio under TopicNameStrategy
         assertThat(client().getId(config.outputTopic() + "-value", EnrichedEvent.SCHEMA$)).isPositive();
+    }
+
+    /**
+     * Two processes that share nothing but the broker and the registry: the production jar makes a key
+     * ({@code publish --gen-key}) and publishes with {@code --sign-key}; the application trusts only that key.
+     */
+    @Test
+    @Timeout(value = 240, unit = TimeUnit.SECONDS)
+    void shouldServeOnlyTheVersionThatTheProductionJarSignedWhenTheAppTrustsItsKey() throws Exception {
+        Path key = tmp.resolve("trainer.key");
+        ProductionJar.Result gen = ProductionJar.run(tmp.resolve("gen-key.log"), "publish", "--gen-key", key.toString());
+        assertThat(gen.exit()).as(gen.output()).isZero();
+        Path pub = tmp.resolve("trainer.key.pub");
+        String keyId = SigningKeys.keyId(SigningKeys.readPublicKeys(pub).get(0));
+        assertThat(gen.output()).contains("Ed25519 key " + keyId);
+        assertThat(Files.getPosixFilePermissions(key)).containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ,
+                PosixFilePermission.OWNER_WRITE);
+
+        Map<String, Object> clientProps = KAFKA.broker().clientProperties();
+        Map<String, String> props = ItApps.appConfig("apicurio-signed", clientProps, apicurio.confluentApi(), tmp.resolve("state-s"));
+        Path cliConfig = tmp.resolve("publish.properties");
+        Properties cli = new Properties();
+        cli.putAll(props);
+        try (OutputStream out = Files.newOutputStream(cliConfig)) {
+            cli.store(out, "ApicurioRegistryIT publish");
+        }
+        props.put(TokvecConfig.TABLE_TRUSTED_KEYS, pub.toString());
+        TokvecConfig config = new TokvecConfig(props);
+        Topics.ensureAll(config);
+        EmbeddingTable v1 = TestTables.table(1, ROWS, DIM);
+        EmbeddingTable v2 = TestTables.table(2, ROWS, DIM);
+        SchemaRegistryClient registry = client();
+        try (TokvecApp app = ItApps.startApp(config);
+             KafkaProducer<String, TokenEvent> events = ItApps.eventProducer(clientProps, registry);
+             TopicReader<EnrichedEvent> output = ItApps.outputReader(clientProps, config, registry)) {
+            ProductionJar.Result unsigned = ProductionJar.run(tmp.resolve("publish-1.log"), publishArgs(cliConfig, v1));
+            assertThat(unsigned.exit()).as(unsigned.output()).isZero();
+            Await.until(WAIT, "the unsigned v1 rejected", () -> app.registry().rejectedCount(TableRejectedException.Reason.UNSIGNED) == 1);
+            assertThat(app.registry().activeVersion()).isEqualTo(-1);
+
+            List<String> signedArgs = new ArrayList<>(List.of(publishArgs(cliConfig, v2)));
+            signedArgs.addAll(List.of("--sign-key", key.toString()));
+            ProductionJar.Result signed = ProductionJar.run(tmp.resolve("publish-2.log"), signedArgs.toArray(String[]::new));
+            assertThat(signed.exit()).as(signed.output()).isZero();
+            assertThat(signed.output()).contains("signed with key " + keyId);
+            ItApps.awaitActiveVersion(app, 2);
+            ItApps.sendAndAssertEnriched(events, output, config, 10, v2);
+            assertThat(app.registry().rejectedCount()).isEqualTo(1);
+        }
+    }
+
+    /** {@code publish} arguments for a table written as .npy plus its vocabulary file. */
+    private static String[] publishArgs(Path config, EmbeddingTable t) throws Exception {
+        Path npy = tmp.resolve("v" + t.version() + ".npy");
+        NpyWriter.write(npy, t.rows(), t.dim(), t.data());
+        Path vocab = tmp.resolve("v" + t.version() + ".vocab");
+        Files.writeString(vocab, String.join("\n", t.vocabulary().tokens()) + "\n");
+        return new String[] {"publish", "--config", config.toString(), "--version", Long.toString(t.version()),
+            "--file", npy.toString(), "--format", "npy", "--vocab", vocab.toString()};
     }
 }
