@@ -22,7 +22,8 @@ import java.util.Optional;
 
 /**
  * Enriches one input record: decodes it (raw bytes in, so that undecodable records reach the
- * dead-letter topic with their original bytes), reads the active table once, and forwards either
+ * dead-letter topic with their original bytes), acquires the active table once (holding it until the
+ * record is forwarded, so a swap cannot free it underneath), and forwards either
  * an output record to {@link TokvecTopology#OUTPUT_SINK} or a {@link DeadLetter} to
  * {@link TokvecTopology#DLQ_SINK}. A registry that cannot be reached is not a bad record: that
  * exception propagates so that Kafka Streams' handlers decide (the record is retried, not lost).
@@ -46,7 +47,7 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object>
         this.tables = tables;
         this.deserializer = deserializer;
         this.metrics = metrics;
-        this.enricher = new Enricher(config.enrichOptions());
+        this.enricher = new Enricher(config.enrichOptions(), config.outputDtype());
         this.maxTokens = config.maxTokens();
         this.maxRequestSize = config.maxRequestSize();
         this.encoding = config.outputEncoding();
@@ -87,12 +88,20 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object>
             deadLetter(record, DeadLetterReason.NULL_VALUE, "record value decodes to null", null, null);
             return;
         }
-        EmbeddingTable table = tables.active();
+        EmbeddingTable table = tables.acquire();
         if (table == null) {
             deadLetter(record, DeadLetterReason.NO_TABLE, "no version of table '" + tables.table() + "' is active yet",
                     event.getId(), null);
             return;
         }
+        try {
+            enrich(record, event, table, t0);
+        } finally {
+            table.release(); // a retired version is freed once no event holds it
+        }
+    }
+
+    private void enrich(Record<byte[], byte[]> record, TokenEvent event, EmbeddingTable table, long t0) {
         boolean hasIds = event.getTokenIds() != null;
         boolean hasTokens = event.getTokens() != null;
         if (hasIds == hasTokens) {

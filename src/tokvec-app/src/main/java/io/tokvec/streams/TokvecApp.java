@@ -118,6 +118,7 @@ public final class TokvecApp implements AutoCloseable {
             opsServer.close();
             metricsExport.close();
         }
+        registry.close(); // keeps the active version's verified snapshot for the next start
         schemaRegistry.close();
         log.info("closed");
     }

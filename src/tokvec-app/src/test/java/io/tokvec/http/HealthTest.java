@@ -1,7 +1,6 @@
 package io.tokvec.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.tokvec.core.EmbeddingTable;
 import io.tokvec.model.TableRegistry;
 import org.apache.kafka.streams.KafkaStreams.State;
 import org.junit.jupiter.api.Test;
@@ -14,7 +13,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class HealthTest {
 
     private final AtomicReference<State> state = new AtomicReference<>(State.CREATED);
-    private final TableRegistry registry = new TableRegistry("emb", -1, 2, EmbeddingTable.MAX_BYTES, false, (b, o, l) -> {
+    private final TableRegistry registry = new TableRegistry("emb", -1, 2, Long.MAX_VALUE, false, (b, o, l) -> {
         throw new UnsupportedOperationException("no records in this test");
     });
     private final Health health = new Health(state::get, registry);

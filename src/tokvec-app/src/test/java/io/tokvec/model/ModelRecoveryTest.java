@@ -141,7 +141,8 @@ class ModelRecoveryTest {
         publish(before, store, table(2)); // unsigned
         assertThat(before.activeVersion()).isEqualTo(2);
 
-        TableRegistry after = new TableRegistry("t", -1, 3, Long.MAX_VALUE, false, (b, off, len) -> de.deserialize("model", b, off, len),
+        ModelDecoder decoder = (b, off, len) -> de.deserialize("model", b, off, len);
+        TableRegistry after = new TableRegistry("t", -1, 3, new TableBuilder(Long.MAX_VALUE, false, decoder), null, decoder,
                 new CommitVerifier(java.util.List.of(key.getPublic())));
         after.recover(store);
         assertThat(after.activeVersion()).isEqualTo(1);

@@ -12,6 +12,24 @@ public interface ActiveTable {
     /** The configured table name. */
     String table();
 
-    /** The active version, or null while no version of the table has been activated. */
+    /**
+     * The active version, or null while no version of the table has been activated. Its name, version
+     * and shape may be read at any time; to read its values, {@link #acquire()} it.
+     */
     EmbeddingTable active();
+
+    /**
+     * The active version with a reference taken (or null): its memory stays valid, even if a swap
+     * retires it meanwhile, until the caller gives the reference back with {@link EmbeddingTable#release()}
+     * (use try/finally).
+     */
+    default EmbeddingTable acquire() {
+        while (true) {
+            EmbeddingTable t = active();
+            if (t == null || t.retain()) {
+                return t;
+            }
+            // retired and freed between the read and the retain: the registry has swapped already
+        }
+    }
 }

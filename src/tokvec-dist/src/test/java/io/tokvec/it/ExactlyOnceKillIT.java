@@ -20,7 +20,6 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,7 +27,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
@@ -83,7 +81,7 @@ class ExactlyOnceKillIT {
         Map<String, String> settings = ItApps.appConfig("eos-kill", client, schemaRegistry.url(), tmp.resolve("state"));
         settings.put(TokvecConfig.TOPIC_PARTITIONS, Integer.toString(PARTITIONS));
         TokvecConfig config = new TokvecConfig(settings);
-        Path configFile = writeConfig(settings, tmp.resolve("tokvec.properties"));
+        Path configFile = ChildProcessApp.writeConfig(settings, tmp.resolve("tokvec.properties"));
         Path logs = jar.getParent().resolve("it-logs").resolve("ExactlyOnceKillIT");
         Map<Long, EmbeddingTable> tables = Map.of(1L, TestTables.table(1, ROWS, DIM), 2L, TestTables.table(2, ROWS, DIM));
         Topics.ensureAll(config);
@@ -153,14 +151,5 @@ class ExactlyOnceKillIT {
         }
         assertThat(killExits).hasSize(KILLS).containsOnly(ChildProcessApp.SIGKILL_EXIT);
         assertThat(stopExit).as("exit value after SIGTERM").isIn(0, 143);
-    }
-
-    private static Path writeConfig(Map<String, String> settings, Path file) throws IOException {
-        Properties p = new Properties();
-        p.putAll(settings);
-        try (OutputStream out = Files.newOutputStream(file)) {
-            p.store(out, "ExactlyOnceKillIT");
-        }
-        return file;
     }
 }
