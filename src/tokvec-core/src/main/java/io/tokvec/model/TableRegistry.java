@@ -105,7 +105,16 @@ public final class TableRegistry implements ActiveTable {
      */
     public TableRegistry(String table, long pinnedVersion, int retainVersions, long maxBytes, boolean allowNonFinite,
                          ModelDecoder decoder) {
-        this(table, pinnedVersion, retainVersions, new TableBuilder(maxBytes, allowNonFinite, decoder), null, decoder);
+        this(table, pinnedVersion, retainVersions, new TableBuilder(maxBytes, allowNonFinite, decoder), null, decoder, null);
+    }
+
+    /**
+     * @param verifier when not null, a commit becomes a candidate only with a signature it accepts
+     *     ({@code tokvec.table.trusted.keys}); others are rejected as {@code UNSIGNED} or {@code BAD_SIGNATURE}
+     */
+    public TableRegistry(String table, long pinnedVersion, int retainVersions, long maxBytes, boolean allowNonFinite,
+                         ModelDecoder decoder, CommitVerifier verifier) {
+        this(table, pinnedVersion, retainVersions, new TableBuilder(maxBytes, allowNonFinite, decoder), null, decoder, verifier);
     }
 
     /**
@@ -118,8 +127,9 @@ public final class TableRegistry implements ActiveTable {
     }
 
     /**
-     * @param verifier when not null, a commit becomes a candidate only with a signature it accepts
-     *     ({@code tokvec.table.trusted.keys}); others are rejected as {@code UNSIGNED} or {@code BAD_SIGNATURE}
+     * @param builder   builds versions (dtype, memory, limits)
+     * @param snapshots null, or the snapshot directory the builder keeps verified tables in
+     * @param verifier  null, or the signature check of commits (see above)
      */
     public TableRegistry(String table, long pinnedVersion, int retainVersions, TableBuilder builder, TableSnapshots snapshots,
                          ModelDecoder decoder, CommitVerifier verifier) {
