@@ -127,6 +127,7 @@ class AclIT {
         Map<String, Object> admin = client(ADMIN);
         SchemaRegistryClient registry = MockSchemaRegistry.getClientForScope(SCOPE);
         EmbeddingTable v1 = TestTables.table(1, ROWS, DIM);
+        Topics.ensureAll(asTokvec); // what `run` does first: the topics exist, so DESCRIBE (implied) is all it needs
 
         try (TokvecApp app = ItApps.startApp(asTokvec);
              ModelPublisher publisher = new ModelPublisher(asTrainer, registry);
