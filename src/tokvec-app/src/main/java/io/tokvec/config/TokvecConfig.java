@@ -51,10 +51,14 @@ public final class TokvecConfig extends AbstractConfig {
     public static final String MAX_TOKENS = "tokvec.max.tokens";
     public static final String TOPIC_PARTITIONS = "tokvec.topic.partitions";
     public static final String TOPIC_REPLICATION = "tokvec.topic.replication.factor";
+    public static final String VERSION_CATCHUP_TIMEOUT_MS = "tokvec.version.catchup.timeout.ms";
+    public static final String REGISTRY_RETRY_TIMEOUT_MS = "tokvec.registry.retry.timeout.ms";
+    public static final String REGISTRY_RETRY_BACKOFF_MAX_MS = "tokvec.registry.retry.backoff.max.ms";
 
     private static final String GROUP_TOPICS = "Topics";
     private static final String GROUP_ENRICH = "Enrichment (Keras semantics)";
     private static final String GROUP_TABLE = "Table versions";
+    private static final String GROUP_SCALE = "Scaling out and recovery";
 
     /** Every tokvec key: type, default, validator and doc. */
     public static final ConfigDef CONFIG = new ConfigDef()
@@ -112,7 +116,23 @@ public final class TokvecConfig extends AbstractConfig {
                     GROUP_TABLE, 4, ConfigDef.Width.SHORT, TABLE_MAX_BYTES)
             .define(TABLE_ALLOW_NONFINITE, Type.BOOLEAN, false, Importance.LOW,
                     "Accept tables holding NaN or infinite values (rejected as NON_FINITE by default).",
-                    GROUP_TABLE, 5, ConfigDef.Width.SHORT, TABLE_ALLOW_NONFINITE);
+                    GROUP_TABLE, 5, ConfigDef.Width.SHORT, TABLE_ALLOW_NONFINITE)
+            .define(VERSION_CATCHUP_TIMEOUT_MS, Type.LONG, 5_000L, Range.atLeast(0), Importance.MEDIUM,
+                    "Versions never go back within a partition: when a partition comes to an instance whose active table is"
+                            + " older (by model-topic order) than the newest one already used for that partition, its records"
+                            + " wait in place, at most this long, for the table to catch up. After that they are dead-lettered"
+                            + " (VERSION_BEHIND, original bytes kept) until it does. Keep it below transaction.timeout.ms"
+                            + " (10 s under exactly_once_v2) and max.poll.interval.ms.",
+                    GROUP_SCALE, 1, ConfigDef.Width.SHORT, VERSION_CATCHUP_TIMEOUT_MS)
+            .define(REGISTRY_RETRY_TIMEOUT_MS, Type.LONG, 60_000L, Range.atLeast(0), Importance.MEDIUM,
+                    "A schema-registry call that fails for a transient reason (unreachable, timeout, HTTP 5xx/408/429) is"
+                            + " retried in place for up to this long; then the stream thread fails and is replaced. Model"
+                            + " records (the global thread) are retried until the registry answers.",
+                    GROUP_SCALE, 2, ConfigDef.Width.SHORT, REGISTRY_RETRY_TIMEOUT_MS)
+            .define(REGISTRY_RETRY_BACKOFF_MAX_MS, Type.LONG, 500L, Range.atLeast(1), Importance.LOW,
+                    "Longest pause between two attempts of a failing schema-registry call (the pause starts at 50 ms and"
+                            + " doubles): processing resumes at most this long after the registry answers again.",
+                    GROUP_SCALE, 3, ConfigDef.Width.SHORT, REGISTRY_RETRY_BACKOFF_MAX_MS);
 
     /** Defaults of every tokvec key that has one ({@code tokvec.max.len} has none: it must be set), as strings. */
     public static final Map<String, String> DEFAULTS = defaults();
@@ -197,6 +217,9 @@ public final class TokvecConfig extends AbstractConfig {
     public int maxTokens() { return getInt(MAX_TOKENS); }
     public int topicPartitions() { return getInt(TOPIC_PARTITIONS); }
     public short topicReplicationFactor() { return getInt(TOPIC_REPLICATION).shortValue(); }
+    public long versionCatchupTimeoutMs() { return getLong(VERSION_CATCHUP_TIMEOUT_MS); }
+    public long registryRetryTimeoutMs() { return getLong(REGISTRY_RETRY_TIMEOUT_MS); }
+    public long registryRetryBackoffMaxMs() { return getLong(REGISTRY_RETRY_BACKOFF_MAX_MS); }
 
     /** The pinned table version ({@code tokvec.table.version}), or -1 to follow commits and activate records. */
     public long pinnedVersion() {

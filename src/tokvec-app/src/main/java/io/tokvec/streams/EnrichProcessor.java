@@ -7,14 +7,17 @@ import io.tokvec.core.EnrichException;
 import io.tokvec.core.EnrichResult;
 import io.tokvec.core.Enricher;
 import io.tokvec.config.TokvecConfig;
+import io.tokvec.model.Activation;
 import io.tokvec.model.ActiveTable;
 import io.tokvec.serde.WireFormatException;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.errors.InterruptException;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.apache.kafka.streams.state.KeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,6 +29,9 @@ import java.util.Optional;
  * an output record to {@link TokvecTopology#OUTPUT_SINK} or a {@link DeadLetter} to
  * {@link TokvecTopology#DLQ_SINK}. A registry that cannot be reached is not a bad record: that
  * exception propagates so that Kafka Streams' handlers decide (the record is retried, not lost).
+ * Versions never go back within the task's partition ({@link PartitionVersions}): a table older
+ * than the newest one already used for it is waited for, then the record is dead-lettered as
+ * {@link DeadLetterReason#VERSION_BEHIND}.
  */
 final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object> {
 
@@ -39,6 +45,7 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object>
     private final int maxTokens;
     private final TokvecConfig.OutputEncoding encoding;
     private ProcessorContext<byte[], Object> context;
+    private PartitionVersions versions;
 
     EnrichProcessor(TokvecConfig config, ActiveTable tables, Deserializer<TokenEvent> deserializer, TokvecMetrics metrics) {
         this.config = config;
@@ -54,6 +61,9 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object>
     public void init(ProcessorContext<byte[], Object> context) {
         this.context = context;
         metrics.register(context.metrics(), context.applicationId());
+        KeyValueStore<String, byte[]> store = context.getStateStore(TokvecTopology.VERSION_STORE);
+        versions = new PartitionVersions(store, tables.table(), config.versionCatchupTimeoutMs(), config.pinnedVersion() < 0,
+                "task " + context.taskId());
     }
 
     @Override
@@ -85,10 +95,24 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object>
             deadLetter(record, DeadLetterReason.NULL_VALUE, "record value decodes to null", null, null);
             return;
         }
-        EmbeddingTable table = tables.active();
-        if (table == null) {
+        Activation activation = tables.activation();
+        if (activation == null) {
             deadLetter(record, DeadLetterReason.NO_TABLE, "no version of table '" + tables.table() + "' is active yet",
                     event.getId(), null);
+            return;
+        }
+        try {
+            activation = versions.admit(activation, tables);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptException(e);
+        }
+        EmbeddingTable table = activation.table();
+        if (versions.behind(activation)) {
+            deadLetter(record, DeadLetterReason.VERSION_BEHIND, "table '" + tables.table() + "' here is at v" + table.version()
+                    + " (model offset " + activation.sequence() + "), older than v" + versions.usedVersion() + " (model offset "
+                    + versions.usedSequence() + ") already used for this partition, and did not catch up within "
+                    + TokvecConfig.VERSION_CATCHUP_TIMEOUT_MS + "=" + config.versionCatchupTimeoutMs() + " ms", event.getId(), table);
             return;
         }
         boolean hasIds = event.getTokenIds() != null;
@@ -113,6 +137,7 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object>
             return;
         }
         SpecificRecord out = OutputRecords.build(encoding, event, result);
+        versions.used(activation);
         context.forward(record.withValue(out), TokvecTopology.OUTPUT_SINK);
         metrics.enriched(result, System.nanoTime() - t0);
     }

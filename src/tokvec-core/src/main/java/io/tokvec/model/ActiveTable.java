@@ -14,4 +14,13 @@ public interface ActiveTable {
 
     /** The active version, or null while no version of the table has been activated. */
     EmbeddingTable active();
+
+    /** The active version with the sequence of the record that chose it ({@link Activation}), read together; or null. */
+    Activation activation();
+
+    /**
+     * Waits at most {@code timeoutMs} until the active version's sequence is at least
+     * {@code sequence}; returns the activation then (still older, or null, on timeout).
+     */
+    Activation awaitSequence(long sequence, long timeoutMs) throws InterruptedException;
 }

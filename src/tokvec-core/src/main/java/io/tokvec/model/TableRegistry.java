@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -34,6 +35,12 @@ import java.util.function.Consumer;
  * otherwise the version named by the newest commit or activate record (in model-topic order),
  * falling back past rejected versions; while the newest is still waiting for chunks, the active
  * one stays.
+ *
+ * <p>The active table is published as an {@link Activation}: the table with the sequence of the
+ * record that chose it. Sequences are model-topic offsets when the caller passes them (the
+ * application always does), so all instances agree on them; they only grow: a swap, a rollback by
+ * an activate record, or an activate record naming the active version again all move to the
+ * later record's sequence.
  */
 public final class TableRegistry implements ActiveTable {
 
@@ -69,7 +76,9 @@ public final class TableRegistry implements ActiveTable {
     private final TableBuilder builder;
     private final ModelDecoder decoder;
 
-    private final AtomicReference<EmbeddingTable> active = new AtomicReference<>();
+    private final AtomicReference<Activation> active = new AtomicReference<>();
+    /** Notified whenever {@link #active} changes, for {@link #awaitSequence}. */
+    private final Object activationChanged = new Object();
     private final TreeMap<Long, VersionState> versions = new TreeMap<>();
     private long nextSeq;
     private boolean restoring;
@@ -104,12 +113,46 @@ public final class TableRegistry implements ActiveTable {
 
     /** The active table, or null when no version is active yet. Safe from any thread. */
     @Override
-    public EmbeddingTable active() { return active.get(); }
+    public EmbeddingTable active() {
+        Activation a = active.get();
+        return a == null ? null : a.table();
+    }
+
+    /** The active version and its sequence, read together; null when no version is active yet. Safe from any thread. */
+    @Override
+    public Activation activation() { return active.get(); }
+
+    /**
+     * Waits until the active version's sequence is at least {@code sequence} (the table caught up
+     * with a decision some other instance already acted on), at most {@code timeoutMs}; returns the
+     * activation then (which may still be older, or null, on timeout).
+     */
+    @Override
+    public Activation awaitSequence(long sequence, long timeoutMs) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        synchronized (activationChanged) {
+            while (true) {
+                Activation a = active.get();
+                long left = deadline - System.nanoTime();
+                if ((a != null && a.sequence() >= sequence) || left <= 0) {
+                    return a;
+                }
+                TimeUnit.NANOSECONDS.timedWait(activationChanged, left);
+            }
+        }
+    }
+
+    private void activate(Activation a) {
+        active.set(a);
+        synchronized (activationChanged) {
+            activationChanged.notifyAll();
+        }
+    }
 
     /** Active version, or -1. */
     public long activeVersion() {
-        EmbeddingTable t = active.get();
-        return t == null ? -1 : t.version();
+        Activation a = active.get();
+        return a == null ? -1 : a.version();
     }
 
     public long swapCount() { return swaps.get(); }
@@ -188,6 +231,15 @@ public final class TableRegistry implements ActiveTable {
      * Never throws for bad records: they are logged, counted and leave the active table alone.
      */
     public synchronized void onRecord(ModelStore store, String topicKey, byte[] value) {
+        onRecord(store, topicKey, value, -1);
+    }
+
+    /**
+     * As {@link #onRecord(ModelStore, String, byte[])}, for the record at {@code offset} of the
+     * model topic: the offset becomes the record's sequence (-1: unknown, the next local number is
+     * used), so that every instance orders commits and activate records alike.
+     */
+    public synchronized void onRecord(ModelStore store, String topicKey, byte[] value, long offset) {
         lastStore = store;
         ModelKey key;
         try {
@@ -217,7 +269,8 @@ public final class TableRegistry implements ActiveTable {
             reject(key.version(), e);
             return;
         }
-        long seq = nextSeq++;
+        long seq = offset >= 0 ? Math.max(offset, nextSeq) : nextSeq;
+        nextSeq = seq + 1;
         switch (key.kind()) {
             case CHUNK -> {
                 VersionState s = state(key.version());
@@ -348,9 +401,16 @@ public final class TableRegistry implements ActiveTable {
         if (restoring) {
             return;
         }
-        for (VersionState s : candidates()) {
-            boolean haveActive = active.get() != null;
+        for (Candidate c : candidates()) {
+            VersionState s = c.state();
+            Activation current = active.get();
+            boolean haveActive = current != null;
             if (s.version == activeVersion()) {
+                if (c.sequence() > current.sequence()) {
+                    // the same version chosen again by a later record (e.g. an activate record naming
+                    // the active version): every instance moves to the later sequence alike
+                    activate(new Activation(current.table(), c.sequence()));
+                }
                 return;
             }
             if (s.rejected != null || s.commit == null) {
@@ -371,7 +431,8 @@ public final class TableRegistry implements ActiveTable {
                 continue;
             }
             long ms = (System.nanoTime() - t0) / 1_000_000;
-            EmbeddingTable previous = active.getAndSet(built);
+            EmbeddingTable previous = haveActive ? current.table() : null;
+            activate(new Activation(built, c.sequence()));
             swaps.incrementAndGet();
             Swap swap = new Swap(table, previous == null ? -1 : previous.version(), built.version(), built.rows(), built.dim(),
                     built.sizeBytes(), ms);
@@ -384,12 +445,16 @@ public final class TableRegistry implements ActiveTable {
         }
     }
 
+    /** A version to try, with the sequence of the record that makes it a candidate (its commit, or the activate record). */
+    private record Candidate(VersionState state, long sequence) {
+    }
+
     /** Versions in the order they should be tried: pinned only, or newest commit/activate record first. */
-    private List<VersionState> candidates() {
-        List<VersionState> out = new ArrayList<>();
+    private List<Candidate> candidates() {
+        List<Candidate> out = new ArrayList<>();
         if (pinnedVersion >= 0) {
             VersionState s = versions.get(pinnedVersion);
-            if (s != null) out.add(s);
+            if (s != null) out.add(new Candidate(s, s.commitSeq));
             return out;
         }
         List<VersionState> committed = new ArrayList<>();
@@ -398,11 +463,12 @@ public final class TableRegistry implements ActiveTable {
         }
         committed.sort((a, b) -> Long.compare(b.commitSeq, a.commitSeq));
         boolean activateFirst = activateVersion >= 0 && (committed.isEmpty() || activateSeq > committed.get(0).commitSeq);
-        if (activateFirst && versions.containsKey(activateVersion)) {
-            out.add(versions.get(activateVersion));
+        VersionState activated = activateFirst ? versions.get(activateVersion) : null;
+        if (activated != null) {
+            out.add(new Candidate(activated, activateSeq));
         }
         for (VersionState s : committed) {
-            if (!out.contains(s)) out.add(s);
+            if (s != activated) out.add(new Candidate(s, s.commitSeq));
         }
         return out;
     }
