@@ -20,19 +20,13 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 
-import static io.tokvec.it.TestTables.assertEnriched;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -83,7 +77,7 @@ class ExactlyOnceKillIT {
         Map<String, String> settings = ItApps.appConfig("eos-kill", client, schemaRegistry.url(), tmp.resolve("state"));
         settings.put(TokvecConfig.TOPIC_PARTITIONS, Integer.toString(PARTITIONS));
         TokvecConfig config = new TokvecConfig(settings);
-        Path configFile = writeConfig(settings, tmp.resolve("tokvec.properties"));
+        Path configFile = ItApps.writeConfig(settings, tmp.resolve("tokvec.properties"));
         Path logs = jar.getParent().resolve("it-logs").resolve("ExactlyOnceKillIT");
         Map<Long, EmbeddingTable> tables = Map.of(1L, TestTables.table(1, ROWS, DIM), 2L, TestTables.table(2, ROWS, DIM));
         Topics.ensureAll(config);
@@ -125,21 +119,7 @@ class ExactlyOnceKillIT {
 
             // the application is stopped and every transaction is closed: read_committed reads to the end
             List<TopicReader.Received<EnrichedEvent>> out = output.readToEnd(WAIT);
-            Map<String, Long> perId = out.stream().collect(Collectors.groupingBy(r -> r.value().getId(), Collectors.counting()));
-            assertThat(perId.keySet()).as("every input event has an output").isEqualTo(feeder.events().keySet());
-            assertThat(perId).as("outputs per event").allSatisfy((id, n) -> assertThat(n).as("outputs of %s", id).isEqualTo(1));
-            assertThat(out).hasSize(EVENTS);
-
-            Map<Integer, Long> lastVersion = new HashMap<>();
-            for (TopicReader.Received<EnrichedEvent> r : out) {
-                EnrichedEvent e = r.value();
-                assertEnriched(e, feeder.events().get(e.getId()), tables.get(e.getTableVersion()), ItApps.MAX_LEN);
-                long previous = lastVersion.getOrDefault(r.partition(), 0L);
-                assertThat(e.getTableVersion()).as("version of %s after v%d in partition %d", e.getId(), previous, r.partition())
-                        .isGreaterThanOrEqualTo(previous);
-                lastVersion.put(r.partition(), e.getTableVersion());
-            }
-            Map<Long, Long> perVersion = out.stream().collect(Collectors.groupingBy(r -> r.value().getTableVersion(), Collectors.counting()));
+            Map<Long, Long> perVersion = OutputChecks.assertExactlyOnceAndExact(out, feeder.events(), tables).perVersion();
             assertThat(perVersion).containsOnlyKeys(1L, 2L);
 
             try (TopicReader<DeadLetter> dlq = ItApps.dlqReader(client, config, registry);
@@ -153,14 +133,5 @@ class ExactlyOnceKillIT {
         }
         assertThat(killExits).hasSize(KILLS).containsOnly(ChildProcessApp.SIGKILL_EXIT);
         assertThat(stopExit).as("exit value after SIGTERM").isIn(0, 143);
-    }
-
-    private static Path writeConfig(Map<String, String> settings, Path file) throws IOException {
-        Properties p = new Properties();
-        p.putAll(settings);
-        try (OutputStream out = Files.newOutputStream(file)) {
-            p.store(out, "ExactlyOnceKillIT");
-        }
-        return file;
     }
 }
