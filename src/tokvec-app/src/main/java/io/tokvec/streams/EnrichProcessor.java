@@ -64,6 +64,7 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object>
         KeyValueStore<String, byte[]> store = context.getStateStore(TokvecTopology.VERSION_STORE);
         versions = new PartitionVersions(store, tables.table(), config.versionCatchupTimeoutMs(), config.pinnedVersion() < 0,
                 "task " + context.taskId());
+        log.info("task {}: enriching {} partition {}", context.taskId(), config.inputTopic(), context.taskId().partition());
     }
 
     @Override

@@ -74,7 +74,9 @@ public final class TokvecTopology {
 
         t.addSource(INPUT_SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), config.inputTopic());
         t.addProcessor(ENRICH_PROCESSOR, () -> new EnrichProcessor(config, registry, eventDeserializer, metrics), INPUT_SOURCE);
-        t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(VERSION_STORE), Serdes.String(),
+        // in memory, changelogged: one small record per partition, restored from the changelog when a
+        // task starts (no local RocksDB per task, and no wiped "corrupted" state after a crash under EOS)
+        t.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(VERSION_STORE), Serdes.String(),
                 Serdes.ByteArray()).withCachingDisabled(), ENRICH_PROCESSOR);
         t.addSink(OUTPUT_SINK, config.outputTopic(), new ByteArraySerializer(), outputSerializer, ENRICH_PROCESSOR);
         t.addSink(DLQ_SINK, config.dlqTopic(), new ByteArraySerializer(), dlqSerializer, ENRICH_PROCESSOR);

@@ -25,17 +25,20 @@ public final class BenchReport {
 
     /** The figures of the last line; null where a part did not run. */
     public record Summary(Double core, Double topology, Double naive, Double e2e, Double passthrough, Double swapGapMs,
-                          Double heapPeakRatio) {
+                          Double heapPeakRatio, Double p99Ms, Double swapP99Ms) {
 
         /**
          * {@code bench: core=<ev/s> topology=<ev/s> naive=<ev/s> e2e=<ev/s> passthrough=<ev/s>
-         * swap_gap_ms=<ms> heap_peak_ratio=<x>}: events per second and milliseconds as whole numbers,
+         * swap_gap_ms=<ms> heap_peak_ratio=<x> p99_ms=<ms> swap_p99_ms=<ms>}: events per second and
+         * milliseconds as whole numbers (p99_ms: end-to-end latency, at_least_once at 50% of the
+         * maximum rate; swap_p99_ms: the same during a swap),
          * the ratio with two decimals, {@code n/a} for parts that did not run.
          */
         public String lastLine() {
             return "bench: core=" + whole(core) + " topology=" + whole(topology) + " naive=" + whole(naive)
                     + " e2e=" + whole(e2e) + " passthrough=" + whole(passthrough) + " swap_gap_ms=" + whole(swapGapMs)
-                    + " heap_peak_ratio=" + (heapPeakRatio == null ? NA : String.format(Locale.ROOT, "%.2f", heapPeakRatio));
+                    + " heap_peak_ratio=" + (heapPeakRatio == null ? NA : String.format(Locale.ROOT, "%.2f", heapPeakRatio))
+                    + " p99_ms=" + whole(p99Ms) + " swap_p99_ms=" + whole(swapP99Ms);
         }
 
         private static String whole(Double v) {
@@ -63,6 +66,8 @@ public final class BenchReport {
     Double passthrough;
     Double swapGapMs;
     Double heapPeakRatio;
+    Double p99Ms;
+    Double swapP99Ms;
 
     void add(Row row) {
         rows.add(row);
@@ -73,7 +78,7 @@ public final class BenchReport {
     }
 
     public Summary summary() {
-        return new Summary(core, topology, naive, e2e, passthrough, swapGapMs, heapPeakRatio);
+        return new Summary(core, topology, naive, e2e, passthrough, swapGapMs, heapPeakRatio, p99Ms, swapP99Ms);
     }
 
     public void print(PrintStream out) {

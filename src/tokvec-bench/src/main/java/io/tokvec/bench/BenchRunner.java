@@ -73,7 +73,7 @@ public final class BenchRunner {
                     report.add(r);
                 });
             }
-            if (settings.runs("e2e") || settings.runs("swap")) {
+            if (settings.runs("e2e") || settings.runs("swap") || settings.runs("latency") || settings.runs("threads")) {
                 long b0 = System.nanoTime();
                 try (EmbeddedKafkaBroker broker = BenchKafka.broker().dataDir(work.resolve("broker")).build().start()) {
                     out.printf(Locale.ROOT, "broker: embedded KRaft broker on %s started in %.1f s%n", broker.bootstrapServers(),
@@ -84,6 +84,12 @@ public final class BenchRunner {
                     }
                     if (settings.runs("swap")) {
                         part("swap", () -> new SwapBench(workload, broker, state).run(report));
+                    }
+                    if (settings.runs("latency")) {
+                        part("latency", () -> new LatencyBench(workload, broker, state).run(report));
+                    }
+                    if (settings.runs("threads")) {
+                        part("threads", () -> new ThreadsBench(workload, broker, state).run(report));
                     }
                 }
             }

@@ -25,7 +25,8 @@ import java.util.Set;
  * @param swapAfterSeconds  flow kept up after the swap
  * @param partitions    partitions of the input and output topics (one stream thread per partition)
  * @param guarantee     processing.guarantee of the tokvec application
- * @param parts         which parts run: core, numpy, topology, naive, e2e (with passthrough), swap
+ * @param parts         which parts run: core, numpy, topology, naive, e2e (with passthrough), swap, latency
+ *                      (end-to-end latency at fixed rates, both guarantees), threads (e2e with 1 and 2 stream threads)
  * @param python        python interpreter for the numpy comparison, or null to look for one
  */
 public record BenchSettings(boolean quick, int rows, int dim, int maxLen, int maxEventLen, int events, long seed,
@@ -33,7 +34,7 @@ public record BenchSettings(boolean quick, int rows, int dim, int maxLen, int ma
                             int swapRows, double swapBeforeSeconds, double swapAfterSeconds, int partitions,
                             String guarantee, Set<String> parts, String python) {
 
-    public static final Set<String> ALL_PARTS = Set.of("core", "numpy", "topology", "naive", "e2e", "swap");
+    public static final Set<String> ALL_PARTS = Set.of("core", "numpy", "topology", "naive", "e2e", "swap", "latency", "threads");
 
     public BenchSettings {
         parts = Set.copyOf(parts);

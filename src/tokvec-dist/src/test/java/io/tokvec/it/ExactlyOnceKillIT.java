@@ -4,7 +4,6 @@ import io.tokvec.devkit.LocalSchemaRegistryServer;
 import io.tokvec.avro.DeadLetter;
 import io.tokvec.avro.EnrichedEvent;
 import io.tokvec.avro.TokenEvent;
-import io.tokvec.broker.EmbeddedKafkaBroker;
 import io.tokvec.core.EmbeddingTable;
 import io.tokvec.kafka.ModelPublisher;
 import io.tokvec.kafka.Topics;
@@ -13,13 +12,11 @@ import io.tokvec.serde.SchemaRegistries;
 import io.tokvec.serde.SchemaRegistryClient;
 import io.tokvec.config.TokvecConfig;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -51,30 +48,20 @@ class ExactlyOnceKillIT {
     /** Outputs each child must add before it is killed, so that every one is killed mid-stream. */
     private static final int PROGRESS_PER_RUN = 250;
 
-    private static EmbeddedKafkaBroker broker;
-    private static LocalSchemaRegistryServer schemaRegistry;
+    @RegisterExtension
+    static final BrokerExtension KAFKA = new BrokerExtension("ExactlyOnceKillIT");
+    @RegisterExtension
+    static final HttpRegistryExtension REGISTRY = new HttpRegistryExtension();
 
     @TempDir
     Path tmp;
-
-    @BeforeAll
-    static void start() throws IOException {
-        broker = EmbeddedKafkaBroker.builder().build().start();
-        schemaRegistry = new LocalSchemaRegistryServer(0, null);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (broker != null) broker.close();
-        if (schemaRegistry != null) schemaRegistry.close();
-    }
 
     @Test
     @Timeout(value = 300, unit = TimeUnit.SECONDS)
     void shouldEnrichEveryEventExactlyOnceWhenTheApplicationIsKilledAndRestartedMidStream() throws Exception {
         Path jar = ChildProcessApp.jar();
-        Map<String, Object> client = broker.clientProperties();
-        Map<String, String> settings = ItApps.appConfig("eos-kill", client, schemaRegistry.url(), tmp.resolve("state"));
+        Map<String, Object> client = KAFKA.broker().clientProperties();
+        Map<String, String> settings = ItApps.appConfig("eos-kill", client, REGISTRY.url(), tmp.resolve("state"));
         settings.put(TokvecConfig.TOPIC_PARTITIONS, Integer.toString(PARTITIONS));
         TokvecConfig config = new TokvecConfig(settings);
         Path configFile = ItApps.writeConfig(settings, tmp.resolve("tokvec.properties"));
@@ -84,7 +71,7 @@ class ExactlyOnceKillIT {
 
         List<Integer> killExits = new ArrayList<>();
         int stopExit;
-        try (SchemaRegistryClient registry = SchemaRegistries.forConfig(Map.of(SchemaRegistries.URL, schemaRegistry.url()));
+        try (SchemaRegistryClient registry = SchemaRegistries.forConfig(Map.of(SchemaRegistries.URL, REGISTRY.url()));
              ModelPublisher publisher = new ModelPublisher(config, registry);
              KafkaProducer<String, TokenEvent> producer = ItApps.eventProducer(client, registry);
              TopicReader<EnrichedEvent> output = ItApps.outputReader(client, config, registry);

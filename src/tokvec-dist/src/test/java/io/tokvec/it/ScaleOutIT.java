@@ -3,20 +3,17 @@ package io.tokvec.it;
 import io.tokvec.avro.DeadLetter;
 import io.tokvec.avro.EnrichedEvent;
 import io.tokvec.avro.TokenEvent;
-import io.tokvec.broker.EmbeddedKafkaBroker;
 import io.tokvec.config.TokvecConfig;
 import io.tokvec.core.EmbeddingTable;
-import io.tokvec.devkit.LocalSchemaRegistryServer;
 import io.tokvec.kafka.ModelPublisher;
 import io.tokvec.kafka.Topics;
 import io.tokvec.model.ModelChunker;
 import io.tokvec.serde.SchemaRegistries;
 import io.tokvec.serde.SchemaRegistryClient;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -27,6 +24,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -49,28 +48,18 @@ class ScaleOutIT {
     private static final int PARTITIONS = 6;
     private static final String HEAP = "256m";
 
-    private static EmbeddedKafkaBroker broker;
-    private static LocalSchemaRegistryServer schemaRegistry;
+    @RegisterExtension
+    static final BrokerExtension KAFKA = new BrokerExtension("ScaleOutIT");
+    @RegisterExtension
+    static final HttpRegistryExtension REGISTRY = new HttpRegistryExtension();
 
     @TempDir
     Path tmp;
 
-    @BeforeAll
-    static void start() throws IOException {
-        broker = EmbeddedKafkaBroker.builder().build().start();
-        schemaRegistry = new LocalSchemaRegistryServer(0, null);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (broker != null) broker.close();
-        if (schemaRegistry != null) schemaRegistry.close();
-    }
-
     @Test
     @Timeout(value = 240, unit = TimeUnit.SECONDS)
     void shouldEnrichEveryEventExactlyOnceWhenAnInstanceIsKilledAndAnotherAddedDuringASwap() throws Exception {
-        Map<String, Object> client = broker.clientProperties();
+        Map<String, Object> client = KAFKA.broker().clientProperties();
         Path logs = ChildProcessApp.jar().getParent().resolve("it-logs").resolve("ScaleOutIT");
         Map<Long, EmbeddingTable> tables = Map.of(1L, TestTables.table(1, ROWS, DIM), 2L, TestTables.table(2, ROWS, DIM));
         TokvecConfig config = new TokvecConfig(settings(client, 1));
@@ -81,7 +70,7 @@ class ScaleOutIT {
         long t0 = System.nanoTime();
         double killedAt;
         double addedAt;
-        try (SchemaRegistryClient registry = SchemaRegistries.forConfig(Map.of(SchemaRegistries.URL, schemaRegistry.url()));
+        try (SchemaRegistryClient registry = SchemaRegistries.forConfig(Map.of(SchemaRegistries.URL, REGISTRY.url()));
              ModelPublisher publisher = new ModelPublisher(config, registry);
              KafkaProducer<String, TokenEvent> producer = ItApps.eventProducer(client, registry);
              TopicReader<EnrichedEvent> output = ItApps.outputReader(client, config, registry);
@@ -125,8 +114,8 @@ class ScaleOutIT {
             assertThat(perVersion).containsOnlyKeys(1L, 2L);
             assertThat(summary.lastVersionPerPartition()).as("last version per partition").hasSize(PARTITIONS).containsValues(2L);
 
-            List<String> addedTasks = taskDirectories(tmp.resolve("state-4"));
-            assertThat(addedTasks).as("tasks the added instance ran (its state directory)").isNotEmpty();
+            List<String> addedTasks = tasksStarted(instances.get(3).log());
+            assertThat(addedTasks).as("tasks the added instance started (its log %s)", instances.get(3).log()).isNotEmpty();
 
             try (TopicReader<DeadLetter> dlq = ItApps.dlqReader(client, config, registry);
                  TopicReader<byte[]> uncommitted = new TopicReader<>(client, config.outputTopic(), (t, b) -> b, false)) {
@@ -144,7 +133,7 @@ class ScaleOutIT {
 
     /** Instance {@code n}: the shared settings with its own state directory. */
     private Map<String, String> settings(Map<String, Object> client, int n) {
-        Map<String, String> s = ItApps.appConfig("scale", client, schemaRegistry.url(), tmp.resolve("state-" + n));
+        Map<String, String> s = ItApps.appConfig("scale", client, REGISTRY.url(), tmp.resolve("state-" + n));
         s.put(TokvecConfig.TOPIC_PARTITIONS, Integer.toString(PARTITIONS));
         return s;
     }
@@ -158,14 +147,11 @@ class ScaleOutIT {
         return rs.stream().map(TopicReader.Received::partition).distinct().count();
     }
 
-    /** Task directories ({@code 0_<partition>}) Kafka Streams created under an instance's state directory. */
-    private static List<String> taskDirectories(Path stateDir) throws IOException {
-        Path app = stateDir.resolve("scale");
-        if (!Files.isDirectory(app)) {
-            return List.of();
-        }
-        try (Stream<Path> dirs = Files.list(app)) {
-            return dirs.map(p -> p.getFileName().toString()).filter(name -> name.matches("\\d+_\\d+")).sorted().toList();
+    /** Tasks an instance's log says it started enriching ({@code task 1_3: enriching ...}). */
+    private static List<String> tasksStarted(Path log) throws IOException {
+        Pattern started = Pattern.compile("task (\\d+_\\d+): enriching ");
+        try (Stream<String> lines = Files.lines(log)) {
+            return lines.map(started::matcher).filter(Matcher::find).map(m -> m.group(1)).distinct().sorted().toList();
         }
     }
 
