@@ -2,6 +2,8 @@ package io.tokvec.cli;
 
 import io.tokvec.core.EmbeddingTable;
 import io.tokvec.core.EnrichOptions;
+import io.tokvec.core.Pooling;
+import io.tokvec.tables.ShardedTables;
 import io.tokvec.tables.TableFiles;
 import io.tokvec.tables.TableFormat;
 import picocli.CommandLine;
@@ -16,6 +18,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -34,18 +37,27 @@ import java.util.concurrent.Callable;
         description = {
                 "Enriches JSON-lines events offline with an embedding table file: Keras pad_sequences + "
                         + "Embedding(mask_zero=True), bit for bit.",
-                "Input lines: {\"id\":..., \"token_ids\":[...]} or {\"id\":..., \"tokens\":[...]}.",
-                "Output lines: id, table_version, ids, mask, length, truncated, dim, embeddings, oov.",
+                "Input lines: {\"id\":..., \"token_ids\":[...]} or {\"id\":..., \"tokens\":[...]}, optionally \"weights\":[...].",
+                "Output lines: id, table_version, ids, mask, length, truncated, dim, embeddings, [pooled,] oov.",
                 "Exit status: 0 all lines enriched, 1 some lines failed (named on stderr), 2 usage or table errors."})
 public final class EnrichCommand implements Callable<Integer> {
 
     @Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--table", required = true, paramLabel = "FILE", description = "Embedding table file.")
+    @Option(names = "--table", paramLabel = "FILE", description = "Embedding table file (or --shards).")
     Path table;
 
-    @Option(names = "--format", required = true, paramLabel = "npy|glove|word2vec", converter = FormatConverter.class,
+    @Option(names = "--shards", arity = "1..*", paramLabel = "FILE",
+            description = "Instead of --table: the .npy shards of one table, in partition order (shard 0 first).")
+    List<Path> shards;
+
+    @Option(names = "--partition-strategy", paramLabel = "mod|div", converter = StrategyConverter.class,
+            description = "With --shards: how TF's embedding_lookup(params_list, ids, partition_strategy) spread the "
+                    + "ids (mod: id % n picks the shard; div: contiguous blocks). Required with --shards.")
+    ShardedTables.Strategy partitionStrategy;
+
+    @Option(names = "--format", paramLabel = "npy|glove|word2vec", converter = FormatConverter.class,
             description = "Table file format. glove/word2vec get row 0 '' (padding) and row 1 '[UNK]' (OOV), "
                     + "both zeros, before the file's words.")
     TableFormat format;
@@ -73,6 +85,28 @@ public final class EnrichCommand implements Callable<Integer> {
             description = "Ids outside the table fail the line (error) or map to the OOV row 1 (unk) (default: ${DEFAULT-VALUE}).")
     EnrichOptions.OovPolicy oov;
 
+    @Option(names = "--pooling", paramLabel = "none|sum|mean|max|sqrtn", defaultValue = "none", converter = PoolingConverter.class,
+            description = "Adds 'pooled' over the kept tokens with id != 0: EmbeddingBag sum/mean/max, sqrtn = sum / sqrt(count) "
+                    + "(default: ${DEFAULT-VALUE}). Input 'weights' (one per token) need sum.")
+    Pooling.Mode pooling;
+
+    @Option(names = "--no-sequence", description = "Leave the [max-len, dim] embeddings out (an empty list).")
+    boolean noSequence;
+
+    @Option(names = "--oov-buckets", paramLabel = "N", defaultValue = "1",
+            description = "StringLookup(num_oov_indices=N): vocabulary rows 1..N are OOV rows; an unknown token maps to "
+                    + "1 + (FarmHash Fingerprint64 mod N) (default: ${DEFAULT-VALUE}).")
+    int oovBuckets;
+
+    @Option(names = "--hashing-bins", paramLabel = "N", defaultValue = "0",
+            description = "Hash string tokens as Keras Hashing(num_bins=N) into a table of N rows without vocabulary "
+                    + "(default: ${DEFAULT-VALUE}, off).")
+    int hashingBins;
+
+    @Option(names = "--hashing-mask", paramLabel = "true|false", arity = "1", defaultValue = "true",
+            description = "With --hashing-bins: Hashing(mask_value='') reserves bin 0 for '' (default: ${DEFAULT-VALUE}).")
+    boolean hashingMask;
+
     @Option(names = "--allow-nonfinite", description = "Accept a table holding NaN or infinite values.")
     boolean allowNonFinite;
 
@@ -87,16 +121,21 @@ public final class EnrichCommand implements Callable<Integer> {
         PrintStream err = System.err;
         EnrichOptions options;
         try {
-            options = new EnrichOptions(maxLen, padding, truncating, padVector, oov);
+            options = new EnrichOptions(maxLen, padding, truncating, padVector, oov, pooling, !noSequence,
+                    new EnrichOptions.Strings(oovBuckets, hashingBins, hashingMask));
         } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--max-len: " + e.getMessage());
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
+        checkTableOptions();
         long start = System.nanoTime();
         EmbeddingTable t;
+        String source = table != null ? table.toString() : "of " + shards.size() + " shards";
         try {
-            t = TableFiles.load(table, format, vocab, table.getFileName().toString(), 0L, allowNonFinite);
+            t = table != null ? TableFiles.load(table, format, vocab, table.getFileName().toString(), 0L, allowNonFinite)
+                    : TableFiles.loadShards(shards, partitionStrategy, vocab, shards.get(0).getFileName().toString(), 0L,
+                    allowNonFinite);
         } catch (IOException | IllegalArgumentException e) {
-            err.println("enrich: cannot load table " + table + ": " + e.getMessage());
+            err.println("enrich: cannot load table " + source + ": " + e.getMessage());
             return 2;
         }
         EnrichRun run = new EnrichRun(t, options, err);
@@ -113,6 +152,22 @@ public final class EnrichCommand implements Callable<Integer> {
         }
         run.summary(start);
         return run.failed == 0 ? 0 : 1;
+    }
+
+    /** Exactly one of --table (with --format) and --shards (.npy, with --partition-strategy). */
+    private void checkTableOptions() {
+        if ((table == null) == (shards == null)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "give either --table FILE --format F or --shards FILE...");
+        }
+        if (table != null && format == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--table needs --format npy|glove|word2vec");
+        }
+        if (shards != null && partitionStrategy == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--shards needs --partition-strategy mod|div");
+        }
+        if (shards != null && format != null && format != TableFormat.NPY) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--shards are .npy files (--format npy or none)");
+        }
     }
 
     /** Case-insensitive enum values, named in lower case in messages ({@code expected one of pre|post}). */
@@ -157,6 +212,18 @@ public final class EnrichCommand implements Callable<Integer> {
     static final class OovConverter extends LowerCaseEnumConverter<EnrichOptions.OovPolicy> {
         OovConverter() {
             super(EnrichOptions.OovPolicy.class);
+        }
+    }
+
+    static final class PoolingConverter extends LowerCaseEnumConverter<Pooling.Mode> {
+        PoolingConverter() {
+            super(Pooling.Mode.class);
+        }
+    }
+
+    static final class StrategyConverter extends LowerCaseEnumConverter<ShardedTables.Strategy> {
+        StrategyConverter() {
+            super(ShardedTables.Strategy.class);
         }
     }
 }

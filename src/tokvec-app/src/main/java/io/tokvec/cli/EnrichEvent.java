@@ -6,7 +6,8 @@ import java.util.List;
 
 /**
  * One parsed input line of {@code tokvec enrich}, reused from line to line: the event id (kept as
- * its JSON text so it is echoed with its type) and either its token ids or its token strings.
+ * its JSON text so it is echoed with its type) and either its token ids or its token strings, with
+ * optional per-token weights.
  */
 final class EnrichEvent {
 
@@ -20,6 +21,10 @@ final class EnrichEvent {
     int[] ids = new int[64];
     int idCount;
     final List<String> tokens = new ArrayList<>();
+    /** Whether the event carries per-token weights (in {@link #weights}{@code [0..weightCount)}). */
+    boolean hasWeights;
+    float[] weights = new float[64];
+    int weightCount;
 
     /** Positions of token ids that do not fit an int (always outside any table), with their text. */
     int[] hugePositions = new int[4];
@@ -32,6 +37,8 @@ final class EnrichEvent {
         hasTokens = false;
         idCount = 0;
         tokens.clear();
+        hasWeights = false;
+        weightCount = 0;
         hugeCount = 0;
     }
 
@@ -40,6 +47,13 @@ final class EnrichEvent {
             ids = Arrays.copyOf(ids, idCount * 2);
         }
         ids[idCount++] = v;
+    }
+
+    void addWeight(float w) {
+        if (weightCount == weights.length) {
+            weights = Arrays.copyOf(weights, weightCount * 2);
+        }
+        weights[weightCount++] = w;
     }
 
     /** Adds an id too large for an int; it is held as -1, which is outside every table as well. */

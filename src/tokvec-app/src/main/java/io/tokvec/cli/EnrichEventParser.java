@@ -9,6 +9,7 @@ import java.io.IOException;
 
 /**
  * Parses one JSON line {@code {"id": ..., "token_ids": [...]}} or {@code {"id": ..., "tokens": [...]}}
+ * (optionally with {@code "weights": [...]}, one number per token)
  * into an {@link EnrichEvent} with Jackson's streaming parser (no tree per line). The id is a string
  * or an integer; other fields are ignored; {@code null} counts as absent. Exactly one of
  * {@code token_ids} (integers) and {@code tokens} (strings) must be present.
@@ -46,6 +47,9 @@ final class EnrichEventParser {
                     case "tokens":
                         sawTokens = true;
                         readTokens(p, t, ev);
+                        break;
+                    case "weights":
+                        readWeights(p, t, ev);
                         break;
                     default:
                         p.skipChildren();
@@ -111,6 +115,22 @@ final class EnrichEventParser {
                 throw new EnrichLineException("tokens[" + i + "] is not a string: " + describe(p, t));
             }
             ev.tokens.add(p.getText());
+            i++;
+        }
+    }
+
+    /** Weights are JSON numbers, each read as the float32 nearest to its decimal text. */
+    private static void readWeights(JsonParser p, JsonToken t, EnrichEvent ev) throws IOException, EnrichLineException {
+        if (t != JsonToken.START_ARRAY) {
+            throw new EnrichLineException("weights must be an array of numbers, got " + describe(p, t));
+        }
+        ev.hasWeights = true;
+        int i = 0;
+        while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
+            if (t != JsonToken.VALUE_NUMBER_FLOAT && t != JsonToken.VALUE_NUMBER_INT) {
+                throw new EnrichLineException("weights[" + i + "] is not a number: " + describe(p, t));
+            }
+            ev.addWeight(Float.parseFloat(p.getText()));
             i++;
         }
     }

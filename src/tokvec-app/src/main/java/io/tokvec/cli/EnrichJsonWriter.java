@@ -1,6 +1,7 @@
 package io.tokvec.cli;
 
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import com.fasterxml.jackson.core.io.NumberOutput;
 import io.tokvec.core.EmbeddingTable;
 import io.tokvec.core.EnrichResult;
 
@@ -11,8 +12,9 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Writes one JSON line per enriched event, fields in this order:
- * {@code id, table_version, ids, mask, length, truncated, dim, embeddings, oov}. {@code embeddings}
- * is the flat row-major {@code [max_len, dim]} list of float32 values, each printed as the shortest
+ * {@code id, table_version, ids, mask, length, truncated, dim, embeddings, oov}, with {@code pooled}
+ * (the {@code [dim]} pooled vector) before {@code oov} when pooling. {@code embeddings} is the flat
+ * row-major {@code [max_len, dim]} list of float32 values (empty with {@code --no-sequence}), each printed as the shortest
  * decimal that parses back to the same float32 bits (Schubfach, as Jackson's fast float writer and
  * Java 19+'s {@code Float.toString} print it). The id is echoed as the JSON string or integer it was.
  *
@@ -30,6 +32,7 @@ final class EnrichJsonWriter implements Closeable {
     private static final byte[] TRUNCATED = ascii(",\"truncated\":");
     private static final byte[] DIM = ascii(",\"dim\":");
     private static final byte[] EMBEDDINGS = ascii(",\"embeddings\":[");
+    private static final byte[] POOLED = ascii("],\"pooled\":[");
     private static final byte[] OOV = ascii("],\"oov\":");
     private static final byte[] TRUE = ascii("true");
     private static final byte[] FALSE = ascii("false");
@@ -76,9 +79,19 @@ final class EnrichJsonWriter implements Closeable {
         out.write(DIM);
         writeLong(r.dim());
         out.write(EMBEDDINGS);
-        for (int p = 0; p < maxLen; p++) {
-            if (p > 0) out.write(',');
-            rowTexts.write(out, r.embeddings(), p, ids[p]);
+        if (r.embeddings().length > 0) {
+            for (int p = 0; p < maxLen; p++) {
+                if (p > 0) out.write(',');
+                rowTexts.write(out, r.embeddings(), p, ids[p]);
+            }
+        }
+        byte[] pooled = r.pooled();
+        if (pooled != null) {
+            out.write(POOLED);
+            for (int k = 0; k < r.dim(); k++) {
+                if (k > 0) out.write(',');
+                out.write(NumberOutput.toString(EmbeddingTable.floatAt(pooled, k), true).getBytes(StandardCharsets.ISO_8859_1));
+            }
         }
         out.write(OOV);
         writeLong(r.oovCount());

@@ -68,13 +68,14 @@ final class EnrichRun {
     }
 
     private EnrichResult enrich(Enricher enricher, EnrichEvent ev) throws EnrichException {
+        float[] weights = ev.hasWeights ? ev.weights : null;
         if (ev.hasTokens) {
-            return enricher.enrichTokens(table, ev.tokens);
+            return enricher.enrichTokens(table, ev.tokens, weights, ev.weightCount);
         }
         if (ev.hugeCount > 0 && options.oov() == EnrichOptions.OovPolicy.ERROR) {
             checkHugeIds(ev);
         }
-        return enricher.enrichIds(table, ev.ids, ev.idCount);
+        return enricher.enrichIds(table, ev.ids, ev.idCount, weights, ev.weightCount);
     }
 
     /**

@@ -7,6 +7,7 @@ import io.tokvec.model.ModelChunker;
 import io.tokvec.serde.SchemaRegistries;
 import io.tokvec.serde.SchemaRegistryClient;
 import io.tokvec.config.TokvecConfig;
+import io.tokvec.tables.ShardedTables;
 import io.tokvec.tables.TableFiles;
 import io.tokvec.tables.TableFormat;
 import org.apache.kafka.clients.admin.Admin;
@@ -14,11 +15,15 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 
 /**
  * {@code publish}: loads a table file, checks it, and publishes it to the model topic as one
@@ -47,6 +52,15 @@ public final class PublishCommand implements Callable<Integer> {
 
     @Option(names = "--format", paramLabel = "npy|glove|word2vec", description = "Format of --file.")
     TableFormat format;
+
+    @Option(names = "--shards", arity = "1..*", paramLabel = "FILE",
+            description = "Instead of --file: the .npy shards of one table, in partition order (shard 0 first).")
+    List<Path> shards;
+
+    @Option(names = "--partition-strategy", paramLabel = "mod|div", converter = EnrichCommand.StrategyConverter.class,
+            description = "With --shards: TF embedding_lookup's partition_strategy (mod: id % n picks the shard, "
+                    + "id // n the row; div: contiguous blocks, the first rows % n shards one row longer).")
+    ShardedTables.Strategy partitionStrategy;
 
     @Option(names = "--vocab", paramLabel = "FILE", description = "Vocabulary for an .npy table: line i = row i (Keras get_vocabulary()).")
     Path vocab;
@@ -82,19 +96,16 @@ public final class PublishCommand implements Callable<Integer> {
         if (activate != null) {
             return activate(cfg, name, activate);
         }
-        if (version == null || file == null || format == null) {
-            err.println("publish: --version, --file and --format are required (or --activate N)");
-            return 2;
-        }
-        if (version < 1) {
-            err.println("publish: --version must be >= 1");
+        String usage = checkTableOptions();
+        if (usage != null) {
+            err.println("publish: " + usage);
             return 2;
         }
         EmbeddingTable t;
         try {
-            t = TableFiles.load(file, format, vocab, name, version, allowNonFinite);
+            t = loadTable(name);
         } catch (Exception e) {
-            err.println("publish: cannot load " + file + ": " + e.getMessage());
+            err.println("publish: cannot load " + (file != null ? file : shards.size() + " shards") + ": " + e.getMessage());
             return 2;
         }
         try (SchemaRegistryClient registry = SchemaRegistries.forConfig(cfg.clientProps());
@@ -103,8 +114,14 @@ public final class PublishCommand implements Callable<Integer> {
             Topics.ensureModelTopic(admin, cfg);
             Progress progress = new Progress(err);
             Map<String, String> meta = new HashMap<>();
-            meta.put("source", file.getFileName().toString());
-            meta.put("format", format.name().toLowerCase());
+            if (file != null) {
+                meta.put("source", file.getFileName().toString());
+                meta.put("format", format.name().toLowerCase(Locale.ROOT));
+            } else {
+                meta.put("source", shards.stream().map(p -> p.getFileName().toString()).collect(Collectors.joining(",")));
+                meta.put("format", "npy");
+                meta.put("partition_strategy", partitionStrategy.toString());
+            }
             ModelPublisher.Result r = publisher.publish(t, chunkBytes, meta, progress::update);
             progress.done();
             System.out.println(r.summary());
@@ -113,6 +130,33 @@ public final class PublishCommand implements Callable<Integer> {
             err.println("publish: failed: " + e.getMessage());
             return 1;
         }
+    }
+
+    /** A usage error in the table options, or null. */
+    private String checkTableOptions() {
+        if (version == null || (file == null) == (shards == null)) {
+            return "--version and either --file with --format or --shards with --partition-strategy are required "
+                    + "(or --activate N)";
+        }
+        if (version < 1) {
+            return "--version must be >= 1";
+        }
+        if (file != null && format == null) {
+            return "--file needs --format npy|glove|word2vec";
+        }
+        if (shards != null && partitionStrategy == null) {
+            return "--shards needs --partition-strategy mod|div (TF1's embedding_lookup defaults to mod, TF2's is div)";
+        }
+        if (shards != null && format != null && format != TableFormat.NPY) {
+            return "--shards are .npy files (--format npy or none)";
+        }
+        return null;
+    }
+
+    /** The table of --file, or of --shards reassembled in global id order. */
+    EmbeddingTable loadTable(String name) throws IOException {
+        return file != null ? TableFiles.load(file, format, vocab, name, version, allowNonFinite)
+                : TableFiles.loadShards(shards, partitionStrategy, vocab, name, version, allowNonFinite);
     }
 
     private int activate(TokvecConfig cfg, String name, long v) {

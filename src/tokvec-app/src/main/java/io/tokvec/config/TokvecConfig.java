@@ -2,6 +2,8 @@ package io.tokvec.config;
 
 import io.tokvec.core.EmbeddingTable;
 import io.tokvec.core.EnrichOptions;
+import io.tokvec.core.Pooling;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.CaseInsensitiveValidString;
@@ -45,6 +47,11 @@ public final class TokvecConfig extends AbstractConfig {
     public static final String PAD_VECTOR = "tokvec.pad.vector";
     public static final String OOV = "tokvec.oov";
     public static final String OUTPUT_ENCODING = "tokvec.output.encoding";
+    public static final String POOLING = "tokvec.pooling";
+    public static final String OUTPUT_SEQUENCE = "tokvec.output.sequence";
+    public static final String OOV_BUCKETS = "tokvec.oov.buckets";
+    public static final String HASHING_BINS = "tokvec.hashing.bins";
+    public static final String HASHING_MASK = "tokvec.hashing.mask";
     public static final String RETAIN_VERSIONS = "tokvec.retain.versions";
     public static final String TABLE_MAX_BYTES = "tokvec.table.max.bytes";
     public static final String TABLE_ALLOW_NONFINITE = "tokvec.table.allow.nonfinite";
@@ -102,6 +109,30 @@ public final class TokvecConfig extends AbstractConfig {
             .define(OUTPUT_ENCODING, Type.STRING, "bytes", CaseInsensitiveValidString.in("bytes", "floats"), Importance.MEDIUM,
                     "bytes: embeddings as little-endian float32 bytes (EnrichedEvent); floats: array<float> (EnrichedEventFloats).",
                     GROUP_ENRICH, 7, ConfigDef.Width.SHORT, OUTPUT_ENCODING)
+            .define(POOLING, Type.STRING, "none", CaseInsensitiveValidString.in("none", "sum", "mean", "max", "sqrtn"),
+                    Importance.MEDIUM,
+                    "Adds the pooled vector (field 'pooled', float32 [dim]) over the kept tokens with id != 0: sum, mean "
+                            + "and max as PyTorch's nn.EmbeddingBag(mode=...), sqrtn = sum / sqrt(count) (TF's "
+                            + "safe_embedding_lookup_sparse combiner); zeros when no token is kept; none adds nothing. "
+                            + "Events may carry per-token 'weights' (EmbeddingBag per_sample_weights) with sum only.",
+                    GROUP_ENRICH, 8, ConfigDef.Width.SHORT, POOLING)
+            .define(OUTPUT_SEQUENCE, Type.BOOLEAN, true, Importance.LOW,
+                    "false leaves the [max_len, dim] embeddings out (empty bytes or an empty list); ids, mask and pooled stay.",
+                    GROUP_ENRICH, 9, ConfigDef.Width.SHORT, OUTPUT_SEQUENCE)
+            .define(OOV_BUCKETS, Type.INT, 1, Range.atLeast(1), Importance.LOW,
+                    "OOV rows of the vocabulary, as StringLookup(mask_token='', num_oov_indices=N): rows 1..N; with N > 1 "
+                            + "a token not in the vocabulary maps to 1 + (FarmHash Fingerprint64(token) mod N). The "
+                            + "vocabulary must list its OOV token at rows 1..N, as get_vocabulary() does.",
+                    GROUP_ENRICH, 10, ConfigDef.Width.SHORT, OOV_BUCKETS)
+            .define(HASHING_BINS, Type.INT, 0, TokvecConfig::validateHashingBins, Importance.LOW,
+                    "0: string tokens go through the table's vocabulary. N >= 2: they are hashed as Keras Hashing(num_bins=N) "
+                            + "into a table of exactly N rows without vocabulary.",
+                    GROUP_ENRICH, 11, ConfigDef.Width.SHORT, HASHING_BINS)
+            .define(HASHING_MASK, Type.BOOLEAN, true, Importance.LOW,
+                    "With tokvec.hashing.bins: true is Hashing(num_bins, mask_value=''), '' -> 0 and other tokens -> "
+                            + "1 + (fingerprint mod (N - 1)); false is Hashing(num_bins), fingerprint mod N (a token in "
+                            + "bin 0 is then masked like padding).",
+                    GROUP_ENRICH, 12, ConfigDef.Width.SHORT, HASHING_MASK)
             .define(TABLE, Type.STRING, "embeddings", TokvecConfig::validateTableName, Importance.HIGH,
                     "Name of the embedding table this application serves (model topic keys are name/version/...).",
                     GROUP_TABLE, 1, ConfigDef.Width.MEDIUM, TABLE)
@@ -154,7 +185,9 @@ public final class TokvecConfig extends AbstractConfig {
                 EnrichOptions.Side.parse(PADDING, getString(PADDING)),
                 EnrichOptions.Side.parse(TRUNCATING, getString(TRUNCATING)),
                 EnrichOptions.PadVector.parse(PAD_VECTOR, getString(PAD_VECTOR)),
-                EnrichOptions.OovPolicy.parse(OOV, getString(OOV)));
+                EnrichOptions.OovPolicy.parse(OOV, getString(OOV)),
+                Pooling.Mode.parse(POOLING, getString(POOLING)), getBoolean(OUTPUT_SEQUENCE),
+                new EnrichOptions.Strings(getInt(OOV_BUCKETS), getInt(HASHING_BINS), getBoolean(HASHING_MASK)));
     }
 
     public static TokvecConfig of(Properties p) {
@@ -221,6 +254,22 @@ public final class TokvecConfig extends AbstractConfig {
     public long registryRetryTimeoutMs() { return getLong(REGISTRY_RETRY_TIMEOUT_MS); }
     public long registryRetryBackoffMaxMs() { return getLong(REGISTRY_RETRY_BACKOFF_MAX_MS); }
 
+    /**
+     * The producer's {@code max.request.size} as Kafka Streams' producer gets it ({@code producer.}
+     * prefix first, then the plain key, then the producer default): no record larger than this can be
+     * written, so the processor dead-letters such outputs before sending them.
+     */
+    public int maxRequestSize() {
+        String v = property(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG));
+        if (v == null) v = property(ProducerConfig.MAX_REQUEST_SIZE_CONFIG);
+        if (v == null) return (Integer) ProducerConfig.configDef().defaultValues().get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG);
+        try {
+            return Integer.parseInt(v.trim());
+        } catch (NumberFormatException e) {
+            throw new ConfigException(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, v, "must be an integer");
+        }
+    }
+
     /** The pinned table version ({@code tokvec.table.version}), or -1 to follow commits and activate records. */
     public long pinnedVersion() {
         Long v = getLong(TABLE_VERSION);
@@ -240,6 +289,13 @@ public final class TokvecConfig extends AbstractConfig {
         Map<String, String> m = new HashMap<>(props);
         m.put(TOPIC_DLQ, streamsDlq);
         return m;
+    }
+
+    private static void validateHashingBins(String name, Object value) {
+        int bins = value == null ? 0 : (Integer) value;
+        if (bins != 0 && bins < 2) {
+            throw new ConfigException(name, value, "must be 0 (use the vocabulary) or >= 2 (Keras Hashing num_bins)");
+        }
     }
 
     private static void validateTableName(String name, Object value) {

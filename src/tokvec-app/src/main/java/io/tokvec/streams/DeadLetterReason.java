@@ -24,6 +24,10 @@ public enum DeadLetterReason {
     NULL_TOKEN,
     /** String tokens but the active table has no vocabulary. */
     NO_VOCABULARY,
+    /** Per-token weights that do not fit: another count than the tokens, null or non-finite, or without tokvec.pooling=sum. */
+    BAD_WEIGHTS,
+    /** The active table does not fit tokvec.oov.buckets (its OOV rows) or tokvec.hashing.bins (rows, vocabulary). */
+    TABLE_MISMATCH,
     /** More tokens than tokvec.max.tokens. */
     TOO_MANY_TOKENS,
     /** No table version is active yet. */
@@ -35,5 +39,13 @@ public enum DeadLetterReason {
      */
     VERSION_BEHIND,
     /** An unexpected exception while processing the record (see the message); the record is kept here. */
-    PROCESSING_ERROR
+    PROCESSING_ERROR,
+    /**
+     * The enriched record would exceed the producer's max.request.size (max_len x dim x 4 bytes of
+     * embeddings plus ids, mask and metadata): caught before sending, as a refused send would abort the
+     * transaction under exactly_once_v2.
+     */
+    OUTPUT_TOO_LARGE,
+    /** The enriched record could not be written (e.g. larger than max.request.size or the topic's max.message.bytes). */
+    OUTPUT_REJECTED
 }

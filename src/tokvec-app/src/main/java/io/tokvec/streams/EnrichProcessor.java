@@ -43,6 +43,7 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object>
     private final TokvecMetrics metrics;
     private final Enricher enricher;
     private final int maxTokens;
+    private final int maxRequestSize;
     private final TokvecConfig.OutputEncoding encoding;
     private ProcessorContext<byte[], Object> context;
     private PartitionVersions versions;
@@ -54,6 +55,7 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object>
         this.metrics = metrics;
         this.enricher = new Enricher(config.enrichOptions());
         this.maxTokens = config.maxTokens();
+        this.maxRequestSize = config.maxRequestSize();
         this.encoding = config.outputEncoding();
     }
 
@@ -132,12 +134,21 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object>
         }
         EnrichResult result;
         try {
-            result = hasIds ? enricher.enrichIds(table, event.getTokenIds()) : enricher.enrichTokens(table, event.getTokens());
+            result = hasIds ? enricher.enrichIds(table, event.getTokenIds(), event.getWeights())
+                    : enricher.enrichTokens(table, event.getTokens(), event.getWeights());
         } catch (EnrichException e) {
             deadLetter(record, DeadLetterReason.valueOf(e.reason().name()), e.getMessage(), event.getId(), table);
             return;
         }
         SpecificRecord out = OutputRecords.build(encoding, event, result);
+        long bound = OutputRecords.sizeUpperBound(record, out);
+        if (bound > maxRequestSize) {
+            deadLetter(record, DeadLetterReason.OUTPUT_TOO_LARGE, "the enriched record would take up to " + bound
+                    + " bytes, over the producer's max.request.size=" + maxRequestSize + " (max_len " + result.maxLen()
+                    + " x dim " + result.dim() + "): raise max.request.size and the output topic's max.message.bytes,"
+                    + " or lower tokvec.max.len", event.getId(), table);
+            return;
+        }
         versions.used(activation);
         context.forward(record.withValue(out), TokvecTopology.OUTPUT_SINK);
         metrics.enriched(result, System.nanoTime() - t0);

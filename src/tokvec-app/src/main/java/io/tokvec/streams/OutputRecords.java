@@ -7,7 +7,11 @@ import io.tokvec.avro.EnrichedEventFloats;
 import io.tokvec.avro.TokenEvent;
 import io.tokvec.core.EmbeddingTable;
 import io.tokvec.core.EnrichResult;
+import io.tokvec.serde.AvroSize;
+import io.tokvec.serde.WireFormat;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.streams.processor.api.Record;
 
 import java.nio.ByteBuffer;
 import java.util.AbstractList;
@@ -35,6 +39,7 @@ final class OutputRecords {
                     .setTruncated(r.truncated())
                     .setDim(r.dim())
                     .setEmbeddings(new FloatView(r.embeddings()))
+                    .setPooled(r.pooled() == null ? null : new FloatView(r.pooled()))
                     .setTimestampMs(event.getTimestampMs())
                     .setMetadata(event.getMetadata())
                     .build();
@@ -49,9 +54,26 @@ final class OutputRecords {
                 .setTruncated(r.truncated())
                 .setDim(r.dim())
                 .setEmbeddings(ByteBuffer.wrap(r.embeddings()))
+                .setPooled(r.pooled() == null ? null : ByteBuffer.wrap(r.pooled()))
                 .setTimestampMs(event.getTimestampMs())
                 .setMetadata(event.getMetadata())
                 .build();
+    }
+
+    /** Bytes of record-batch and per-record framing the producer adds around key, value and headers (an upper bound). */
+    static final int RECORD_OVERHEAD = 61 + 21;
+
+    /**
+     * An upper bound of what the producer will count for this output record: the Confluent wire
+     * header (5 bytes), the Avro body ({@link AvroSize}), key, headers and framing.
+     */
+    static long sizeUpperBound(Record<byte[], ?> source, SpecificRecord out) {
+        long n = RECORD_OVERHEAD + WireFormat.HEADER_SIZE + AvroSize.upperBound(out);
+        if (source.key() != null) n += source.key().length;
+        for (Header h : source.headers()) {
+            n += 10 + 3L * h.key().length() + (h.value() == null ? 0 : h.value().length);
+        }
+        return n;
     }
 
     static final class IntView extends AbstractList<Integer> implements RandomAccess {

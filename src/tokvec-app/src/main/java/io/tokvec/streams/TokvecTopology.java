@@ -85,8 +85,9 @@ public final class TokvecTopology {
 
     /**
      * Kafka Streams properties for this config: every pass-through key, plus tokvec's defaults (put
-     * only if absent): application id {@code tokvec}, and the processing exception handler that
-     * dead-letters unexpected failures, for the global thread too. The dead-letter topic is passed
+     * only if absent): application id {@code tokvec}, the processing exception handler that
+     * dead-letters unexpected failures, for the global thread too, and the production exception
+     * handler that dead-letters output records the producer refuses. The dead-letter topic is passed
      * as Kafka Streams' own {@link StreamsConfig#ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG}, so
      * tokvec's handler and Kafka's handlers name the same topic.
      */
@@ -96,6 +97,7 @@ public final class TokvecTopology {
         p.putIfAbsent(StreamsConfig.APPLICATION_ID_CONFIG, "tokvec");
         p.putIfAbsent(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterProcessingExceptionHandler.class.getName());
         p.putIfAbsent(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, "true");
+        p.putIfAbsent(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterProductionExceptionHandler.class.getName());
         p.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, config.dlqTopic());
         return p;
     }

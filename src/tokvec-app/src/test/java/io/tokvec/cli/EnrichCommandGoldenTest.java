@@ -57,36 +57,64 @@ class EnrichCommandGoldenTest {
     private Stream<DynamicTest> cases(String file) throws IOException {
         GoldenFile golden = GoldenCases.load(file);
         assertThat(golden.cases()).hasSize(32);
+        return cases(golden, dir);
+    }
+
+    /** Every case of a golden file through {@code tokvec enrich}, the table written as .npy (+ vocabulary). */
+    static Stream<DynamicTest> cases(GoldenFile golden, Path dir) throws IOException {
         EmbeddingTable table = golden.table("golden", 1);
-        Path npy = dir.resolve(file + ".npy");
-        Path vocab = dir.resolve(file + ".vocab.txt");
+        Path npy = dir.resolve(golden.file() + ".npy");
         NpyWriter.write(npy, table.rows(), table.dim(), table.data());
-        VocabularyFile.write(vocab, golden.tokens());
+        List<String> tableArgs = new ArrayList<>(List.of("--table", npy.toString(), "--format", "npy"));
+        if (golden.tokens() != null) {
+            Path vocab = dir.resolve(golden.file() + ".vocab.txt");
+            VocabularyFile.write(vocab, golden.tokens());
+            tableArgs.addAll(List.of("--vocab", vocab.toString()));
+        }
         List<DynamicTest> tests = new ArrayList<>();
         for (Case c : golden.cases()) {
-            tests.add(DynamicTest.dynamicTest(file + ":" + c.name(), () -> runCase(golden, c, npy, vocab)));
+            tests.add(DynamicTest.dynamicTest(golden.file() + ":" + c.name(),
+                    () -> runCase(golden, c, tableArgs, List.of(), dir)));
         }
         return tests.stream();
     }
 
-    private void runCase(GoldenFile golden, Case c, Path npy, Path vocab) throws IOException {
+    /**
+     * Runs one case through {@code tokvec enrich} with the table arguments and the case's options
+     * (plus {@code extraArgs}), and checks every output line.
+     */
+    static void runCase(GoldenFile golden, Case c, List<String> tableArgs, List<String> extraArgs, Path dir) throws IOException {
         Path in = dir.resolve(golden.file() + "." + c.name() + ".jsonl");
         Path out = dir.resolve(golden.file() + "." + c.name() + ".out.jsonl");
         Files.write(in, eventLines(c.events()), StandardCharsets.UTF_8);
+        List<String> args = new ArrayList<>(List.of("enrich"));
+        args.addAll(tableArgs);
+        args.addAll(List.of("--max-len", String.valueOf(c.maxLen()), "--padding", c.padding(),
+                "--truncating", c.truncating(), "--pad-vector", c.padVector()));
+        if (!c.pooling().equals("none")) {
+            args.addAll(List.of("--pooling", c.pooling()));
+        }
+        if (c.oovBuckets() != 1) {
+            args.addAll(List.of("--oov-buckets", String.valueOf(c.oovBuckets())));
+        }
+        if (c.hashingBins() != 0) {
+            args.addAll(List.of("--hashing-bins", String.valueOf(c.hashingBins()), "--hashing-mask", String.valueOf(c.hashingMask())));
+        }
+        args.addAll(extraArgs);
+        args.addAll(List.of("--input", in.toString(), "--output", out.toString()));
 
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int exit = withStderr(err, () -> Main.execute("enrich", "--table", npy.toString(), "--format", "npy",
-                "--vocab", vocab.toString(), "--max-len", String.valueOf(c.maxLen()), "--padding", c.padding(),
-                "--truncating", c.truncating(), "--pad-vector", c.padVector(),
-                "--input", in.toString(), "--output", out.toString()));
+        int exit = withStderr(err, () -> Main.execute(args.toArray(String[]::new)));
 
         String stderr = err.toString(StandardCharsets.UTF_8);
         assertThat(exit).as("exit status; stderr: %s", stderr).isZero();
         assertThat(stderr).contains("enrich: " + c.events().size() + " events, 0 failed");
         List<String> lines = Files.readAllLines(out, StandardCharsets.UTF_8);
         assertThat(lines).hasSameSizeAs(c.expected());
+        boolean sequence = !extraArgs.contains("--no-sequence");
+        int oovRows = c.hashingBins() != 0 ? 0 : c.oovBuckets();
         for (int i = 0; i < lines.size(); i++) {
-            assertLineMatches(lines.get(i), c.expected().get(i), golden.dim());
+            assertLineMatches(lines.get(i), c.expected().get(i), golden.dim(), oovRows, sequence);
         }
     }
 
@@ -99,15 +127,23 @@ class EnrichCommandGoldenTest {
             } else {
                 e.tokens().forEach(o.putArray("tokens")::add);
             }
+            if (e.weights() != null) {
+                e.weights().forEach(o.putArray("weights")::add);
+            }
             lines.add(JSON.writeValueAsString(o));
         }
         return lines;
     }
 
-    /** Checks field order and every field; embeddings are parsed from their text straight to float32. */
-    static void assertLineMatches(String line, Expected x, int dim) throws IOException {
+    /**
+     * Checks field order and every field; embeddings and pooled are parsed from their text straight
+     * to float32. {@code oov} must count the ids in {@code 1..oovRows}; without the sequence the
+     * embeddings must be an empty list.
+     */
+    static void assertLineMatches(String line, Expected x, int dim, int oovRows, boolean sequence) throws IOException {
         List<String> fields = new ArrayList<>();
         List<Float> embeddings = new ArrayList<>();
+        List<Float> pooled = new ArrayList<>();
         ObjectNode other = JsonNodeFactory.instance.objectNode();
         try (JsonParser p = JSON.createParser(line)) {
             assertThat(p.nextToken()).isEqualTo(JsonToken.START_OBJECT);
@@ -115,18 +151,23 @@ class EnrichCommandGoldenTest {
             while ((f = p.nextFieldName()) != null) {
                 fields.add(f);
                 JsonToken t = p.nextToken();
-                if (f.equals("embeddings")) {
+                if (f.equals("embeddings") || f.equals("pooled")) {
+                    List<Float> into = f.equals("embeddings") ? embeddings : pooled;
                     assertThat(t).isEqualTo(JsonToken.START_ARRAY);
                     while (p.nextToken() == JsonToken.VALUE_NUMBER_FLOAT) {
-                        embeddings.add(Float.parseFloat(p.getText()));
+                        into.add(Float.parseFloat(p.getText()));
                     }
-                    assertThat(p.currentToken()).as("%s: embeddings are JSON floats", x.id()).isEqualTo(JsonToken.END_ARRAY);
+                    assertThat(p.currentToken()).as("%s: %s are JSON floats", x.id(), f).isEqualTo(JsonToken.END_ARRAY);
                 } else {
                     other.set(f, p.readValueAsTree());
                 }
             }
         }
-        assertThat(fields).as(x.id() + " field order").isEqualTo(FIELDS);
+        List<String> expectedFields = new ArrayList<>(FIELDS);
+        if (x.pooled() != null) {
+            expectedFields.add(expectedFields.indexOf("oov"), "pooled");
+        }
+        assertThat(fields).as(x.id() + " field order").isEqualTo(expectedFields);
         assertThat(other.get("id").asText()).isEqualTo(x.id());
         assertThat(other.get("table_version").asLong()).isZero();
         assertThat(GoldenCases.ints(other.get("ids"))).as(x.id() + " ids").containsExactly(x.ids());
@@ -134,12 +175,19 @@ class EnrichCommandGoldenTest {
         assertThat(other.get("length").asInt()).as(x.id() + " length").isEqualTo(x.length());
         assertThat(other.get("truncated").asBoolean()).as(x.id() + " truncated").isEqualTo(x.truncated());
         assertThat(other.get("dim").asInt()).as(x.id() + " dim").isEqualTo(dim);
-        long oovs = Arrays.stream(x.ids()).filter(id -> id == 1).count();
+        long oovs = Arrays.stream(x.ids()).filter(id -> id >= 1 && id <= oovRows).count();
         assertThat(other.get("oov").asLong()).as(x.id() + " oov").isEqualTo(oovs);
-        assertThat(embeddings).as(x.id() + " embeddings size").hasSize(x.embeddings().length);
-        for (int k = 0; k < embeddings.size(); k++) {
-            assertThat(Float.floatToRawIntBits(embeddings.get(k))).as(x.id() + " embeddings[" + k + "]")
-                    .isEqualTo(Float.floatToRawIntBits(x.embeddings()[k]));
+        assertBits(x.id() + " embeddings", embeddings, sequence ? x.embeddings() : new float[0]);
+        if (x.pooled() != null) {
+            assertBits(x.id() + " pooled", pooled, x.pooled());
+        }
+    }
+
+    private static void assertBits(String what, List<Float> got, float[] expected) {
+        assertThat(got).as(what + " size").hasSize(expected.length);
+        for (int k = 0; k < got.size(); k++) {
+            assertThat(Float.floatToRawIntBits(got.get(k))).as(what + "[" + k + "]")
+                    .isEqualTo(Float.floatToRawIntBits(expected[k]));
         }
     }
 

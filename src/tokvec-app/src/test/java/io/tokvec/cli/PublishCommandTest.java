@@ -2,8 +2,10 @@ package io.tokvec.cli;
 
 import io.tokvec.core.EmbeddingTable;
 import io.tokvec.tables.NpyWriter;
+import io.tokvec.testutil.GoldenCases;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -12,6 +14,9 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -85,6 +90,47 @@ class PublishCommandTest {
     void shouldRequireAVersionAFileAndAFormat() throws IOException {
         Result r = publish("publish", "-p", "bootstrap.servers=127.0.0.1:1", "-p", "schema.registry.url=mock://x");
         assertThat(r.exit).isEqualTo(2);
-        assertThat(r.err).contains("--version, --file and --format are required (or --activate N)");
+        assertThat(r.err).contains("--version and either --file with --format or --shards with --partition-strategy "
+                + "are required (or --activate N)");
+    }
+
+    @Test
+    void shouldRequireAPartitionStrategyWithShards() throws IOException {
+        Result r = publish("publish", "-p", "bootstrap.servers=127.0.0.1:1", "-p", "schema.registry.url=mock://x",
+                "--version", "1", "--shards", dir.resolve("a.npy").toString());
+        assertThat(r.exit).isEqualTo(2);
+        assertThat(r.err).contains("--shards needs --partition-strategy mod|div");
+    }
+
+    @Test
+    void shouldRefuseShardsWhoseShapesDoNotFitTheStrategyBeforeConnecting() throws IOException {
+        Path a = dir.resolve("a.npy");
+        Path b = dir.resolve("b.npy");
+        NpyWriter.write(a, 1, 2, EmbeddingTable.fromFloats("t", 1, 1, 2, new float[2], null).data());
+        NpyWriter.write(b, 3, 2, EmbeddingTable.fromFloats("t", 1, 3, 2, new float[6], null).data());
+        Result r = publish("publish", "-p", "bootstrap.servers=127.0.0.1:1", "-p", "schema.registry.url=mock://x",
+                "--version", "1", "--shards", a.toString(), b.toString(), "--partition-strategy", "mod");
+        assertThat(r.exit).isEqualTo(2);
+        assertThat(r.err).contains("publish: cannot load 2 shards: shard 0 (" + a + ") has 1 rows, but 4 rows in 2 shards "
+                + "give shard 0 2 rows");
+    }
+
+    @Test
+    void shouldLoadShardsInGlobalIdOrderWhenPublishing() throws IOException {
+        List<Path> shards = new ArrayList<>();
+        for (int p = 0; p < 5; p++) {
+            shards.add(GoldenCases.copyResource("shards/doc13-div-5-" + p + ".npy", dir));
+        }
+        PublishCommand cmd = new PublishCommand();
+        new CommandLine(cmd).parseArgs(Stream.concat(Stream.of("--version", "3", "--partition-strategy", "div", "--shards"),
+                shards.stream().map(Path::toString)).toArray(String[]::new));
+        EmbeddingTable t = cmd.loadTable("emb");
+        // doc13 row i = (i, -i), split as np.array_split(W, 5)
+        assertThat(t.rows()).isEqualTo(13);
+        assertThat(t.version()).isEqualTo(3);
+        for (int g = 0; g < 13; g++) {
+            assertThat(t.get(g, 0)).isEqualTo(g);
+            assertThat(t.get(g, 1)).isEqualTo(-g);
+        }
     }
 }

@@ -1,6 +1,7 @@
 package io.tokvec.config;
 
 import io.tokvec.core.EnrichOptions;
+import io.tokvec.core.Pooling;
 import io.tokvec.streams.TokvecTopology;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.streams.StreamsConfig;
@@ -61,6 +62,37 @@ class TokvecConfigTest {
         assertThat(c.property(TokvecConfig.TOPIC_INPUT)).isEqualTo("tokvec-events");
         assertThat(TokvecConfig.DEFAULTS).doesNotContainKeys(TokvecConfig.MAX_LEN, TokvecConfig.TABLE_VERSION)
                 .containsEntry(TokvecConfig.MAX_TOKENS, "100000");
+    }
+
+    @Test
+    void shouldBuildPoolingAndStringOptionsWhenBeyondPadSequencesKeysAreSet() {
+        Map<String, String> m = minimal();
+        assertThat(new TokvecConfig(m).enrichOptions().pooling()).isEqualTo(Pooling.Mode.NONE);
+        assertThat(new TokvecConfig(m).enrichOptions().strings()).isEqualTo(EnrichOptions.Strings.KERAS_DEFAULT);
+        m.put(TokvecConfig.POOLING, "SqrtN");
+        m.put(TokvecConfig.OUTPUT_SEQUENCE, "false");
+        m.put(TokvecConfig.OOV_BUCKETS, "7");
+        m.put(TokvecConfig.HASHING_BINS, "1000");
+        m.put(TokvecConfig.HASHING_MASK, "false");
+        EnrichOptions o = new TokvecConfig(m).enrichOptions();
+
+        assertThat(o.pooling()).isEqualTo(Pooling.Mode.SQRTN);
+        assertThat(o.sequence()).isFalse();
+        assertThat(o.strings()).isEqualTo(new EnrichOptions.Strings(7, 1000, false));
+    }
+
+    @Test
+    void shouldRefuseUnknownPoolingAndBadBucketCountsWhenInvalid() {
+        Map<String, String> m = minimal();
+        m.put(TokvecConfig.POOLING, "avg");
+        assertThatThrownBy(() -> new TokvecConfig(m)).isInstanceOf(ConfigException.class).hasMessageContaining(TokvecConfig.POOLING);
+        m.remove(TokvecConfig.POOLING);
+        m.put(TokvecConfig.OOV_BUCKETS, "0");
+        assertThatThrownBy(() -> new TokvecConfig(m)).isInstanceOf(ConfigException.class).hasMessageContaining(TokvecConfig.OOV_BUCKETS);
+        m.remove(TokvecConfig.OOV_BUCKETS);
+        m.put(TokvecConfig.HASHING_BINS, "1");
+        assertThatThrownBy(() -> new TokvecConfig(m)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining(TokvecConfig.HASHING_BINS).hasMessageContaining("0 (use the vocabulary) or >= 2");
     }
 
     @Test

@@ -76,23 +76,39 @@ class TokvecTopologyTest {
     private Stream<DynamicTest> golden(String file) {
         GoldenFile g = GoldenCases.load(file);
         return g.cases().stream().map(c -> DynamicTest.dynamicTest(file + ":" + c.name(), () -> {
-            TopologyHarness h = harness(Map.of(TokvecConfig.MAX_LEN, Integer.toString(c.maxLen()),
-                    TokvecConfig.PADDING, c.padding(), TokvecConfig.TRUNCATING, c.truncating(),
-                    TokvecConfig.PAD_VECTOR, c.padVector()));
+            TopologyHarness h = harness(caseProps(c));
             h.publish(g.table(TopologyHarness.TABLE, 7));
-            for (GoldenCases.Event e : c.events()) {
-                h.pipe(TokenEvent.newBuilder().setId(e.id()).setTokenIds(e.tokenIds()).setTokens(e.tokens()).build());
-            }
-            List<EnrichedEvent> out = h.outputs();
-            assertThat(h.dlq.isEmpty()).as("no dead letters").isTrue();
-            assertThat(out).hasSameSizeAs(c.expected());
-            for (int i = 0; i < out.size(); i++) {
-                assertGolden(c, out.get(i), c.expected().get(i), g.dim());
-            }
+            pipeAndCheck(h, c, g.dim());
         }));
     }
 
-    private static void assertGolden(Case c, EnrichedEvent o, Expected x, int dim) {
+    /** The settings of a golden case: pad_sequences options, pooling, OOV buckets and hashing. */
+    static Map<String, String> caseProps(Case c) {
+        Map<String, String> p = new java.util.HashMap<>(Map.of(TokvecConfig.MAX_LEN, Integer.toString(c.maxLen()),
+                TokvecConfig.PADDING, c.padding(), TokvecConfig.TRUNCATING, c.truncating(),
+                TokvecConfig.PAD_VECTOR, c.padVector()));
+        p.put(TokvecConfig.POOLING, c.pooling());
+        p.put(TokvecConfig.OOV_BUCKETS, Integer.toString(c.oovBuckets()));
+        p.put(TokvecConfig.HASHING_BINS, Integer.toString(c.hashingBins()));
+        p.put(TokvecConfig.HASHING_MASK, Boolean.toString(c.hashingMask()));
+        return p;
+    }
+
+    /** Pipes the case's events into a harness whose table (version 7) is published, and checks every output. */
+    static void pipeAndCheck(TopologyHarness h, Case c, int dim) {
+        for (GoldenCases.Event e : c.events()) {
+            h.pipe(TokenEvent.newBuilder().setId(e.id()).setTokenIds(e.tokenIds()).setTokens(e.tokens())
+                    .setWeights(e.weights()).build());
+        }
+        List<EnrichedEvent> out = h.outputs();
+        assertThat(h.dlq.isEmpty()).as("no dead letters").isTrue();
+        assertThat(out).hasSameSizeAs(c.expected());
+        for (int i = 0; i < out.size(); i++) {
+            assertGolden(c, out.get(i), c.expected().get(i), dim);
+        }
+    }
+
+    static void assertGolden(Case c, EnrichedEvent o, Expected x, int dim) {
         String what = c.name() + "/" + x.id();
         assertThat(o.getId()).isEqualTo(x.id());
         assertThat(o.getTable()).isEqualTo(TopologyHarness.TABLE);
@@ -106,9 +122,19 @@ class TokvecTopologyTest {
         assertThat(o.getDim()).isEqualTo(dim);
         float[] got = floats(o.getEmbeddings());
         assertThat(got.length).isEqualTo(x.embeddings().length).isEqualTo(c.maxLen() * dim);
+        assertBits(what + " embeddings", got, x.embeddings());
+        if (x.pooled() == null) {
+            assertThat(o.getPooled()).as(what + " pooled").isNull();
+        } else {
+            assertBits(what + " pooled", floats(o.getPooled()), x.pooled());
+        }
+    }
+
+    /** Floats compared by their bits: parity means the same float32 values, not close ones. */
+    static void assertBits(String what, float[] got, float[] expected) {
+        assertThat(got).as(what + " size").hasSameSizeAs(expected);
         for (int k = 0; k < got.length; k++) {
-            assertThat(Float.floatToRawIntBits(got[k])).as(what + " embeddings[" + k + "]")
-                    .isEqualTo(Float.floatToRawIntBits(x.embeddings()[k]));
+            assertThat(Float.floatToRawIntBits(got[k])).as(what + "[" + k + "]").isEqualTo(Float.floatToRawIntBits(expected[k]));
         }
     }
 
@@ -269,6 +295,26 @@ class TokvecTopologyTest {
         h.pipeIds("fine", 1, 2, 3);
         assertThat(h.deadLetters()).extracting(DeadLetter::getReason).containsExactly("TOO_MANY_TOKENS");
         assertThat(h.outputs()).extracting(EnrichedEvent::getId).containsExactly("fine");
+    }
+
+    @Test
+    void shouldDeadLetterAnOutputOverTheProducersRequestSizeBeforeSendingIt() {
+        // 2048 x 2 float32 = 16 KiB of embeddings: over a 10,000-byte max.request.size; 512 x 2 is not
+        TopologyHarness h = harness(Map.of(TokvecConfig.MAX_LEN, "2048", "producer.max.request.size", "10000"));
+        h.publish(smallTable(1));
+        h.pipeIds("big", 1, 2, 3);
+        assertThat(h.deadLetters()).singleElement().satisfies(d -> {
+            assertThat(d.getReason()).isEqualTo("OUTPUT_TOO_LARGE");
+            assertThat(d.getEventId()).isEqualTo("big");
+            assertThat(d.getMessage()).contains("max.request.size=10000", "max_len 2048 x dim 2");
+        });
+        assertThat(h.outputs()).isEmpty();
+
+        TopologyHarness fits = harness(Map.of(TokvecConfig.MAX_LEN, "512", "producer.max.request.size", "10000"));
+        fits.publish(smallTable(1));
+        fits.pipeIds("fits", 1, 2, 3);
+        assertThat(fits.deadLetters()).isEmpty();
+        assertThat(fits.outputs()).extracting(EnrichedEvent::getId).containsExactly("fits");
     }
 
     @Test

@@ -19,7 +19,18 @@ public final class EnrichException extends Exception {
         /** The event has more tokens than {@code tokvec.max.tokens}. */
         TOO_MANY_TOKENS,
         /** A token (string or id) is null. */
-        NULL_TOKEN
+        NULL_TOKEN,
+        /**
+         * The event's per-token weights do not fit: another count than its tokens, a null or
+         * non-finite weight, or weights without {@code tokvec.pooling=sum}.
+         */
+        BAD_WEIGHTS,
+        /**
+         * The active table does not fit the string settings: its OOV rows differ from
+         * {@code tokvec.oov.buckets}, or with {@code tokvec.hashing.bins} it has a vocabulary or
+         * another row count than the bins.
+         */
+        TABLE_MISMATCH
     }
 
     private final Reason reason;

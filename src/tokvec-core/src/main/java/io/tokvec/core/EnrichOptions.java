@@ -12,8 +12,12 @@ import java.util.Objects;
  * @param truncating which end is dropped when the event is longer ({@code pre} keeps the last tokens)
  * @param padVector what padded positions (id 0) hold: table row 0 (Keras) or zeros (PyTorch padding_idx)
  * @param oov       what an id outside {@code [0, rows)} does: error (dead letter) or the OOV row 1
+ * @param pooling   the pooled vector over the kept, unmasked tokens (none, or an EmbeddingBag mode / TF combiner)
+ * @param sequence  whether the {@code [max_len, dim]} embeddings are produced (false: only ids, mask and pooled)
+ * @param strings   how string tokens become ids: StringLookup OOV buckets, or Keras Hashing
  */
-public record EnrichOptions(int maxLen, Side padding, Side truncating, PadVector padVector, OovPolicy oov) {
+public record EnrichOptions(int maxLen, Side padding, Side truncating, PadVector padVector, OovPolicy oov,
+                            Pooling.Mode pooling, boolean sequence, Strings strings) {
 
     /** Largest accepted {@code max_len}; guards against a typo allocating gigabytes per event. */
     public static final int MAX_MAX_LEN = 1 << 20;
@@ -48,6 +52,34 @@ public record EnrichOptions(int maxLen, Side padding, Side truncating, PadVector
         }
     }
 
+    /**
+     * How string tokens become ids, as Keras' preprocessing layers do it.
+     *
+     * @param oovBuckets  {@code StringLookup(mask_token='', num_oov_indices=oovBuckets)}: rows
+     *                    {@code 1..oovBuckets} are the OOV rows; with more than one, a token not in the
+     *                    vocabulary goes to {@code 1 + Fingerprint64(token) mod oovBuckets}
+     * @param hashingBins 0: tokens go through the table's vocabulary; otherwise Keras
+     *                    {@code Hashing(num_bins=hashingBins)} for tables without a vocabulary
+     * @param hashingMask with hashing: {@code mask_value=''} (index 0 is reserved for {@code ''} and padding)
+     */
+    public record Strings(int oovBuckets, int hashingBins, boolean hashingMask) {
+        /** {@code StringLookup(mask_token='')} with its one OOV index. */
+        public static final Strings KERAS_DEFAULT = new Strings(1, 0, true);
+
+        public Strings {
+            if (oovBuckets < 1) {
+                throw new IllegalArgumentException("the number of OOV buckets must be >= 1, got " + oovBuckets);
+            }
+            if (hashingBins != 0 && hashingBins < 2) {
+                throw new IllegalArgumentException("hashing bins must be 0 (off) or >= 2, got " + hashingBins);
+            }
+        }
+
+        public boolean hashing() {
+            return hashingBins > 0;
+        }
+    }
+
     public EnrichOptions {
         if (maxLen < 1 || maxLen > MAX_MAX_LEN) {
             throw new IllegalArgumentException("max_len must be in [1, " + MAX_MAX_LEN + "], got " + maxLen);
@@ -56,6 +88,13 @@ public record EnrichOptions(int maxLen, Side padding, Side truncating, PadVector
         Objects.requireNonNull(truncating, "truncating");
         Objects.requireNonNull(padVector, "padVector");
         Objects.requireNonNull(oov, "oov");
+        Objects.requireNonNull(pooling, "pooling");
+        Objects.requireNonNull(strings, "strings");
+    }
+
+    /** The pad_sequences options alone: no pooling, the sequence output, Keras' StringLookup defaults. */
+    public EnrichOptions(int maxLen, Side padding, Side truncating, PadVector padVector, OovPolicy oov) {
+        this(maxLen, padding, truncating, padVector, oov, Pooling.Mode.NONE, true, Strings.KERAS_DEFAULT);
     }
 
     /** Keras' defaults for everything but {@code max_len}, which has no default. */
@@ -63,7 +102,17 @@ public record EnrichOptions(int maxLen, Side padding, Side truncating, PadVector
         return new EnrichOptions(maxLen, Side.PRE, Side.PRE, PadVector.TABLE, OovPolicy.ERROR);
     }
 
-    public EnrichOptions withPadVector(PadVector p) { return new EnrichOptions(maxLen, padding, truncating, p, oov); }
+    public EnrichOptions withPadVector(PadVector p) {
+        return new EnrichOptions(maxLen, padding, truncating, p, oov, pooling, sequence, strings);
+    }
+
+    public EnrichOptions withPooling(Pooling.Mode p, boolean withSequence) {
+        return new EnrichOptions(maxLen, padding, truncating, padVector, oov, p, withSequence, strings);
+    }
+
+    public EnrichOptions withStrings(Strings s) {
+        return new EnrichOptions(maxLen, padding, truncating, padVector, oov, pooling, sequence, s);
+    }
 
     static <E extends Enum<E>> E parseEnum(Class<E> type, String key, String s) {
         if (s == null) {

@@ -9,6 +9,8 @@ public final class EnrichResult {
     final int[] ids;
     final boolean[] mask;
     byte[] embeddings;
+    /** The pooled vector as little-endian float32 bytes, or null without pooling. */
+    byte[] pooled;
     int dim;
     int length;
     boolean truncated;
@@ -27,23 +29,43 @@ public final class EnrichResult {
     public int[] ids() { return ids; }
     /** {@code ids != 0}, {@code max_len} of them (the internal array: do not modify). */
     public boolean[] mask() { return mask; }
-    /** Little-endian float32 row-major {@code [max_len, dim]} (the internal array, exactly that long). */
+    /**
+     * Little-endian float32 row-major {@code [max_len, dim]} (the internal array, exactly that long);
+     * empty when the options turn the sequence output off.
+     */
     public byte[] embeddings() { return embeddings; }
+    /** The pooled vector, little-endian float32 {@code [dim]} (the internal array), or null when not pooling. */
+    public byte[] pooled() { return pooled; }
     public int dim() { return dim; }
     /** Number of event tokens kept (&le; max_len). */
     public int length() { return length; }
     /** Whether tokens were dropped. */
     public boolean truncated() { return truncated; }
-    /** Kept tokens whose id is the OOV row 1 (unknown strings, id 1 itself, or out-of-range ids under oov=unk). */
+    /**
+     * Kept tokens whose id is an OOV row {@code 1..tokvec.oov.buckets} (unknown strings, those ids
+     * themselves, or out-of-range ids under oov=unk); 0 with Keras Hashing, which has no OOV rows.
+     */
     public int oovCount() { return oovCount; }
     public String table() { return table; }
     public long tableVersion() { return tableVersion; }
 
     /** The embeddings as a new float array, row-major {@code [max_len, dim]}. */
     public float[] embeddingsAsFloats() {
-        float[] out = new float[ids.length * dim];
+        float[] out = new float[embeddings.length / Float.BYTES];
         for (int i = 0; i < out.length; i++) {
             out[i] = EmbeddingTable.floatAt(embeddings, i);
+        }
+        return out;
+    }
+
+    /** The pooled vector as a new float array, or null when not pooling. */
+    public float[] pooledAsFloats() {
+        if (pooled == null) {
+            return null;
+        }
+        float[] out = new float[dim];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = EmbeddingTable.floatAt(pooled, i);
         }
         return out;
     }

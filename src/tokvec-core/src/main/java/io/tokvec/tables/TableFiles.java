@@ -5,6 +5,7 @@ import io.tokvec.core.Vocabulary;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -53,16 +54,49 @@ public final class TableFiles {
         }
     }
 
+    /**
+     * Loads a table saved as {@code .npy} shards (see {@link ShardedTables}) and reassembles it in
+     * global id order; the vocabulary file, if any, lists the tokens of the global rows. Holds the
+     * shards and the assembled table at once while assembling (twice the table's size).
+     *
+     * @throws IllegalArgumentException when the shard shapes do not fit the strategy
+     */
+    public static EmbeddingTable loadShards(List<Path> shards, ShardedTables.Strategy strategy, Path vocabFileOrNull,
+                                            String name, long version, boolean allowNonFinite) throws IOException {
+        List<NpyReader.NpyMatrix> parts = new ArrayList<>(shards.size());
+        List<String> names = new ArrayList<>(shards.size());
+        for (Path shard : shards) {
+            NpyReader.NpyMatrix m = NpyReader.read(shard);
+            if (!allowNonFinite) {
+                checkFinite(shard, m);
+            }
+            parts.add(m);
+            names.add(shard.toString());
+        }
+        NpyReader.NpyMatrix whole = ShardedTables.assemble(parts, names, strategy);
+        parts.clear();
+        return table("of " + shards.size() + " shards (" + strategy + ")", whole, vocabFileOrNull, name, version);
+    }
+
     private static EmbeddingTable loadNpy(Path file, Path vocabFile, String name, long version, boolean allowNonFinite)
             throws IOException {
         NpyReader.NpyMatrix m = NpyReader.read(file);
         if (!allowNonFinite) {
-            long bad = EmbeddingTable.firstNonFinite(m.data());
-            if (bad >= 0) {
-                throw new TableFormatException(file, "row " + (bad / m.dim()) + ", column " + (bad % m.dim()),
-                        "value " + EmbeddingTable.floatAt(m.data(), (int) bad) + " is not a finite float32");
-            }
+            checkFinite(file, m);
         }
+        return table(file.toString(), m, vocabFile, name, version);
+    }
+
+    private static void checkFinite(Path file, NpyReader.NpyMatrix m) throws TableFormatException {
+        long bad = EmbeddingTable.firstNonFinite(m.data());
+        if (bad >= 0) {
+            throw new TableFormatException(file, "row " + (bad / m.dim()) + ", column " + (bad % m.dim()),
+                    "value " + EmbeddingTable.floatAt(m.data(), (int) bad) + " is not a finite float32");
+        }
+    }
+
+    private static EmbeddingTable table(String file, NpyReader.NpyMatrix m, Path vocabFile, String name, long version)
+            throws IOException {
         Vocabulary vocab = null;
         if (vocabFile != null) {
             List<String> tokens = VocabularyFile.read(vocabFile);

@@ -23,7 +23,9 @@ import java.util.Map;
  * asset) both hold the three tokens {@code '', '[UNK]', 'foo'}. Tokens are taken byte for byte:
  * a {@code '\r'} at the end of a line (Windows line endings) and a UTF-8 byte order mark are
  * refused rather than silently kept in or dropped from a token, and so are malformed UTF-8, an
- * empty line other than the first, and a token that appears twice.
+ * empty line other than the first, and a token that appears twice, except the OOV token of line 2
+ * repeated on the lines right after it: Keras' {@code get_vocabulary()} of a
+ * {@code StringLookup(num_oov_indices=N)} lists it once per OOV row (see {@code Vocabulary#oovRows()}).
  */
 public final class VocabularyFile {
 
@@ -56,7 +58,9 @@ public final class VocabularyFile {
                 if (token.isEmpty() && no != 1) {
                     throw new TableFormatException(file, where, "is empty; only the first line (row 0, the padding token '') may be");
                 }
-                Long prev = seen.putIfAbsent(token, no);
+                // another OOV row: row 1's token again, right after a run of it that starts at row 1
+                boolean oovRow = tokens.size() > 1 && token.equals(tokens.get(1)) && token.equals(tokens.get(tokens.size() - 1));
+                Long prev = oovRow ? null : seen.putIfAbsent(token, no);
                 if (prev != null) {
                     throw new TableFormatException(file, where, "token '" + token + "' already appears on line " + prev);
                 }

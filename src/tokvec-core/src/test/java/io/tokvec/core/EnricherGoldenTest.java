@@ -29,8 +29,14 @@ class EnricherGoldenTest {
 
     private static Stream<DynamicTest> cases(String file) {
         GoldenFile golden = GoldenCases.load(file);
-        EmbeddingTable table = golden.table("golden", 1);
         assertThat(golden.cases()).hasSize(32);
+        return cases(golden);
+    }
+
+    /** Every case of a golden file through a fresh {@link Enricher} with the case's options. */
+    static Stream<DynamicTest> cases(GoldenFile golden) {
+        String file = golden.file();
+        EmbeddingTable table = golden.table("golden", 1);
         List<DynamicTest> tests = new ArrayList<>();
         for (Case c : golden.cases()) {
             tests.add(DynamicTest.dynamicTest(file + ":" + c.name(), () -> {
@@ -39,8 +45,8 @@ class EnricherGoldenTest {
                 for (int i = 0; i < c.events().size(); i++) {
                     Event e = c.events().get(i);
                     Expected x = c.expected().get(i);
-                    EnrichResult r = e.tokenIds() != null ? enricher.enrichIds(table, e.tokenIds())
-                            : enricher.enrichTokens(table, e.tokens());
+                    EnrichResult r = e.tokenIds() != null ? enricher.enrichIds(table, e.tokenIds(), e.weights())
+                            : enricher.enrichTokens(table, e.tokens(), e.weights());
                     assertMatches(r, x);
                 }
             }));
@@ -59,6 +65,21 @@ class EnricherGoldenTest {
         for (int k = 0; k < got.length; k++) {
             assertThat(Float.floatToRawIntBits(got[k])).as(x.id() + " embeddings[" + k + "]")
                     .isEqualTo(Float.floatToRawIntBits(x.embeddings()[k]));
+        }
+        assertPooled(r, x);
+    }
+
+    /** The pooled vector, bit for bit, when the case expects one; none otherwise. */
+    static void assertPooled(EnrichResult r, Expected x) {
+        if (x.pooled() == null) {
+            assertThat(r.pooled()).as(x.id() + " pooled").isNull();
+            return;
+        }
+        float[] pooled = r.pooledAsFloats();
+        assertThat(pooled).as(x.id() + " pooled size").hasSameSizeAs(x.pooled());
+        for (int k = 0; k < pooled.length; k++) {
+            assertThat(Float.floatToRawIntBits(pooled[k])).as(x.id() + " pooled[" + k + "] " + pooled[k] + " vs " + x.pooled()[k])
+                    .isEqualTo(Float.floatToRawIntBits(x.pooled()[k]));
         }
     }
 }

@@ -59,6 +59,13 @@ class VocabularyFileTest {
     }
 
     @Test
+    void shouldAcceptTheOovTokenOncePerOovRowAsGetVocabularyListsIt() throws IOException {
+        assertThat(VocabularyFile.read(file("\n[UNK]\n[UNK]\n[UNK]\nfoo\n"))).containsExactly("", "[UNK]", "[UNK]", "[UNK]", "foo");
+        assertThatThrownBy(() -> VocabularyFile.read(file("\n[UNK]\n[UNK]\nfoo\n[UNK]\n")))
+                .hasMessageContaining("line 5: token '[UNK]' already appears on line 2");
+    }
+
+    @Test
     void shouldRefuseWindowsLineEndings() throws IOException {
         assertThatThrownBy(() -> VocabularyFile.read(file("\r\n[UNK]\r\n")))
                 .hasMessageContaining("line 1: ends with a carriage return");

@@ -16,7 +16,9 @@ import io.tokvec.streams.DeadLetterReason;
 import io.tokvec.streams.TokvecApp;
 import io.tokvec.config.TokvecConfig;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
@@ -164,6 +166,41 @@ class EndToEndIT {
 
             assertThat(app.metrics().enrichedCount()).isEqualTo(sent.size());
             assertThat(app.metrics().deadLetterCount()).isEqualTo(letters.size());
+        }
+    }
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void shouldDeadLetterOutputsOverTheProducersRequestSizeAndGoOnUnderExactlyOnce() throws Exception {
+        Map<String, Object> client = KAFKA.broker().clientProperties();
+        Map<String, String> settings = ItApps.appConfig("e2e-too-large", client, "mock://" + SCOPE, tmp.resolve("state"));
+        // 64 x 4 float32 = 1 KiB of embeddings alone: over this producer limit, far under it for a dead letter
+        settings.put(TokvecConfig.MAX_LEN, "64");
+        settings.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), "900");
+        TokvecConfig config = new TokvecConfig(settings);
+        SchemaRegistryClient registry = MockSchemaRegistry.getClientForScope(SCOPE);
+        Topics.ensureAll(config);
+
+        try (TokvecApp app = ItApps.startApp(config);
+             ModelPublisher publisher = new ModelPublisher(config, registry);
+             KafkaProducer<String, TokenEvent> events = ItApps.eventProducer(client, registry);
+             TopicReader<DeadLetter> dlq = ItApps.dlqReader(client, config, registry)) {
+            publisher.publish(TestTables.table(1, ROWS, DIM), ModelChunker.DEFAULT_CHUNK_BYTES, Map.of(), null);
+            ItApps.awaitActiveVersion(app, 1);
+            TokenEvent first = TokenEvent.newBuilder().setId("big-1").setTokenIds(List.of(3, 4)).build();
+            TokenEvent second = TokenEvent.newBuilder().setId("big-2").setTokenIds(List.of(5)).build();
+            RecordMetadata firstAt = events.send(new ProducerRecord<>(config.inputTopic(), first.getId(), first)).get();
+            RecordMetadata secondAt = events.send(new ProducerRecord<>(config.inputTopic(), second.getId(), second)).get();
+            ConfluentAvroSerializer<TokenEvent> serializer = new ConfluentAvroSerializer<>(registry, false);
+            byte[] firstBytes = serializer.serialize(config.inputTopic(), first);
+            byte[] secondBytes = serializer.serialize(config.inputTopic(), second);
+
+            // both are dead-lettered in order: the application went on after the first refusal
+            List<TopicReader.Received<DeadLetter>> letters = dlq.awaitCount(2, WAIT);
+            assertDeadLetter(letters.get(0).value(), config, DeadLetterReason.OUTPUT_TOO_LARGE, firstAt, firstBytes);
+            assertThat(letters.get(0).value().getMessage()).contains("max.request.size=900", "max_len 64 x dim 4");
+            assertDeadLetter(letters.get(1).value(), config, DeadLetterReason.OUTPUT_TOO_LARGE, secondAt, secondBytes);
+            assertThat(app.streams().state()).isEqualTo(org.apache.kafka.streams.KafkaStreams.State.RUNNING);
         }
     }
 
