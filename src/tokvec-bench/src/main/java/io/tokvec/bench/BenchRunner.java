@@ -59,7 +59,13 @@ public final class BenchRunner {
             }
             if (settings.runs("topology")) {
                 part("topology", () -> {
-                    BenchReport.Row r = new TopologyBench(workload, Files.createDirectories(work.resolve("topology"))).run();
+                    Path dir = TopologyBench.stateDir(work);
+                    BenchReport.Row r;
+                    try {
+                        r = new TopologyBench(workload, dir).run();
+                    } finally {
+                        deleteTree(dir);
+                    }
                     report.topology = r.eventsPerSecond();
                     report.topologyCpu = cpu(r);
                     report.add(r);
