@@ -58,8 +58,8 @@ public final class EnrichCommand implements Callable<Integer> {
     ShardedTables.Strategy partitionStrategy;
 
     @Option(names = "--format", paramLabel = "npy|glove|word2vec", converter = FormatConverter.class,
-            description = "Table file format. glove/word2vec get row 0 '' (padding) and row 1 '[UNK]' (OOV), "
-                    + "both zeros, before the file's words.")
+            description = "Format of --table (--shards are npy). glove/word2vec get row 0 '' (padding) and row 1 "
+                    + "'[UNK]' (OOV), both zeros, before the file's words.")
     TableFormat format;
 
     @Option(names = "--vocab", paramLabel = "FILE",

@@ -14,8 +14,8 @@ import java.nio.charset.StandardCharsets;
  * Writes one JSON line per enriched event, fields in this order:
  * {@code id, table_version, ids, mask, length, truncated, dim, embeddings, oov}, with {@code pooled}
  * (the {@code [dim]} pooled vector) before {@code oov} when pooling. {@code embeddings} is the flat
- * row-major {@code [max_len, dim]} list of float32 values (empty with {@code --no-sequence}), each printed as the shortest
- * decimal that parses back to the same float32 bits (Schubfach, as Jackson's fast float writer and
+ * row-major {@code [max_len, dim]} list of float32 values (empty with {@code --no-sequence}); every
+ * float is printed as the shortest decimal that parses back to the same float32 bits (Schubfach, as Jackson's fast float writer and
  * Java 19+'s {@code Float.toString} print it). The id is echoed as the JSON string or integer it was.
  *
  * <p>Output is buffered here (see {@link EnrichByteSink}). Printing floats dominates the cost, so the

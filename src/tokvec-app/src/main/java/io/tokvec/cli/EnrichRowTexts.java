@@ -2,6 +2,7 @@ package io.tokvec.cli;
 
 import com.fasterxml.jackson.core.io.NumberOutput;
 import io.tokvec.core.EmbeddingTable;
+import io.tokvec.core.TableDtype;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -25,6 +26,7 @@ final class EnrichRowTexts {
     private final EmbeddingTable table;
     private final int rowBytes;
     private final byte[][] texts;
+    private final byte[] rowScratch;
     private long budget;
 
     EnrichRowTexts(EmbeddingTable table, long budgetBytes) {
@@ -32,14 +34,14 @@ final class EnrichRowTexts {
         this.rowBytes = table.dim() * Float.BYTES;
         // one slot per row; a table of more rows than that (tiny dims) is printed without the cache
         this.texts = new byte[table.rows() <= MAX_ROWS ? table.rows() : 0][];
+        this.rowScratch = new byte[rowBytes];
         this.budget = budgetBytes;
     }
 
     /** Writes position {@code p} of {@code embeddings}, which the enricher filled from table row {@code row}. */
     void write(EnrichByteSink out, byte[] embeddings, int p, int row) throws IOException {
         int from = p * rowBytes;
-        boolean isRow = row >= 0 && row < texts.length
-                && Arrays.equals(embeddings, from, from + rowBytes, table.data(), row * rowBytes, (row + 1) * rowBytes);
+        boolean isRow = row >= 0 && row < texts.length && sameAsRow(embeddings, from, row);
         if (isRow && texts[row] != null) {
             out.write(texts[row]);
             return;
@@ -56,6 +58,11 @@ final class EnrichRowTexts {
             return;
         }
         print(out, embeddings, from);
+    }
+
+    private boolean sameAsRow(byte[] embeddings, int from, int row) {
+        table.copyRow(row, TableDtype.FLOAT32, rowScratch, 0);
+        return Arrays.equals(embeddings, from, from + rowBytes, rowScratch, 0, rowBytes);
     }
 
     private void print(EnrichByteSink out, byte[] embeddings, int from) throws IOException {

@@ -26,8 +26,10 @@ import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 
 /**
- * {@code publish}: loads a table file, checks it, and publishes it to the model topic as one
- * version (chunks, then commit, then tombstones for versions beyond retention); or, with
+ * {@code publish}: loads a table file (or the {@code .npy} shards of one, reassembled in the global id
+ * order of TF's {@code embedding_lookup} partition strategy, see {@link ShardedTables}), checks it, and
+ * publishes it to the model topic as one version (chunks, then commit, then tombstones for versions
+ * beyond retention); or, with
  * {@code --activate N}, writes an activate record that rolls the application back (or forward)
  * to a retained version.
  */

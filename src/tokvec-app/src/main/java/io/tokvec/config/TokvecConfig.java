@@ -1,8 +1,9 @@
 package io.tokvec.config;
 
-import io.tokvec.core.EmbeddingTable;
 import io.tokvec.core.EnrichOptions;
+import io.tokvec.core.MappedTableMemory;
 import io.tokvec.core.Pooling;
+import io.tokvec.core.TableDtype;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
@@ -55,6 +56,9 @@ public final class TokvecConfig extends AbstractConfig {
     public static final String RETAIN_VERSIONS = "tokvec.retain.versions";
     public static final String TABLE_MAX_BYTES = "tokvec.table.max.bytes";
     public static final String TABLE_ALLOW_NONFINITE = "tokvec.table.allow.nonfinite";
+    public static final String TABLE_DTYPE = "tokvec.table.dtype";
+    public static final String TABLE_MEMORY_BYTES = "tokvec.table.memory.bytes";
+    public static final String OUTPUT_DTYPE = "tokvec.output.dtype";
     public static final String MAX_TOKENS = "tokvec.max.tokens";
     public static final String TOPIC_PARTITIONS = "tokvec.topic.partitions";
     public static final String TOPIC_REPLICATION = "tokvec.topic.replication.factor";
@@ -133,6 +137,11 @@ public final class TokvecConfig extends AbstractConfig {
                             + "1 + (fingerprint mod (N - 1)); false is Hashing(num_bins), fingerprint mod N (a token in "
                             + "bin 0 is then masked like padding).",
                     GROUP_ENRICH, 12, ConfigDef.Width.SHORT, HASHING_MASK)
+            .define(OUTPUT_DTYPE, Type.STRING, "float32", CaseInsensitiveValidString.in("float32", "float16"), Importance.MEDIUM,
+                    "Element type of the output embeddings bytes: float32 ('<f4') or float16 ('<f2', half the size; values "
+                            + "rounded to nearest even as numpy's astype(np.float16)). The record's dtype field names it. "
+                            + "float16 needs tokvec.output.encoding=bytes.",
+                    GROUP_ENRICH, 13, ConfigDef.Width.SHORT, OUTPUT_DTYPE)
             .define(TABLE, Type.STRING, "embeddings", TokvecConfig::validateTableName, Importance.HIGH,
                     "Name of the embedding table this application serves (model topic keys are name/version/...).",
                     GROUP_TABLE, 1, ConfigDef.Width.MEDIUM, TABLE)
@@ -142,12 +151,24 @@ public final class TokvecConfig extends AbstractConfig {
             .define(RETAIN_VERSIONS, Type.INT, 2, Range.atLeast(1), Importance.MEDIUM,
                     "Complete versions kept in the store for rollback; older chunks are deleted.",
                     GROUP_TABLE, 3, ConfigDef.Width.SHORT, RETAIN_VERSIONS)
-            .define(TABLE_MAX_BYTES, Type.LONG, EmbeddingTable.MAX_BYTES, Range.atLeast(1), Importance.MEDIUM,
-                    "Largest table (rows x dim x 4 bytes) a version may have; larger versions are rejected (TOO_LARGE).",
+            .define(TABLE_MAX_BYTES, Type.LONG, 0L, Range.atLeast(0), Importance.MEDIUM,
+                    "Largest table (rows x dim x bytes of tokvec.table.dtype) a version may have; larger versions are "
+                            + "rejected (TOO_LARGE). 0 = 40% of the machine's physical memory, so that the active version "
+                            + "and the one being built fit together.",
                     GROUP_TABLE, 4, ConfigDef.Width.SHORT, TABLE_MAX_BYTES)
+            .define(TABLE_MEMORY_BYTES, Type.LONG, 0L, Range.atLeast(0), Importance.MEDIUM,
+                    "Off-heap bytes all table versions held at once may take (the active one plus the one being built); "
+                            + "a build that does not fit, or finds no disk for its mapped file, is rejected (OUT_OF_MEMORY) "
+                            + "and the active version stays. 0 = 85% of the machine's physical memory.",
+                    GROUP_TABLE, 5, ConfigDef.Width.SHORT, TABLE_MEMORY_BYTES)
+            .define(TABLE_DTYPE, Type.STRING, "float32", CaseInsensitiveValidString.in("float32", "float16", "bfloat16"),
+                    Importance.MEDIUM,
+                    "Element type the table is stored in: float32 (exact), float16 or bfloat16 (half the memory; every "
+                            + "value rounded once to nearest even, output as the exact float32 of the stored value).",
+                    GROUP_TABLE, 6, ConfigDef.Width.SHORT, TABLE_DTYPE)
             .define(TABLE_ALLOW_NONFINITE, Type.BOOLEAN, false, Importance.LOW,
                     "Accept tables holding NaN or infinite values (rejected as NON_FINITE by default).",
-                    GROUP_TABLE, 5, ConfigDef.Width.SHORT, TABLE_ALLOW_NONFINITE)
+                    GROUP_TABLE, 7, ConfigDef.Width.SHORT, TABLE_ALLOW_NONFINITE)
             .define(VERSION_CATCHUP_TIMEOUT_MS, Type.LONG, 5_000L, Range.atLeast(0), Importance.MEDIUM,
                     "Versions never go back within a partition: when a partition comes to an instance whose active table is"
                             + " older (by model-topic order) than the newest one already used for that partition, its records"
@@ -188,6 +209,10 @@ public final class TokvecConfig extends AbstractConfig {
                 EnrichOptions.OovPolicy.parse(OOV, getString(OOV)),
                 Pooling.Mode.parse(POOLING, getString(POOLING)), getBoolean(OUTPUT_SEQUENCE),
                 new EnrichOptions.Strings(getInt(OOV_BUCKETS), getInt(HASHING_BINS), getBoolean(HASHING_MASK)));
+        if (outputDtype() == TableDtype.FLOAT16 && outputEncoding() == OutputEncoding.FLOATS) {
+            throw new ConfigException(OUTPUT_DTYPE, getString(OUTPUT_DTYPE), "float16 output needs " + OUTPUT_ENCODING
+                    + "=bytes (array<float> carries float32)");
+        }
     }
 
     public static TokvecConfig of(Properties p) {
@@ -245,7 +270,34 @@ public final class TokvecConfig extends AbstractConfig {
     public String dlqTopic() { return getString(TOPIC_DLQ); }
     public String table() { return getString(TABLE); }
     public int retainVersions() { return getInt(RETAIN_VERSIONS); }
-    public long tableMaxBytes() { return getLong(TABLE_MAX_BYTES); }
+    /** {@code tokvec.table.max.bytes}, with 0 resolved to 40% of the physical memory. */
+    public long tableMaxBytes() {
+        long v = getLong(TABLE_MAX_BYTES);
+        return v > 0 ? v : MappedTableMemory.physicalMemoryFraction(0.40);
+    }
+
+    /** {@code tokvec.table.memory.bytes}, with 0 resolved to 85% of the physical memory. */
+    public long tableMemoryBytes() {
+        long v = getLong(TABLE_MEMORY_BYTES);
+        return v > 0 ? v : MappedTableMemory.defaultBudget();
+    }
+
+    public TableDtype tableDtype() { return TableDtype.parse(TABLE_DTYPE, getString(TABLE_DTYPE)); }
+    public TableDtype outputDtype() { return TableDtype.parse(OUTPUT_DTYPE, getString(OUTPUT_DTYPE)); }
+
+    /**
+     * Where table versions are mapped and their verified snapshots kept:
+     * {@code <state.dir>/<application.id>/tokvec-tables}, next to Kafka Streams' own state.
+     */
+    public Path tableDir() {
+        String stateDir = property(StreamsConfig.STATE_DIR_CONFIG);
+        if (stateDir == null || stateDir.isBlank()) {
+            stateDir = Path.of(System.getProperty("java.io.tmpdir"), "kafka-streams").toString();
+        }
+        String appId = property(StreamsConfig.APPLICATION_ID_CONFIG);
+        return Path.of(stateDir, appId == null || appId.isBlank() ? "tokvec" : appId, "tokvec-tables");
+    }
+
     public boolean allowNonFinite() { return getBoolean(TABLE_ALLOW_NONFINITE); }
     public int maxTokens() { return getInt(MAX_TOKENS); }
     public int topicPartitions() { return getInt(TOPIC_PARTITIONS); }

@@ -25,7 +25,8 @@ import java.util.Optional;
 
 /**
  * Enriches one input record: decodes it (raw bytes in, so that undecodable records reach the
- * dead-letter topic with their original bytes), reads the active table once, and forwards either
+ * dead-letter topic with their original bytes), acquires the active table once (holding it until the
+ * record is forwarded, so a swap cannot free it underneath), and forwards either
  * an output record to {@link TokvecTopology#OUTPUT_SINK} or a {@link DeadLetter} to
  * {@link TokvecTopology#DLQ_SINK}. A registry that cannot be reached is not a bad record: that
  * exception propagates so that Kafka Streams' handlers decide (the record is retried, not lost).
@@ -53,7 +54,7 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object>
         this.tables = tables;
         this.deserializer = deserializer;
         this.metrics = metrics;
-        this.enricher = new Enricher(config.enrichOptions());
+        this.enricher = new Enricher(config.enrichOptions(), config.outputDtype());
         this.maxTokens = config.maxTokens();
         this.maxRequestSize = config.maxRequestSize();
         this.encoding = config.outputEncoding();
@@ -110,14 +111,28 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object>
             Thread.currentThread().interrupt();
             throw new InterruptException(e);
         }
-        EmbeddingTable table = activation.table();
         if (versions.behind(activation)) {
-            deadLetter(record, DeadLetterReason.VERSION_BEHIND, "table '" + tables.table() + "' here is at v" + table.version()
+            EmbeddingTable behind = activation.table(); // name and version only: readable without a reference
+            deadLetter(record, DeadLetterReason.VERSION_BEHIND, "table '" + tables.table() + "' here is at v" + behind.version()
                     + " (model offset " + activation.sequence() + "), older than v" + versions.usedVersion() + " (model offset "
                     + versions.usedSequence() + ") already used for this partition, and did not catch up within "
-                    + TokvecConfig.VERSION_CATCHUP_TIMEOUT_MS + "=" + config.versionCatchupTimeoutMs() + " ms", event.getId(), table);
+                    + TokvecConfig.VERSION_CATCHUP_TIMEOUT_MS + "=" + config.versionCatchupTimeoutMs() + " ms", event.getId(), behind);
             return;
         }
+        while (!activation.table().retain()) {
+            // retired and freed between the read and the retain: a newer activation is in place already
+            activation = tables.activation();
+        }
+        EmbeddingTable table = activation.table();
+        try {
+            enrich(record, event, activation, t0);
+        } finally {
+            table.release(); // a retired version is freed once no event holds it
+        }
+    }
+
+    private void enrich(Record<byte[], byte[]> record, TokenEvent event, Activation activation, long t0) {
+        EmbeddingTable table = activation.table();
         boolean hasIds = event.getTokenIds() != null;
         boolean hasTokens = event.getTokens() != null;
         if (hasIds == hasTokens) {

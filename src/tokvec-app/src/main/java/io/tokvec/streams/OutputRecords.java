@@ -56,6 +56,7 @@ final class OutputRecords {
                 .setDim(r.dim())
                 .setEmbeddings(ByteBuffer.wrap(r.embeddings()))
                 .setPooled(r.pooled() == null ? null : ByteBuffer.wrap(r.pooled()))
+                .setDtype(r.dtype().configName())
                 .setTimestampMs(event.getTimestampMs())
                 .setMetadata(event.getMetadata())
                 .build();

@@ -107,6 +107,7 @@ public final class TokvecApp implements AutoCloseable {
         schemaRegistry.stopRetrying(); // no thread keeps waiting for a registry while the application stops
         streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
                 .withTimeout(Duration.ofSeconds(30)));
+        registry.close(); // keeps the active version's verified snapshot for the next start
         schemaRegistry.close();
         log.info("closed");
     }

@@ -4,7 +4,11 @@ import io.tokvec.avro.DeadLetter;
 import io.tokvec.avro.ModelRecord;
 import io.tokvec.avro.TokenEvent;
 import io.tokvec.config.TokvecConfig;
+import io.tokvec.core.MappedTableMemory;
+import io.tokvec.model.ModelDecoder;
+import io.tokvec.model.TableBuilder;
 import io.tokvec.model.TableRegistry;
+import io.tokvec.model.TableSnapshots;
 import io.tokvec.serde.ConfluentAvroDeserializer;
 import io.tokvec.serde.ConfluentAvroSerializer;
 import io.tokvec.serde.SchemaRegistryClient;
@@ -47,13 +51,20 @@ public final class TokvecTopology {
     private TokvecTopology() {
     }
 
-    /** A registry for the configured table, decoding model records through the given schema registry. */
+    /**
+     * A registry for the configured table, decoding model records through the given schema registry;
+     * versions are built off-heap into mapped files under {@link TokvecConfig#tableDir()}, which also keeps
+     * the active version's verified snapshot for the next start.
+     */
     public static TableRegistry newRegistry(TokvecConfig config, SchemaRegistryClient schemaRegistry) {
         ConfluentAvroDeserializer<ModelRecord> modelDeserializer =
                 new ConfluentAvroDeserializer<>(ModelRecord.class, schemaRegistry, false);
         String modelTopic = config.modelTopic();
-        return new TableRegistry(config.table(), config.pinnedVersion(), config.retainVersions(), config.tableMaxBytes(),
-                config.allowNonFinite(), (buf, offset, length) -> modelDeserializer.deserialize(modelTopic, buf, offset, length));
+        ModelDecoder decoder = (buf, offset, length) -> modelDeserializer.deserialize(modelTopic, buf, offset, length);
+        TableSnapshots snapshots = new TableSnapshots(new MappedTableMemory(config.tableDir(), config.tableMemoryBytes()));
+        TableBuilder builder = new TableBuilder(config.tableMaxBytes(), config.allowNonFinite(), decoder, config.tableDtype(),
+                snapshots.memory(), snapshots);
+        return new TableRegistry(config.table(), config.pinnedVersion(), config.retainVersions(), builder, snapshots, decoder);
     }
 
     public static Topology build(TokvecConfig config, TableRegistry registry, SchemaRegistryClient schemaRegistry,

@@ -166,6 +166,7 @@ final class TopologyHarness implements AutoCloseable {
         } catch (RuntimeException ignored) {
             // already closed by a restart test
         }
+        registry.close(); // unmaps the active table (its file stays in the test's state dir)
         MockSchemaRegistry.dropScope(scope);
     }
 }

@@ -25,20 +25,33 @@ public final class BenchReport {
 
     /** The figures of the last line; null where a part did not run. */
     public record Summary(Double core, Double topology, Double naive, Double e2e, Double passthrough, Double swapGapMs,
-                          Double heapPeakRatio, Double p99Ms, Double swapP99Ms) {
+                          Double heapPeakRatio, Double largeGapMs, Double largeRssRatio, Double publishMbS, Double p99Ms,
+                          Double swapP99Ms) {
+
+        /** Without the opt-in {@code large} part. */
+        public Summary(Double core, Double topology, Double naive, Double e2e, Double passthrough, Double swapGapMs,
+                       Double heapPeakRatio) {
+            this(core, topology, naive, e2e, passthrough, swapGapMs, heapPeakRatio, null, null, null, null, null);
+        }
 
         /**
          * {@code bench: core=<ev/s> topology=<ev/s> naive=<ev/s> e2e=<ev/s> passthrough=<ev/s>
-         * swap_gap_ms=<ms> heap_peak_ratio=<x> p99_ms=<ms> swap_p99_ms=<ms>}: events per second and
-         * milliseconds as whole numbers (p99_ms: end-to-end latency, at_least_once at 50% of the
-         * maximum rate; swap_p99_ms: the same during a swap),
+         * swap_gap_ms=<ms> heap_peak_ratio=<x> large_gap_ms=<ms> large_rss_ratio=<x> publish_mb_s=<MB/s> p99_ms=<ms>
+         * swap_p99_ms=<ms>}: events per second, milliseconds and MB/s as whole numbers (p99_ms: end-to-end
+         * latency, at_least_once at 50% of the maximum rate; swap_p99_ms: the same during a swap),
          * the ratio with two decimals, {@code n/a} for parts that did not run.
          */
         public String lastLine() {
             return "bench: core=" + whole(core) + " topology=" + whole(topology) + " naive=" + whole(naive)
                     + " e2e=" + whole(e2e) + " passthrough=" + whole(passthrough) + " swap_gap_ms=" + whole(swapGapMs)
-                    + " heap_peak_ratio=" + (heapPeakRatio == null ? NA : String.format(Locale.ROOT, "%.2f", heapPeakRatio))
+                    + " heap_peak_ratio=" + twoDecimals(heapPeakRatio)
+                    + " large_gap_ms=" + whole(largeGapMs) + " large_rss_ratio=" + twoDecimals(largeRssRatio)
+                    + " publish_mb_s=" + whole(publishMbS)
                     + " p99_ms=" + whole(p99Ms) + " swap_p99_ms=" + whole(swapP99Ms);
+        }
+
+        private static String twoDecimals(Double v) {
+            return v == null ? NA : String.format(Locale.ROOT, "%.2f", v);
         }
 
         private static String whole(Double v) {
@@ -66,6 +79,9 @@ public final class BenchReport {
     Double passthrough;
     Double swapGapMs;
     Double heapPeakRatio;
+    Double largeGapMs;
+    Double largeRssRatio;
+    Double publishMbS;
     Double p99Ms;
     Double swapP99Ms;
 
@@ -78,7 +94,8 @@ public final class BenchReport {
     }
 
     public Summary summary() {
-        return new Summary(core, topology, naive, e2e, passthrough, swapGapMs, heapPeakRatio, p99Ms, swapP99Ms);
+        return new Summary(core, topology, naive, e2e, passthrough, swapGapMs, heapPeakRatio, largeGapMs, largeRssRatio, publishMbS,
+                p99Ms, swapP99Ms);
     }
 
     public void print(PrintStream out) {
@@ -102,6 +119,7 @@ public final class BenchReport {
                 v -> v >= 1);
         target(out, "swap gap", swapGapMs, " ms", "<= 100 ms", v -> v <= 100);
         target(out, "heap peak / swap table", heapPeakRatio, "x", "<= 2.5x", v -> v <= 2.5);
+        target(out, "large swap RSS above fixed / table", largeRssRatio, "x", "<= 2.2x", v -> v <= 2.2);
         if (!details.isEmpty()) {
             out.println();
             details.forEach(out::println);

@@ -79,7 +79,8 @@ public final class BenchRunner {
                     report.add(r);
                 });
             }
-            if (settings.runs("e2e") || settings.runs("swap") || settings.runs("latency") || settings.runs("threads")) {
+            if (settings.runs("e2e") || settings.runs("swap") || settings.runs("large") || settings.runs("latency")
+                    || settings.runs("threads")) {
                 long b0 = System.nanoTime();
                 try (EmbeddedKafkaBroker broker = BenchKafka.broker().dataDir(work.resolve("broker")).build().start()) {
                     out.printf(Locale.ROOT, "broker: embedded KRaft broker on %s started in %.1f s%n", broker.bootstrapServers(),
@@ -96,6 +97,9 @@ public final class BenchRunner {
                     }
                     if (settings.runs("threads")) {
                         part("threads", () -> new ThreadsBench(workload, broker, state).run(report));
+                    }
+                    if (settings.runs("large")) {
+                        part("large", () -> new LargeSwapBench(workload, broker, state).run(report));
                     }
                 }
             }

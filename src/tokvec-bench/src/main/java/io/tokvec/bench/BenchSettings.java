@@ -26,7 +26,8 @@ import java.util.Set;
  * @param partitions    partitions of the input and output topics (one stream thread per partition)
  * @param guarantee     processing.guarantee of the tokvec application
  * @param parts         which parts run: core, numpy, topology, naive, e2e (with passthrough), swap, latency
- *                      (end-to-end latency at fixed rates, both guarantees), threads (e2e with 1 and 2 stream threads)
+ *                      (end-to-end latency at fixed rates, both guarantees), threads (e2e with 1 and 2 stream
+ *                      threads), large (opt-in)
  * @param python        python interpreter for the numpy comparison, or null to look for one
  */
 public record BenchSettings(boolean quick, int rows, int dim, int maxLen, int maxEventLen, int events, long seed,
@@ -34,7 +35,12 @@ public record BenchSettings(boolean quick, int rows, int dim, int maxLen, int ma
                             int swapRows, double swapBeforeSeconds, double swapAfterSeconds, int partitions,
                             String guarantee, Set<String> parts, String python) {
 
-    public static final Set<String> ALL_PARTS = Set.of("core", "numpy", "topology", "naive", "e2e", "swap", "latency", "threads");
+    /** The parts a run may name; {@code large} runs only when named ({@code --parts large}). */
+    public static final Set<String> ALL_PARTS = Set.of("core", "numpy", "topology", "naive", "e2e", "swap", "latency", "threads",
+            "large");
+    /** The parts a run without {@code --parts} runs. */
+    public static final Set<String> DEFAULT_PARTS = Set.of("core", "numpy", "topology", "naive", "e2e", "swap", "latency",
+            "threads");
 
     public BenchSettings {
         parts = Set.copyOf(parts);
@@ -55,13 +61,23 @@ public record BenchSettings(boolean quick, int rows, int dim, int maxLen, int ma
     /** {@code bench --quick}: shorter phases and fewer events; the swap uses the full 1,000,000-row table too. */
     public static BenchSettings quickPreset() {
         return new BenchSettings(true, 100_000, 128, 128, 256, 10_000, 42L, 2, 4, 1_000, 2_000, 8_000, 3,
-                1_000_000, 4, 3, 1, "at_least_once", ALL_PARTS, null);
+                1_000_000, 4, 3, 1, "at_least_once", DEFAULT_PARTS, null);
     }
 
     /** {@code bench}: longer phases, more events, and the 1,000,000 x 128 swap table. */
     public static BenchSettings fullPreset() {
         return new BenchSettings(false, 100_000, 128, 128, 256, 20_000, 42L, 5, 10, 2_000, 5_000, 25_000, 3,
-                1_000_000, 8, 4, 1, "at_least_once", ALL_PARTS, null);
+                1_000_000, 8, 4, 1, "at_least_once", DEFAULT_PARTS, null);
+    }
+
+    /** Rows of the {@code large} part's tables (system property {@code tokvec.bench.large.rows} for a smaller trial). */
+    public int largeRows() {
+        return Integer.getInteger("tokvec.bench.large.rows", 3_000_000);
+    }
+
+    /** Dimension of the {@code large} part's tables. */
+    public int largeDim() {
+        return 300;
     }
 
     public boolean runs(String part) {

@@ -225,7 +225,7 @@ final class SwapBench {
      * generating 512 MB of gaussians is the bench's own work and must not compete for the CPU while
      * the swap is measured.
      */
-    private static Path spool(StreamedTable table, TokvecConfig cfg, SchemaRegistryClient registry, Path file) throws IOException {
+    static Path spool(StreamedTable table, TokvecConfig cfg, SchemaRegistryClient registry, Path file) throws IOException {
         ConfluentAvroSerializer<ModelRecord> serializer = new ConfluentAvroSerializer<>(registry, false);
         try (DataOutputStream o = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(file), 1 << 20))) {
             while (table.hasNext()) {
@@ -240,7 +240,7 @@ final class SwapBench {
     }
 
     /** Sends the spooled records as {@link ModelPublisher} would: same producer settings, chunks, then the commit. */
-    private static void publish(TokvecConfig cfg, Path spool, int records) throws Exception {
+    static void publish(TokvecConfig cfg, Path spool, int records) throws Exception {
         Map<String, Object> p = new HashMap<>(cfg.clientProps());
         p.keySet().removeIf(k -> k.startsWith("producer.") || k.startsWith("consumer."));
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
@@ -261,7 +261,7 @@ final class SwapBench {
         }
     }
 
-    private static void awaitVersion(TokvecApp app, long version, Duration timeout) throws InterruptedException {
+    static void awaitVersion(TokvecApp app, long version, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (app.registry().activeVersion() != version) {
             if (System.nanoTime() > deadline) {

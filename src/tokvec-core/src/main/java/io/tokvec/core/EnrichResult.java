@@ -9,8 +9,9 @@ public final class EnrichResult {
     final int[] ids;
     final boolean[] mask;
     byte[] embeddings;
-    /** The pooled vector as little-endian float32 bytes, or null without pooling. */
+    /** The pooled vector as little-endian {@link #dtype()} bytes, or null without pooling. */
     byte[] pooled;
+    TableDtype dtype = TableDtype.FLOAT32;
     int dim;
     int length;
     boolean truncated;
@@ -30,12 +31,14 @@ public final class EnrichResult {
     /** {@code ids != 0}, {@code max_len} of them (the internal array: do not modify). */
     public boolean[] mask() { return mask; }
     /**
-     * Little-endian float32 row-major {@code [max_len, dim]} (the internal array, exactly that long);
-     * empty when the options turn the sequence output off.
+     * Little-endian {@link #dtype()} row-major {@code [max_len, dim]} (the internal array, exactly that
+     * long); empty when the options turn the sequence output off.
      */
     public byte[] embeddings() { return embeddings; }
-    /** The pooled vector, little-endian float32 {@code [dim]} (the internal array), or null when not pooling. */
+    /** The pooled vector, little-endian {@link #dtype()} {@code [dim]} (the internal array), or null when not pooling. */
     public byte[] pooled() { return pooled; }
+    /** Element type of {@link #embeddings()} and {@link #pooled()}: float32, or float16 with {@code tokvec.output.dtype=float16}. */
+    public TableDtype dtype() { return dtype; }
     public int dim() { return dim; }
     /** Number of event tokens kept (&le; max_len). */
     public int length() { return length; }
@@ -51,9 +54,9 @@ public final class EnrichResult {
 
     /** The embeddings as a new float array, row-major {@code [max_len, dim]}. */
     public float[] embeddingsAsFloats() {
-        float[] out = new float[embeddings.length / Float.BYTES];
+        float[] out = new float[embeddings.length / dtype.bytes()];
         for (int i = 0; i < out.length; i++) {
-            out[i] = EmbeddingTable.floatAt(embeddings, i);
+            out[i] = dtype == TableDtype.FLOAT16 ? EmbeddingTable.halfAt(embeddings, i) : EmbeddingTable.floatAt(embeddings, i);
         }
         return out;
     }
@@ -65,7 +68,7 @@ public final class EnrichResult {
         }
         float[] out = new float[dim];
         for (int i = 0; i < out.length; i++) {
-            out[i] = EmbeddingTable.floatAt(pooled, i);
+            out[i] = dtype == TableDtype.FLOAT16 ? EmbeddingTable.halfAt(pooled, i) : EmbeddingTable.floatAt(pooled, i);
         }
         return out;
     }

@@ -6,7 +6,7 @@ import java.util.List;
 /**
  * The hot path: Keras {@code pad_sequences} + {@code Embedding(mask_zero=True)} for one event at a
  * time. One instance per thread; it reuses one {@link EnrichResult} and allocates nothing per token
- * (a gather is one {@code System.arraycopy} of a row's little-endian bytes).
+ * (a gather is one bulk copy of a row's little-endian bytes, see {@link EmbeddingTable#copyRow}).
  *
  * <p>Semantics (SPEC section 1): events longer than {@code max_len} lose tokens at the front
  * ({@code truncating=pre}) or back ({@code post}); shorter ones get id 0 before ({@code padding=pre})
@@ -25,6 +25,7 @@ public final class Enricher {
     private static final byte[] NO_SEQUENCE = new byte[0];
 
     private final EnrichOptions options;
+    private final TableDtype outputDtype;
     private final EnrichResult result;
     private final Pooling pooling;
     private int[] scratch = new int[64];
@@ -33,8 +34,18 @@ public final class Enricher {
     private boolean weighted;
 
     public Enricher(EnrichOptions options) {
+        this(options, TableDtype.FLOAT32);
+    }
+
+    /** @param outputDtype element type of the output embeddings: float32 (exact) or float16 ({@code tokvec.output.dtype}) */
+    public Enricher(EnrichOptions options, TableDtype outputDtype) {
+        if (outputDtype == TableDtype.BFLOAT16) {
+            throw new IllegalArgumentException("output embeddings are float32 or float16, not bfloat16");
+        }
         this.options = options;
+        this.outputDtype = outputDtype;
         this.result = new EnrichResult(options.maxLen());
+        this.result.dtype = outputDtype;
         this.pooling = options.pooling() == Pooling.Mode.NONE ? null : new Pooling(options.pooling());
     }
 
@@ -276,14 +287,14 @@ public final class Enricher {
         }
         Arrays.fill(ids, 0, offset, 0);
         Arrays.fill(ids, offset + keptCount, maxLen, 0);
-        for (int p = 0; p < maxLen; p++) {
-            mask[p] = ids[p] != 0;
-        }
 
         final int dim = table.dim();
         if (options.sequence()) {
-            gather(table, ids, dim);
+            gather(table, ids, mask, dim);
         } else {
+            for (int p = 0; p < maxLen; p++) {
+                mask[p] = ids[p] != 0;
+            }
             result.embeddings = NO_SEQUENCE;
         }
         if (pooling != null) {
@@ -298,22 +309,24 @@ public final class Enricher {
         return result;
     }
 
-    private void gather(EmbeddingTable table, int[] ids, int dim) {
+    /** Fills the mask and copies each position's row (or zeros) into the embeddings. */
+    private void gather(EmbeddingTable table, int[] ids, boolean[] mask, int dim) {
         final int maxLen = ids.length;
-        final int rowBytes = dim * Float.BYTES;
+        final TableDtype outType = outputDtype;
+        final int rowBytes = dim * outType.bytes();
         final int outBytes = maxLen * rowBytes;
         if (result.embeddings.length != outBytes) {
             result.embeddings = new byte[outBytes];
         }
         final byte[] out = result.embeddings;
-        final byte[] src = table.data();
         final boolean zeroPad = options.padVector() == EnrichOptions.PadVector.ZEROS;
         for (int p = 0; p < maxLen; p++) {
             int id = ids[p];
+            mask[p] = id != 0;
             if (id == 0 && zeroPad) {
                 Arrays.fill(out, p * rowBytes, (p + 1) * rowBytes, (byte) 0);
             } else {
-                System.arraycopy(src, id * rowBytes, out, p * rowBytes, rowBytes);
+                table.copyRow(id, outType, out, p * rowBytes);
             }
         }
     }
@@ -333,11 +346,20 @@ public final class Enricher {
             }
         }
         float[] v = pooling.finish();
-        if (result.pooled == null || result.pooled.length != dim * Float.BYTES) {
-            result.pooled = new byte[dim * Float.BYTES];
+        // pooled in float32, then written in the output element type (as numpy's .astype(np.float16))
+        final boolean half = outputDtype == TableDtype.FLOAT16;
+        final int bytes = dim * outputDtype.bytes();
+        if (result.pooled == null || result.pooled.length != bytes) {
+            result.pooled = new byte[bytes];
         }
         for (int c = 0; c < dim; c++) {
-            EmbeddingTable.putFloat(result.pooled, c, v[c]);
+            if (half) {
+                short h = Half.floatToHalf(v[c]);
+                result.pooled[2 * c] = (byte) h;
+                result.pooled[2 * c + 1] = (byte) (h >> 8);
+            } else {
+                EmbeddingTable.putFloat(result.pooled, c, v[c]);
+            }
         }
     }
 }

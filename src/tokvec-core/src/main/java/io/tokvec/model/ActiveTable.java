@@ -12,7 +12,10 @@ public interface ActiveTable {
     /** The configured table name. */
     String table();
 
-    /** The active version, or null while no version of the table has been activated. */
+    /**
+     * The active version, or null while no version of the table has been activated. Its name, version
+     * and shape may be read at any time; to read its values, {@link #acquire()} it.
+     */
     EmbeddingTable active();
 
     /** The active version with the sequence of the record that chose it ({@link Activation}), read together; or null. */
@@ -23,4 +26,19 @@ public interface ActiveTable {
      * {@code sequence}; returns the activation then (still older, or null, on timeout).
      */
     Activation awaitSequence(long sequence, long timeoutMs) throws InterruptedException;
+
+    /**
+     * The active version with a reference taken (or null): its memory stays valid, even if a swap
+     * retires it meanwhile, until the caller gives the reference back with {@link EmbeddingTable#release()}
+     * (use try/finally).
+     */
+    default EmbeddingTable acquire() {
+        while (true) {
+            EmbeddingTable t = active();
+            if (t == null || t.retain()) {
+                return t;
+            }
+            // retired and freed between the read and the retain: the registry has swapped already
+        }
+    }
 }

@@ -10,6 +10,7 @@ import io.tokvec.core.Vocabulary;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -19,7 +20,8 @@ import java.util.NoSuchElementException;
 /**
  * Splits a table into model-topic records: chunks of whole rows whose data (and vocabulary tokens)
  * stay within a byte budget, so that every record fits Kafka's default 1 MiB limit, then the
- * commit. Chunks are produced lazily: a 512 MB table is never held twice.
+ * commit. Chunks are produced lazily, as float32 whatever the table's dtype (the wire format and
+ * the checksum are float32): a table is never held twice.
  */
 public final class ModelChunker {
 
@@ -80,7 +82,9 @@ public final class ModelChunker {
     public Keyed chunk(int index) {
         int[] r = ranges.get(index);
         int rowBytes = table.dim() * Float.BYTES;
-        ByteBuffer data = ByteBuffer.wrap(table.data(), r[0] * rowBytes, r[1] * rowBytes).slice();
+        byte[] bytes = new byte[r[1] * rowBytes];
+        table.copyRowsFloat32(r[0], r[1], bytes, 0);
+        ByteBuffer data = ByteBuffer.wrap(bytes);
         List<String> tokens = table.vocabulary() == null ? null
                 : new ArrayList<>(table.vocabulary().tokens().subList(r[0], r[0] + r[1]));
         TableChunk chunk = TableChunk.newBuilder()
@@ -100,12 +104,26 @@ public final class ModelChunker {
                 .setRows(table.rows())
                 .setDim(table.dim())
                 .setChunks(ranges.size())
-                .setChecksum(TableChecksum.ofData(table.data()))
+                .setChecksum(checksum(table))
                 .setVocabChecksum(table.vocabulary() == null ? null : TableChecksum.ofVocabulary(table.vocabulary().tokens()))
                 .setCreatedMs(System.currentTimeMillis())
                 .setMetadata(metadata)
                 .build();
         return new Keyed(ModelKey.commit(table.name(), table.version()), wrap(table.name(), table.version(), commit));
+    }
+
+    /** The commit checksum (SHA-256 of the float32 rows), computed in blocks of rows: no copy of the table. */
+    public static String checksum(EmbeddingTable table) {
+        MessageDigest md = TableChecksum.sha256();
+        int rowBytes = table.dim() * Float.BYTES;
+        int block = Math.max(1, (1 << 20) / rowBytes);
+        byte[] buf = new byte[block * rowBytes];
+        for (int first = 0; first < table.rows(); first += block) {
+            int n = Math.min(block, table.rows() - first);
+            table.copyRowsFloat32(first, n, buf, 0);
+            md.update(buf, 0, n * rowBytes);
+        }
+        return TableChecksum.format(md);
     }
 
     /** An activate (rollback / roll-forward) record. */

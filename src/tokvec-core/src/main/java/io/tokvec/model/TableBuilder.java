@@ -3,11 +3,17 @@ package io.tokvec.model;
 import io.tokvec.avro.ModelRecord;
 import io.tokvec.avro.TableChunk;
 import io.tokvec.avro.TableCommit;
+import io.tokvec.core.DirectTableMemory;
 import io.tokvec.core.EmbeddingTable;
+import io.tokvec.core.Half;
 import io.tokvec.core.TableChecksum;
+import io.tokvec.core.TableDtype;
+import io.tokvec.core.TableMemory;
+import io.tokvec.core.TableSegments;
 import io.tokvec.core.Vocabulary;
 
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,18 +24,46 @@ import java.util.Objects;
  * and verifies it: every chunk present and decodable, chunks tiling rows {@code [0, rows)} in index
  * order, dim as committed, SHA-256 of the table (and of the vocabulary) as committed, no NaN or
  * infinity unless allowed, size within the limit. Only a table that passes everything is returned.
+ *
+ * <p>Memory: chunks are streamed, one at a time, from the store straight into the version's
+ * off-heap segments ({@link TableMemory}), converted to the configured dtype on the way, while the
+ * SHA-256 of the float32 chunk bytes is updated; the heap holds one decoded chunk at a time (plus
+ * the vocabulary, when there is one). A version that cannot get its memory (allocation refused, or
+ * the JVM out of memory while building) is rejected with {@code OUT_OF_MEMORY}; whatever it had
+ * allocated is freed at once. With {@link TableSnapshots}, a version already built and verified
+ * into the snapshot directory before a restart is mapped from there instead of rebuilt.
  */
 public final class TableBuilder {
 
     private final long maxBytes;
     private final boolean allowNonFinite;
     private final ModelDecoder decoder;
+    private final TableDtype dtype;
+    private final TableMemory memory;
+    private final TableSnapshots snapshots;
 
+    /** float32 tables in direct memory (tests and tools); the app passes its mapped memory. */
     public TableBuilder(long maxBytes, boolean allowNonFinite, ModelDecoder decoder) {
-        this.maxBytes = Math.min(maxBytes, EmbeddingTable.MAX_BYTES);
+        this(maxBytes, allowNonFinite, decoder, TableDtype.FLOAT32, new DirectTableMemory(Long.MAX_VALUE), null);
+    }
+
+    /**
+     * @param dtype     element type the tables are stored in
+     * @param memory    where tables get their bytes
+     * @param snapshots null, or where verified tables are kept for the next start (over {@code memory})
+     */
+    public TableBuilder(long maxBytes, boolean allowNonFinite, ModelDecoder decoder, TableDtype dtype, TableMemory memory,
+                        TableSnapshots snapshots) {
+        this.maxBytes = maxBytes;
         this.allowNonFinite = allowNonFinite;
         this.decoder = Objects.requireNonNull(decoder);
+        this.dtype = Objects.requireNonNull(dtype);
+        this.memory = Objects.requireNonNull(memory);
+        this.snapshots = snapshots;
     }
+
+    public TableDtype dtype() { return dtype; }
+    public TableMemory memory() { return memory; }
 
     /** Checks a commit's own numbers before any chunk is read. */
     public void checkCommit(String table, long version, TableCommit commit) throws TableRejectedException {
@@ -38,11 +72,11 @@ public final class TableBuilder {
                     + ": commit needs rows, dim and chunks >= 1, got rows=" + commit.getRows() + " dim=" + commit.getDim()
                     + " chunks=" + commit.getChunks());
         }
-        long bytes = commit.getRows() * commit.getDim() * (long) Float.BYTES;
-        if (bytes > maxBytes || commit.getRows() > Integer.MAX_VALUE) {
+        long bytes = commit.getRows() * commit.getDim() * (long) dtype.bytes();
+        if (bytes > maxBytes || commit.getRows() > Integer.MAX_VALUE || commit.getDim() > Integer.MAX_VALUE / Float.BYTES) {
             throw new TableRejectedException(TableRejectedException.Reason.TOO_LARGE, table + " v" + version + ": "
-                    + commit.getRows() + " x " + commit.getDim() + " float32 is " + bytes + " bytes, over tokvec.table.max.bytes="
-                    + maxBytes);
+                    + commit.getRows() + " x " + commit.getDim() + " " + dtype.configName() + " is " + bytes
+                    + " bytes, over tokvec.table.max.bytes=" + maxBytes);
         }
         if (!commit.getChecksum().startsWith(TableChecksum.PREFIX)) {
             throw new TableRejectedException(TableRejectedException.Reason.BAD_RECORD, table + " v" + version
@@ -50,17 +84,55 @@ public final class TableBuilder {
         }
     }
 
-    /** Builds and verifies the version; the store must hold all of its chunks. */
+    /** Builds and verifies the version (or maps its verified snapshot); the store must hold all of its chunks. */
     public EmbeddingTable build(ModelStore store, String table, long version, TableCommit commit) throws TableRejectedException {
         checkCommit(table, version, commit);
+        String what = table + " v" + version;
+        try {
+            if (snapshots != null) {
+                EmbeddingTable kept = snapshots.open(table, version, commit, dtype);
+                if (kept != null) {
+                    return kept;
+                }
+            }
+            TableSegments segs;
+            try {
+                segs = memory.allocate(TableSnapshots.fileName(table, version, dtype), (int) commit.getRows(),
+                        commit.getDim() * dtype.bytes());
+            } catch (TableMemory.TableMemoryException e) {
+                throw new TableRejectedException(TableRejectedException.Reason.OUT_OF_MEMORY, what + ": " + e.getMessage());
+            }
+            boolean ok = false;
+            try {
+                EmbeddingTable t = fill(store, table, version, commit, segs);
+                if (snapshots != null) {
+                    snapshots.seal(t, commit);
+                }
+                ok = true;
+                return t;
+            } finally {
+                if (!ok) {
+                    segs.free();
+                }
+            }
+        } catch (OutOfMemoryError | InternalError e) {
+            // InternalError: a fault in a mapped buffer, e.g. the disk filled up under the table file
+            throw new TableRejectedException(TableRejectedException.Reason.OUT_OF_MEMORY, what + ": out of memory while building ("
+                    + e + "); the active version stays");
+        }
+    }
+
+    private EmbeddingTable fill(ModelStore store, String table, long version, TableCommit commit, TableSegments segs)
+            throws TableRejectedException {
         final int rows = (int) commit.getRows();
         final int dim = commit.getDim();
         final int rowBytes = dim * Float.BYTES;
-        final byte[] data = new byte[Math.multiplyExact(rows, rowBytes)];
         final List<String> vocab = new ArrayList<>();
         final int[] state = {0, 0, -1}; // chunks seen, next row, whether chunks carry tokens (-1 unknown, 0 no, 1 yes)
+        final long[] firstBad = {-1};
         final TableRejectedException[] failure = {null};
         final String what = table + " v" + version;
+        final MessageDigest md = TableChecksum.sha256();
 
         store.scan(ModelKey.chunkPrefix(table, version), (key, stored) -> {
             if (failure[0] != null) {
@@ -83,13 +155,17 @@ public final class TableBuilder {
                             + " covers rows [" + chunk.getRowOffset() + ", " + (chunk.getRowOffset() + chunk.getRowCount())
                             + ") but rows [" + state[1] + ", ...) of " + rows + " come next");
                 }
-                ByteBuffer src = chunk.getData();
-                if (src.remaining() != chunk.getRowCount() * rowBytes) {
+                ByteBuffer src = chunk.getData().duplicate().order(ByteOrder.LITTLE_ENDIAN);
+                if (src.remaining() != (long) chunk.getRowCount() * rowBytes) {
                     throw new TableRejectedException(TableRejectedException.Reason.BAD_CHUNK, what + ": chunk " + k.index()
                             + " holds " + src.remaining() + " bytes, " + chunk.getRowCount() + " rows x " + dim + " float32 need "
-                            + (chunk.getRowCount() * rowBytes));
+                            + ((long) chunk.getRowCount() * rowBytes));
                 }
-                src.get(data, state[1] * rowBytes, src.remaining());
+                md.update(src.duplicate());
+                long bad = store(src, segs, state[1], chunk.getRowCount(), dim);
+                if (bad >= 0 && firstBad[0] < 0) {
+                    firstBad[0] = (long) state[1] * dim + bad;
+                }
                 int hasTokens = chunk.getTokens() != null ? 1 : 0;
                 if (state[2] >= 0 && state[2] != hasTokens) {
                     throw new TableRejectedException(TableRejectedException.Reason.VOCAB_MISMATCH,
@@ -117,8 +193,6 @@ public final class TableBuilder {
                     + " chunks cover " + state[1] + " rows but the commit says " + commit.getChunks() + " chunks and " + rows + " rows");
         }
 
-        MessageDigest md = TableChecksum.sha256();
-        md.update(data);
         String sum = TableChecksum.format(md);
         if (!sum.equalsIgnoreCase(commit.getChecksum())) {
             throw new TableRejectedException(TableRejectedException.Reason.CHECKSUM_MISMATCH,
@@ -131,26 +205,72 @@ public final class TableBuilder {
                         + ": the chunks " + (state[2] == 1 ? "carry" : "carry no") + " vocabulary but the commit "
                         + (commit.getVocabChecksum() == null ? "has no" : "has a") + " vocab_checksum");
             }
-            String vsum = TableChecksum.ofVocabulary(vocab);
-            if (!vsum.equalsIgnoreCase(commit.getVocabChecksum())) {
-                throw new TableRejectedException(TableRejectedException.Reason.VOCAB_MISMATCH,
-                        what + ": vocabulary checksum is " + vsum + " but the commit says " + commit.getVocabChecksum());
-            }
-            try {
-                vocabulary = Vocabulary.of(vocab);
-            } catch (IllegalArgumentException e) {
-                throw new TableRejectedException(TableRejectedException.Reason.VOCAB_MISMATCH, what + ": " + e.getMessage());
-            }
+            vocabulary = verifiedVocabulary(what, vocab, commit.getVocabChecksum());
         }
-        if (!allowNonFinite) {
-            long bad = EmbeddingTable.firstNonFinite(data);
-            if (bad >= 0) {
-                throw new TableRejectedException(TableRejectedException.Reason.NON_FINITE, what + ": value at row "
-                        + (bad / dim) + ", column " + (bad % dim) + " is " + EmbeddingTable.floatAt(data, (int) bad)
-                        + " (set tokvec.table.allow.nonfinite=true to accept NaN/Inf)");
-            }
+        EmbeddingTable t = new EmbeddingTable(table, version, rows, dim, dtype, segs, vocabulary);
+        if (!allowNonFinite && firstBad[0] >= 0) {
+            int row = (int) (firstBad[0] / dim);
+            int col = (int) (firstBad[0] % dim);
+            throw new TableRejectedException(TableRejectedException.Reason.NON_FINITE, what + ": value at row " + row
+                    + ", column " + col + " is " + t.get(row, col)
+                    + (dtype == TableDtype.FLOAT32 ? "" : " in " + dtype.configName())
+                    + " (set tokvec.table.allow.nonfinite=true to accept NaN/Inf)");
         }
-        return new EmbeddingTable(table, version, rows, dim, data, vocabulary);
+        return t;
+    }
+
+    /** Checks the vocabulary against the commit's checksum and builds its index. */
+    static Vocabulary verifiedVocabulary(String what, List<String> tokens, String checksum) throws TableRejectedException {
+        String vsum = TableChecksum.ofVocabulary(tokens);
+        if (!vsum.equalsIgnoreCase(checksum)) {
+            throw new TableRejectedException(TableRejectedException.Reason.VOCAB_MISMATCH,
+                    what + ": vocabulary checksum is " + vsum + " but the commit says " + checksum);
+        }
+        try {
+            return Vocabulary.of(tokens);
+        } catch (IllegalArgumentException e) {
+            throw new TableRejectedException(TableRejectedException.Reason.VOCAB_MISMATCH, what + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * Writes {@code count} float32 rows from {@code src} into the segments from row {@code first} on, in
+     * the stored dtype. Returns the index (within these rows) of the first value that is not finite
+     * once stored (a NaN or infinity, or a float32 beyond the dtype's range), or -1.
+     */
+    private long store(ByteBuffer src, TableSegments segs, int first, int count, int dim) {
+        long bad = -1;
+        int in = src.position();
+        for (int r = 0; r < count; r++) {
+            ByteBuffer seg = segs.segmentOf(first + r);
+            int at = segs.offsetOf(first + r);
+            switch (dtype) {
+                case FLOAT32 -> {
+                    seg.put(at, src, in, dim * Float.BYTES);
+                    if (bad < 0) {
+                        for (int k = 0; k < dim; k++) {
+                            if (!Float.isFinite(src.getFloat(in + k * 4))) {
+                                bad = (long) r * dim + k;
+                                break;
+                            }
+                        }
+                    }
+                }
+                case FLOAT16, BFLOAT16 -> {
+                    boolean half = dtype == TableDtype.FLOAT16;
+                    for (int k = 0; k < dim; k++) {
+                        float v = src.getFloat(in + k * 4);
+                        short h = half ? Half.floatToHalf(v) : Half.floatToBfloat16(v);
+                        seg.putShort(at + k * 2, h);
+                        if (bad < 0 && ((half ? h & 0x7c00 : h & 0x7f80) == (half ? 0x7c00 : 0x7f80))) {
+                            bad = (long) r * dim + k;
+                        }
+                    }
+                }
+            }
+            in += dim * Float.BYTES;
+        }
+        return bad;
     }
 
     private TableChunk decodeChunk(byte[] stored, String what, int index) throws TableRejectedException {

@@ -29,7 +29,10 @@ import java.util.function.Consumer;
  * processing thread reads it once per event, so every output record is computed from exactly one
  * complete version, and a swap is a pointer flip after the new table is fully built and verified.
  * Building happens on the store's thread, never on a processing thread, so processing does not
- * wait; at most two dense tables exist at once (the active one and the one being built).
+ * wait; at most two dense tables exist at once (the active one and the one being built). The
+ * version swapped out is retired: its off-heap memory is freed as soon as the last event that
+ * acquired it ({@link ActiveTable#acquire()}) releases it, so memory returns deterministically and
+ * no reader ever touches freed memory.
  *
  * <p>Which version should be active: a pinned version ({@code tokvec.table.version}) if set;
  * otherwise the version named by the newest commit or activate record (in model-topic order),
@@ -74,6 +77,7 @@ public final class TableRegistry implements ActiveTable {
     private final long pinnedVersion;
     private final int retainVersions;
     private final TableBuilder builder;
+    private final TableSnapshots snapshots;
     private final ModelDecoder decoder;
 
     private final AtomicReference<Activation> active = new AtomicReference<>();
@@ -98,17 +102,26 @@ public final class TableRegistry implements ActiveTable {
      */
     public TableRegistry(String table, long pinnedVersion, int retainVersions, long maxBytes, boolean allowNonFinite,
                          ModelDecoder decoder) {
+        this(table, pinnedVersion, retainVersions, new TableBuilder(maxBytes, allowNonFinite, decoder), null, decoder);
+    }
+
+    /**
+     * @param builder   builds versions (dtype, memory, limits)
+     * @param snapshots null, or the snapshot directory the builder keeps verified tables in
+     */
+    public TableRegistry(String table, long pinnedVersion, int retainVersions, TableBuilder builder, TableSnapshots snapshots,
+                         ModelDecoder decoder) {
         this.table = table;
         this.pinnedVersion = pinnedVersion;
         this.retainVersions = retainVersions;
         this.decoder = decoder;
-        this.builder = new TableBuilder(maxBytes, allowNonFinite, decoder);
+        this.builder = builder;
+        this.snapshots = snapshots;
         for (TableRejectedException.Reason r : TableRejectedException.Reason.values()) {
             rejectedByReason.put(r, new AtomicLong());
         }
     }
 
-    @Override
     public String table() { return table; }
 
     /** The active table, or null when no version is active yet. Safe from any thread. */
@@ -146,6 +159,18 @@ public final class TableRegistry implements ActiveTable {
         active.set(a);
         synchronized (activationChanged) {
             activationChanged.notifyAll();
+        }
+    }
+
+    /**
+     * Stops serving: retires the active version but keeps its verified snapshot file, so that the
+     * next start maps it. Call after processing has stopped.
+     */
+    public synchronized void close() {
+        Activation a = active.getAndSet(null);
+        EmbeddingTable t = a == null ? null : a.table();
+        if (t != null) {
+            t.retireKeepingSnapshot();
         }
     }
 
@@ -433,7 +458,12 @@ public final class TableRegistry implements ActiveTable {
             long ms = (System.nanoTime() - t0) / 1_000_000;
             EmbeddingTable previous = haveActive ? current.table() : null;
             activate(new Activation(built, c.sequence()));
-            swaps.incrementAndGet();
+            if (previous != null) {
+                previous.retire(); // freed once the events enriched from it are done (see EmbeddingTable)
+            }
+            if (swaps.incrementAndGet() == 1 && snapshots != null) {
+                snapshots.deleteAllBut(TableSnapshots.fileName(table, built.version(), built.dtype()));
+            }
             Swap swap = new Swap(table, previous == null ? -1 : previous.version(), built.version(), built.rows(), built.dim(),
                     built.sizeBytes(), ms);
             log.info("table {}: swapped {} -> v{} ({} x {}, {} MiB, built and verified in {} ms)", table,

@@ -19,8 +19,13 @@ public final class TableRejectedException extends Exception {
         VOCAB_MISMATCH,
         /** The table holds NaN or infinite values (and tokvec.table.allow.nonfinite is false). */
         NON_FINITE,
-        /** rows x dim x 4 exceeds tokvec.table.max.bytes. */
+        /** rows x dim x (bytes of tokvec.table.dtype) exceeds tokvec.table.max.bytes. */
         TOO_LARGE,
+        /**
+         * The version could not get its memory: over tokvec.table.memory.bytes with the active version,
+         * no disk space for its mapped file, or the JVM out of heap or direct memory while building.
+         */
+        OUT_OF_MEMORY,
         /** A commit for a version not newer than the newest committed one, without an activate record. */
         VERSION_NOT_NEWER,
         /** A second, different commit for a version already committed. */

@@ -1,6 +1,8 @@
 package io.tokvec.tables;
 
 import io.tokvec.core.EmbeddingTable;
+import io.tokvec.core.TableDtype;
+import io.tokvec.core.TableSegments;
 
 import java.io.EOFException;
 import java.io.IOException;
@@ -13,12 +15,14 @@ import java.nio.file.StandardOpenOption;
 import java.util.Map;
 
 /**
- * Reads a numpy {@code .npy} file holding a 2-D float32 matrix {@code [rows, dim]} (format versions
- * 1.0, 2.0 and 3.0) straight into the little-endian row-major bytes of an {@link EmbeddingTable}.
+ * Reads a numpy {@code .npy} file holding a 2-D float32 or float16 matrix {@code [rows, dim]} (format
+ * versions 1.0, 2.0 and 3.0): {@link #map} maps a C-order little-endian file as it is (any size, no
+ * copy, off-heap), {@link #read} reads it into a heap array of float32.
  *
  * <ul>
- *   <li>dtype {@code '<f4'} is read as is; {@code '>f4'} is byte-swapped in place. Any other dtype
- *       (float64, float16, integers, structured) is refused with a message naming it: convert with
+ *   <li>dtype {@code '<f4'} is read as is; {@code '>f4'} is byte-swapped in place; {@code '<f2'}
+ *       (float16, C order) is mapped as float16 or widened exactly to float32. Any other dtype
+ *       (float64, integers, structured) is refused with a message naming it: convert with
  *       {@code np.save(path, W.astype('<f4'))}.</li>
  *   <li>{@code fortran_order: True} (column-major, e.g. {@code np.save} of {@code W.T} or of an
  *       {@code np.asfortranarray}) is supported: the values are transposed while reading, so row
@@ -27,7 +31,7 @@ import java.util.Map;
  *   <li>The file must hold exactly {@code rows * dim * 4} bytes after the header: a truncated file
  *       or trailing bytes are refused.</li>
  * </ul>
- * The data is read in 1 MiB chunks directly into the table's byte array (no second copy).
+ * {@link #read} reads in 1 MiB chunks directly into the table's byte array (no second copy).
  */
 public final class NpyReader {
 
@@ -41,83 +45,130 @@ public final class NpyReader {
     private NpyReader() {
     }
 
-    public static NpyMatrix read(Path file) throws IOException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            long size = ch.size();
-            ByteBuffer pre = readFully(ch, file, 0, (int) Math.min(10, size)).order(ByteOrder.LITTLE_ENDIAN);
-            for (int k = 0; k < MAGIC.length; k++) {
-                if (k >= pre.capacity() || pre.get(k) != MAGIC[k]) {
-                    throw new TableFormatException(file, null, "not a .npy file (it does not start with \\x93NUMPY)");
-                }
-            }
-            if (size < 10) {
-                throw new TableFormatException(file, "byte " + size, "unexpected end of file in the .npy header");
-            }
-            int major = pre.get(6) & 0xff;
-            int minor = pre.get(7) & 0xff;
-            long headerLen;
-            long headerStart;
-            if (major == 1) {
-                headerLen = pre.getShort(8) & 0xffff;
-                headerStart = 10;
-            } else if (major == 2 || major == 3) {
-                headerLen = readFully(ch, file, 8, 4).order(ByteOrder.LITTLE_ENDIAN).getInt(0) & 0xffffffffL;
-                headerStart = 12;
-            } else {
-                throw new TableFormatException(file, "byte 6", "unsupported .npy format version " + major + "." + minor
-                        + " (1.0, 2.0 and 3.0 are read)");
-            }
-            if (headerStart + headerLen > size || headerLen > (1 << 24)) {
-                throw new TableFormatException(file, "byte " + headerStart, "header of " + headerLen
-                        + " bytes does not fit in the file of " + size + " bytes");
-            }
-            ByteBuffer hb = readFully(ch, file, headerStart, (int) headerLen);
-            String text = new String(hb.array(), 0, (int) headerLen,
-                    major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
-            NpyHeader header;
-            try {
-                header = NpyHeader.parse(text);
-            } catch (IllegalArgumentException e) {
-                throw new TableFormatException(file, "header", e.getMessage());
-            }
-            boolean bigEndian = checkDtype(file, header);
-            long[] shape = header.shape();
-            if (shape.length != 2) {
-                throw new TableFormatException(file, "header", "shape " + header.shapeText() + " is not 2-D: "
-                        + "an embedding table is a [rows, dim] matrix");
-            }
-            if (shape[0] < 1 || shape[1] < 1) {
-                throw new TableFormatException(file, "header", "shape " + header.shapeText() + " is empty: "
-                        + "a table needs at least one row and one column");
-            }
-            long bytes = shape[0] * shape[1] * Float.BYTES;
-            if (shape[0] > Integer.MAX_VALUE || shape[1] > Integer.MAX_VALUE || bytes / Float.BYTES / shape[1] != shape[0]
-                    || bytes > EmbeddingTable.MAX_BYTES) {
-                throw new TableFormatException(file, "header", "shape " + header.shapeText() + " is larger than the "
-                        + EmbeddingTable.MAX_BYTES + " bytes one table may hold");
-            }
-            long dataStart = headerStart + headerLen;
-            if (size - dataStart != bytes) {
-                throw new TableFormatException(file, "byte " + dataStart, "shape " + header.shapeText()
-                        + " float32 needs " + bytes + " data bytes but the file has " + (size - dataStart)
-                        + (size - dataStart < bytes ? " (truncated?)" : " (trailing bytes?)"));
-            }
-            int rows = (int) shape[0];
-            int dim = (int) shape[1];
-            byte[] data = new byte[(int) bytes];
-            if (header.fortranOrder() && rows > 1 && dim > 1) {
-                readTransposed(ch, file, dataStart, rows, dim, data);
-            } else {
-                readInto(ch, file, dataStart, data);
-            }
-            if (bigEndian) {
-                swapBytes(data);
-            }
-            return new NpyMatrix(rows, dim, data);
+    /** Where the values of a .npy file are and how they are laid out. */
+    private record Layout(int rows, int dim, TableDtype dtype, boolean bigEndian, boolean fortranOrder, long dataStart) {
+        boolean mappable() {
+            return !bigEndian && (!fortranOrder || rows == 1 || dim == 1);
         }
     }
 
-    /** Returns whether the data is big-endian; refuses everything but float32. */
+    /** Reads a float32 (or float16, widened exactly to float32) matrix onto the heap (at most 2 GiB of float32). */
+    public static NpyMatrix read(Path file) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            Layout l = layout(ch, file);
+            long bytes = (long) l.rows() * l.dim() * Float.BYTES;
+            if (bytes > EmbeddingTable.MAX_HEAP_BYTES) {
+                throw new TableFormatException(file, "header", l.rows() + " x " + l.dim() + " float32 is larger than the "
+                        + EmbeddingTable.MAX_HEAP_BYTES + " bytes one heap array holds; map the file instead (NpyReader.map)");
+            }
+            byte[] data = new byte[(int) bytes];
+            if (l.dtype() == TableDtype.FLOAT16) {
+                if (!l.mappable()) {
+                    throw new TableFormatException(file, "header", "float16 is read in C order, little-endian only: "
+                            + "save np.ascontiguousarray(W).astype('<f2')");
+                }
+                byte[] half = new byte[(int) (bytes / 2)];
+                readInto(ch, file, l.dataStart(), half);
+                for (int i = 0; i < half.length / 2; i++) {
+                    EmbeddingTable.putFloat(data, i, EmbeddingTable.halfAt(half, i));
+                }
+            } else if (l.fortranOrder() && l.rows() > 1 && l.dim() > 1) {
+                readTransposed(ch, file, l.dataStart(), l.rows(), l.dim(), data);
+            } else {
+                readInto(ch, file, l.dataStart(), data);
+            }
+            if (l.bigEndian()) {
+                swapBytes(data);
+            }
+            return new NpyMatrix(l.rows(), l.dim(), data);
+        }
+    }
+
+    /** A matrix mapped read-only from its file, in its own dtype. */
+    public record MappedMatrix(int rows, int dim, TableDtype dtype, TableSegments segments) {
+    }
+
+    /**
+     * Maps a C-order little-endian float32 or float16 matrix without copying it (no size limit but
+     * the address space); null if the file needs conversion (big-endian, column-major): {@link #read} it.
+     */
+    public static MappedMatrix map(Path file) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            Layout l = layout(ch, file);
+            if (!l.mappable()) {
+                return null;
+            }
+            TableSegments segs = TableSegments.map(ch, l.dataStart(), l.rows(), l.dim() * l.dtype().bytes(),
+                    TableSegments.DEFAULT_SEGMENT_BYTES, false, null);
+            return new MappedMatrix(l.rows(), l.dim(), l.dtype(), segs);
+        }
+    }
+
+    private static Layout layout(FileChannel ch, Path file) throws IOException {
+        long size = ch.size();
+        ByteBuffer pre = readFully(ch, file, 0, (int) Math.min(10, size)).order(ByteOrder.LITTLE_ENDIAN);
+        for (int k = 0; k < MAGIC.length; k++) {
+            if (k >= pre.capacity() || pre.get(k) != MAGIC[k]) {
+                throw new TableFormatException(file, null, "not a .npy file (it does not start with \\x93NUMPY)");
+            }
+        }
+        if (size < 10) {
+            throw new TableFormatException(file, "byte " + size, "unexpected end of file in the .npy header");
+        }
+        int major = pre.get(6) & 0xff;
+        int minor = pre.get(7) & 0xff;
+        long headerLen;
+        long headerStart;
+        if (major == 1) {
+            headerLen = pre.getShort(8) & 0xffff;
+            headerStart = 10;
+        } else if (major == 2 || major == 3) {
+            headerLen = readFully(ch, file, 8, 4).order(ByteOrder.LITTLE_ENDIAN).getInt(0) & 0xffffffffL;
+            headerStart = 12;
+        } else {
+            throw new TableFormatException(file, "byte 6", "unsupported .npy format version " + major + "." + minor
+                    + " (1.0, 2.0 and 3.0 are read)");
+        }
+        if (headerStart + headerLen > size || headerLen > (1 << 24)) {
+            throw new TableFormatException(file, "byte " + headerStart, "header of " + headerLen
+                    + " bytes does not fit in the file of " + size + " bytes");
+        }
+        ByteBuffer hb = readFully(ch, file, headerStart, (int) headerLen);
+        String text = new String(hb.array(), 0, (int) headerLen,
+                major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
+        NpyHeader header;
+        try {
+            header = NpyHeader.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new TableFormatException(file, "header", e.getMessage());
+        }
+        boolean bigEndian = checkDtype(file, header);
+        TableDtype dtype = header.descr().endsWith("f2") ? TableDtype.FLOAT16 : TableDtype.FLOAT32;
+        long[] shape = header.shape();
+        if (shape.length != 2) {
+            throw new TableFormatException(file, "header", "shape " + header.shapeText() + " is not 2-D: "
+                    + "an embedding table is a [rows, dim] matrix");
+        }
+        if (shape[0] < 1 || shape[1] < 1) {
+            throw new TableFormatException(file, "header", "shape " + header.shapeText() + " is empty: "
+                    + "a table needs at least one row and one column");
+        }
+        long bytes = shape[0] * shape[1] * dtype.bytes();
+        if (shape[0] > Integer.MAX_VALUE || shape[1] > Integer.MAX_VALUE / Float.BYTES
+                || bytes / dtype.bytes() / shape[1] != shape[0]) {
+            throw new TableFormatException(file, "header", "shape " + header.shapeText() + " is larger than a table may be "
+                    + "(at most " + Integer.MAX_VALUE + " rows)");
+        }
+        long dataStart = headerStart + headerLen;
+        if (size - dataStart != bytes) {
+            throw new TableFormatException(file, "byte " + dataStart, "shape " + header.shapeText()
+                    + " " + (dtype == TableDtype.FLOAT16 ? "float16" : "float32") + " needs " + bytes + " data bytes but the file has "
+                    + (size - dataStart) + (size - dataStart < bytes ? " (truncated?)" : " (trailing bytes?)"));
+        }
+        return new Layout((int) shape[0], (int) shape[1], dtype, bigEndian, header.fortranOrder(), dataStart);
+    }
+
+    /** Returns whether the data is big-endian; refuses everything but float32 and little-endian float16. */
     private static boolean checkDtype(Path file, NpyHeader header) throws TableFormatException {
         String d = header.descr();
         if (d == null) {
@@ -130,8 +181,11 @@ public final class NpyReader {
         if (d.equals(">f4")) {
             return true;
         }
+        if (d.equals("<f2")) {
+            return false;
+        }
         throw new TableFormatException(file, "header", "dtype '" + d + "'" + dtypeName(d) + " is not supported: tokvec "
-                + "reads float32 ('<f4' or '>f4'); convert with np.save(path, W.astype('<f4'))");
+                + "reads float32 ('<f4' or '>f4') and float16 ('<f2'); convert with np.save(path, W.astype('<f4'))");
     }
 
     private static String dtypeName(String d) {

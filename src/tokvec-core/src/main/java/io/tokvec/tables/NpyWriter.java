@@ -1,11 +1,18 @@
 package io.tokvec.tables;
 
+import io.tokvec.core.Half;
+import io.tokvec.core.TableDtype;
+
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 
 /**
  * Writes a float32 matrix as a {@code .npy} file, format version 1.0, dtype {@code '<f4'}, C order,
@@ -31,9 +38,48 @@ public final class NpyWriter {
         }
     }
 
-    /** The magic, version, length and padded dictionary of a version 1.0 header. */
+    /** Fills the float32 values of one row. */
+    @FunctionalInterface
+    public interface RowSource {
+        void fill(int row, float[] values);
+    }
+
+    /**
+     * Writes a {@code rows x dim} matrix row by row, as {@code '<f4'} or {@code '<f2'} (values rounded
+     * as numpy's {@code astype(np.float16)}), holding one buffer of rows at a time: any size.
+     */
+    public static void write(Path file, int rows, int dim, TableDtype dtype, RowSource source) throws IOException {
+        if (dtype.npyDescr() == null) {
+            throw new IllegalArgumentException(dtype.configName() + " has no .npy dtype");
+        }
+        int rowBytes = dim * dtype.bytes();
+        float[] row = new float[dim];
+        ByteBuffer buf = ByteBuffer.allocate(Math.max(rowBytes, (1 << 22) / rowBytes * rowBytes)).order(ByteOrder.LITTLE_ENDIAN);
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(header(rows, dim, dtype.npyDescr())));
+            for (int r = 0; r < rows; r++) {
+                source.fill(r, row);
+                for (float v : row) {
+                    if (dtype == TableDtype.FLOAT16) buf.putShort(Half.floatToHalf(v));
+                    else buf.putFloat(v);
+                }
+                if (buf.remaining() < rowBytes || r == rows - 1) {
+                    buf.flip();
+                    while (buf.hasRemaining()) ch.write(buf);
+                    buf.clear();
+                }
+            }
+        }
+    }
+
     static byte[] header(int rows, int dim) {
-        StringBuilder dict = new StringBuilder("{'descr': '<f4', 'fortran_order': False, 'shape': (")
+        return header(rows, dim, "<f4");
+    }
+
+    /** The magic, version, length and padded dictionary of a version 1.0 header. */
+    static byte[] header(int rows, int dim, String descr) {
+        StringBuilder dict = new StringBuilder("{'descr': '").append(descr).append("', 'fortran_order': False, 'shape': (")
                 .append(rows).append(", ").append(dim).append("), }");
         int unpadded = 10 + dict.length() + 1;
         dict.append(" ".repeat((64 - unpadded % 64) % 64)).append('\n');

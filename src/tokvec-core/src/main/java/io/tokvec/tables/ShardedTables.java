@@ -81,9 +81,9 @@ public final class ShardedTables {
             }
         }
         long bytes = rows * dim * Float.BYTES;
-        if (bytes > EmbeddingTable.MAX_BYTES) {
+        if (bytes > EmbeddingTable.MAX_HEAP_BYTES) {
             throw new IllegalArgumentException(n + " shards make a table of " + rows + " x " + dim + " float32 ("
-                    + bytes + " bytes), larger than the " + EmbeddingTable.MAX_BYTES + " bytes a table can hold");
+                    + bytes + " bytes), larger than the " + EmbeddingTable.MAX_HEAP_BYTES + " bytes shards are assembled in");
         }
         byte[] out = new byte[(int) bytes];
         int rowBytes = dim * Float.BYTES;

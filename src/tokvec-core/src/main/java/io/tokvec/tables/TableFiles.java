@@ -12,7 +12,8 @@ import java.util.List;
  * Loads an embedding table file into an {@link EmbeddingTable}.
  *
  * <ul>
- *   <li>{@link TableFormat#NPY}: rows are used as they are (see {@link NpyReader}); the optional
+ *   <li>{@link TableFormat#NPY}: rows are used as they are, float32 or float16, mapped from the file
+ *       when it is C-order little-endian (any size; see {@link NpyReader}); the optional
  *       vocabulary file (see {@link VocabularyFile}) must list exactly one token per row, in the order
  *       of Keras' {@code get_vocabulary()}.</li>
  *   <li>{@link TableFormat#GLOVE}, {@link TableFormat#WORD2VEC}: row 0 is {@code ''} (padding, all
@@ -75,16 +76,30 @@ public final class TableFiles {
         }
         NpyReader.NpyMatrix whole = ShardedTables.assemble(parts, names, strategy);
         parts.clear();
-        return table("of " + shards.size() + " shards (" + strategy + ")", whole, vocabFileOrNull, name, version);
+        return withVocabulary("of " + shards.size() + " shards (" + strategy + ")",
+                new EmbeddingTable(name, version, whole.rows(), whole.dim(), whole.data(), null), vocabFileOrNull);
     }
 
     private static EmbeddingTable loadNpy(Path file, Path vocabFile, String name, long version, boolean allowNonFinite)
             throws IOException {
-        NpyReader.NpyMatrix m = NpyReader.read(file);
-        if (!allowNonFinite) {
-            checkFinite(file, m);
+        NpyReader.MappedMatrix mapped = NpyReader.map(file);
+        EmbeddingTable t;
+        if (mapped != null) {
+            t = new EmbeddingTable(name, version, mapped.rows(), mapped.dim(), mapped.dtype(), mapped.segments(), null);
+        } else {
+            NpyReader.NpyMatrix m = NpyReader.read(file);
+            t = new EmbeddingTable(name, version, m.rows(), m.dim(), m.data(), null);
         }
-        return table(file.toString(), m, vocabFile, name, version);
+        if (!allowNonFinite) {
+            long bad = t.firstNonFinite();
+            if (bad >= 0) {
+                int row = (int) (bad / t.dim());
+                int col = (int) (bad % t.dim());
+                throw new TableFormatException(file, "row " + row + ", column " + col,
+                        "value " + t.get(row, col) + " is not a finite " + t.dtype().configName());
+            }
+        }
+        return withVocabulary(file.toString(), t, vocabFile);
     }
 
     private static void checkFinite(Path file, NpyReader.NpyMatrix m) throws TableFormatException {
@@ -95,17 +110,16 @@ public final class TableFiles {
         }
     }
 
-    private static EmbeddingTable table(String file, NpyReader.NpyMatrix m, Path vocabFile, String name, long version)
-            throws IOException {
-        Vocabulary vocab = null;
-        if (vocabFile != null) {
-            List<String> tokens = VocabularyFile.read(vocabFile);
-            if (tokens.size() != m.rows()) {
-                throw new TableFormatException(vocabFile, null, "lists " + tokens.size() + " tokens but table " + file
-                        + " has " + m.rows() + " rows; line i of the vocabulary must be the token of row i");
-            }
-            vocab = Vocabulary.of(tokens);
+    /** The table with the vocabulary file's tokens (one per row), or as it is without a vocabulary file. */
+    private static EmbeddingTable withVocabulary(String file, EmbeddingTable t, Path vocabFile) throws IOException {
+        if (vocabFile == null) {
+            return t;
         }
-        return new EmbeddingTable(name, version, m.rows(), m.dim(), m.data(), vocab);
+        List<String> tokens = VocabularyFile.read(vocabFile);
+        if (tokens.size() != t.rows()) {
+            throw new TableFormatException(vocabFile, null, "lists " + tokens.size() + " tokens but table " + file
+                    + " has " + t.rows() + " rows; line i of the vocabulary must be the token of row i");
+        }
+        return new EmbeddingTable(t.name(), t.version(), t.rows(), t.dim(), t.dtype(), t.segments(), Vocabulary.of(tokens));
     }
 }

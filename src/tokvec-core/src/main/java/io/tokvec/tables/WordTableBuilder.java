@@ -46,9 +46,9 @@ final class WordTableBuilder {
         this.allowNonFinite = allowNonFinite;
         this.rowBytes = dim * Float.BYTES;
         long bytes = (expectedWords + RESERVED) * rowBytes;
-        if (bytes > EmbeddingTable.MAX_BYTES) {
+        if (bytes > EmbeddingTable.MAX_HEAP_BYTES) {
             throw new TableFormatException(file, null, (expectedWords + RESERVED) + " rows x " + dim + " float32 need "
-                    + bytes + " bytes, more than the " + EmbeddingTable.MAX_BYTES + " one table may hold");
+                    + bytes + " bytes, more than the " + EmbeddingTable.MAX_HEAP_BYTES + " one table may hold");
         }
         this.data = new byte[(int) bytes];
         this.words = new ArrayList<>((int) Math.min(expectedWords + RESERVED, 1 << 24));
@@ -82,9 +82,9 @@ final class WordTableBuilder {
             throw new TableFormatException(file, where(pos), "the word '" + word + "' appears twice (first at " + unit + " " + prev + ")");
         }
         if ((long) (rows + 1) * rowBytes > data.length) {
-            long grown = Math.min(EmbeddingTable.MAX_BYTES / rowBytes * rowBytes, (long) data.length + Math.max(data.length / 2, rowBytes));
+            long grown = Math.min(EmbeddingTable.MAX_HEAP_BYTES / rowBytes * rowBytes, (long) data.length + Math.max(data.length / 2, rowBytes));
             if (grown < (long) (rows + 1) * rowBytes) {
-                throw new TableFormatException(file, where(pos), "the table grows beyond the " + EmbeddingTable.MAX_BYTES
+                throw new TableFormatException(file, where(pos), "the table grows beyond the " + EmbeddingTable.MAX_HEAP_BYTES
                         + " bytes one table may hold");
             }
             data = Arrays.copyOf(data, (int) grown);

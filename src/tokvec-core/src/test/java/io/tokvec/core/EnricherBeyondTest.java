@@ -34,6 +34,23 @@ class EnricherBeyondTest {
     }
 
     @Test
+    void shouldWriteThePooledVectorInFloat16WhenTheOutputIsFloat16() throws EnrichException {
+        float[] v = {0.1f, 1f / 3, 65504f, 1e-8f, 0.2f, 2f / 3, 16f, -1e-8f};
+        EmbeddingTable t = EmbeddingTable.fromFloats("h", 1, 2, 4, v, null);
+        EnrichResult r = new Enricher(sum(3), TableDtype.FLOAT16).enrichIds(t, List.of(1, 1));
+
+        assertThat(r.dtype()).isEqualTo(TableDtype.FLOAT16);
+        assertThat(r.pooled()).hasSize(4 * 2);
+        // pooled in float32 (row 1 twice), then rounded once to half as numpy's astype(np.float16)
+        for (int c = 0; c < 4; c++) {
+            short expected = Half.floatToHalf(v[4 + c] + v[4 + c]);
+            short actual = (short) ((r.pooled()[2 * c] & 0xff) | (r.pooled()[2 * c + 1] << 8));
+            assertThat(actual).as("column %d", c).isEqualTo(expected);
+            assertThat(r.pooledAsFloats()[c]).isEqualTo(Half.halfToFloat(expected));
+        }
+    }
+
+    @Test
     void shouldDeadLetterWeightsOfTheWrongLength() {
         assertThatThrownBy(() -> new Enricher(sum(4)).enrichIds(bucketTable(), List.of(4, 5), List.of(1f)))
                 .isInstanceOfSatisfying(EnrichException.class, e -> assertThat(e.reason()).isEqualTo(EnrichException.Reason.BAD_WEIGHTS))

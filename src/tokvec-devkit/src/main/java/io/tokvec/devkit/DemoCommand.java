@@ -148,7 +148,8 @@ public final class DemoCommand implements TokvecCommand {
 
     /** v2: every word vector scaled by 0.5 and shifted by 0.25: a stand-in for a retrained model. */
     static EmbeddingTable retrained(EmbeddingTable v1) {
-        byte[] data = v1.data().clone();
+        byte[] data = new byte[v1.rows() * v1.dim() * Float.BYTES];
+        v1.copyRowsFloat32(0, v1.rows(), data, 0);
         for (int i = 2 * v1.dim(); i < v1.rows() * v1.dim(); i++) {
             EmbeddingTable.putFloat(data, i, EmbeddingTable.floatAt(data, i) * 0.5f + 0.25f);
         }

@@ -1,9 +1,12 @@
 package io.tokvec.it;
 
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -49,6 +52,16 @@ final class ChildProcessApp implements AutoCloseable {
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.to(log.toFile()));
         return new ChildProcessApp(pb.start(), log);
+    }
+
+    /** Writes an application's settings as the properties file {@code run --config} reads. */
+    static Path writeConfig(Map<String, String> settings, Path file) throws IOException {
+        Properties p = new Properties();
+        p.putAll(settings);
+        try (OutputStream out = Files.newOutputStream(file)) {
+            p.store(out, "tokvec integration test");
+        }
+        return file;
     }
 
     long pid() {

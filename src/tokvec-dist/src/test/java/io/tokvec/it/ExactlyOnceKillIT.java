@@ -64,7 +64,7 @@ class ExactlyOnceKillIT {
         Map<String, String> settings = ItApps.appConfig("eos-kill", client, REGISTRY.url(), tmp.resolve("state"));
         settings.put(TokvecConfig.TOPIC_PARTITIONS, Integer.toString(PARTITIONS));
         TokvecConfig config = new TokvecConfig(settings);
-        Path configFile = ItApps.writeConfig(settings, tmp.resolve("tokvec.properties"));
+        Path configFile = ChildProcessApp.writeConfig(settings, tmp.resolve("tokvec.properties"));
         Path logs = jar.getParent().resolve("it-logs").resolve("ExactlyOnceKillIT");
         Map<Long, EmbeddingTable> tables = Map.of(1L, TestTables.table(1, ROWS, DIM), 2L, TestTables.table(2, ROWS, DIM));
         Topics.ensureAll(config);

@@ -15,14 +15,10 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.StreamsConfig;
 
-import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.Properties;
 import java.util.function.Consumer;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -103,15 +99,5 @@ final class ItApps {
 
     static TopicReader<DeadLetter> dlqReader(Map<String, Object> clientProps, TokvecConfig config, SchemaRegistryClient registry) {
         return new TopicReader<>(clientProps, config.dlqTopic(), new ConfluentAvroDeserializer<>(DeadLetter.class, registry, false));
-    }
-
-    /** Writes settings as a properties file for a child process ({@code run --config FILE}). */
-    static Path writeConfig(Map<String, String> settings, Path file) throws IOException {
-        Properties p = new Properties();
-        p.putAll(settings);
-        try (OutputStream out = Files.newOutputStream(file)) {
-            p.store(out, "tokvec integration test");
-        }
-        return file;
     }
 }

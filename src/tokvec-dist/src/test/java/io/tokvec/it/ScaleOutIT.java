@@ -139,7 +139,7 @@ class ScaleOutIT {
     }
 
     private ChildProcessApp startInstance(Map<String, Object> client, int n, Path logs) throws IOException {
-        Path config = ItApps.writeConfig(settings(client, n), tmp.resolve("instance-" + n + ".properties"));
+        Path config = ChildProcessApp.writeConfig(settings(client, n), tmp.resolve("instance-" + n + ".properties"));
         return ChildProcessApp.start(config, logs.resolve("instance-" + n + ".log"), HEAP);
     }
 

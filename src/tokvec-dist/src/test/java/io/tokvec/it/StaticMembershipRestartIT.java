@@ -59,8 +59,8 @@ class StaticMembershipRestartIT {
         EmbeddingTable table = TestTables.table(1, ROWS, DIM);
         TokvecConfig config = new TokvecConfig(settings(client, "a"));
         Topics.ensureAll(config);
-        Path configA = ItApps.writeConfig(settings(client, "a"), tmp.resolve("a.properties"));
-        Path configB = ItApps.writeConfig(settings(client, "b"), tmp.resolve("b.properties"));
+        Path configA = ChildProcessApp.writeConfig(settings(client, "a"), tmp.resolve("a.properties"));
+        Path configB = ChildProcessApp.writeConfig(settings(client, "b"), tmp.resolve("b.properties"));
 
         try (SchemaRegistryClient registry = SchemaRegistries.forConfig(Map.of(SchemaRegistries.URL, REGISTRY.url()));
              ModelPublisher publisher = new ModelPublisher(config, registry);
