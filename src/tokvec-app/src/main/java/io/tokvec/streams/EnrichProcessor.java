@@ -122,6 +122,10 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object>
         while (!activation.table().retain()) {
             // retired and freed between the read and the retain: a newer activation is in place already
             activation = tables.activation();
+            if (activation == null) { // the registry was closed (shutting down)
+                deadLetter(record, DeadLetterReason.NO_TABLE, "table '" + tables.table() + "' is closed", event.getId(), null);
+                return;
+            }
         }
         EmbeddingTable table = activation.table();
         try {

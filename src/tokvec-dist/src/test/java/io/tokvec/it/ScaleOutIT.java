@@ -17,6 +17,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -92,6 +93,8 @@ class ScaleOutIT {
                 addedAt = seconds(t0);
                 publisher.publish(tables.get(2L), ModelChunker.DEFAULT_CHUNK_BYTES, Map.of(), null);
                 output.awaitUntil(WAIT, "a v2 output", rs -> rs.stream().anyMatch(r -> r.value().getTableVersion() == 2));
+                Path addedLog = instances.get(3).log();
+                Await.until(WAIT, "the added instance runs tasks (log " + addedLog + ")", () -> !tasksStarted(addedLog).isEmpty());
 
                 feeder.awaitAllAcked(WAIT);
                 output.awaitUntil(WAIT, "outputs of all " + EVENTS + " events (logs in " + logs + ")",
@@ -148,10 +151,12 @@ class ScaleOutIT {
     }
 
     /** Tasks an instance's log says it started enriching ({@code task 1_3: enriching ...}). */
-    private static List<String> tasksStarted(Path log) throws IOException {
+    private static List<String> tasksStarted(Path log) {
         Pattern started = Pattern.compile("task (\\d+_\\d+): enriching ");
         try (Stream<String> lines = Files.lines(log)) {
             return lines.map(started::matcher).filter(Matcher::find).map(m -> m.group(1)).distinct().sorted().toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
