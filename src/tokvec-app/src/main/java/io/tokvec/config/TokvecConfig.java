@@ -66,11 +66,15 @@ public final class TokvecConfig extends AbstractConfig {
     public static final String TABLE_TRUSTED_KEYS = "tokvec.table.trusted.keys";
     public static final String HTTP_PORT = "tokvec.http.port";
     public static final String HTTP_BIND = "tokvec.http.bind";
+    public static final String VERSION_CATCHUP_TIMEOUT_MS = "tokvec.version.catchup.timeout.ms";
+    public static final String REGISTRY_RETRY_TIMEOUT_MS = "tokvec.registry.retry.timeout.ms";
+    public static final String REGISTRY_RETRY_BACKOFF_MAX_MS = "tokvec.registry.retry.backoff.max.ms";
 
     private static final String GROUP_TOPICS = "Topics";
     private static final String GROUP_ENRICH = "Enrichment (Keras semantics)";
     private static final String GROUP_TABLE = "Table versions";
     private static final String GROUP_OPS = "Operations endpoint";
+    private static final String GROUP_SCALE = "Scaling out and recovery";
 
     /** Every tokvec key: type, default, validator and doc. */
     public static final ConfigDef CONFIG = new ConfigDef()
@@ -180,7 +184,23 @@ public final class TokvecConfig extends AbstractConfig {
                     GROUP_OPS, 1, ConfigDef.Width.SHORT, HTTP_PORT)
             .define(HTTP_BIND, Type.STRING, "0.0.0.0", new ConfigDef.NonEmptyString(), Importance.LOW,
                     "Address the operations endpoint listens on: 0.0.0.0 (all interfaces, what a container needs) or e.g. 127.0.0.1.",
-                    GROUP_OPS, 2, ConfigDef.Width.MEDIUM, HTTP_BIND);
+                    GROUP_OPS, 2, ConfigDef.Width.MEDIUM, HTTP_BIND)
+            .define(VERSION_CATCHUP_TIMEOUT_MS, Type.LONG, 5_000L, Range.atLeast(0), Importance.MEDIUM,
+                    "Versions never go back within a partition: when a partition comes to an instance whose active table is"
+                            + " older (by model-topic order) than the newest one already used for that partition, its records"
+                            + " wait in place, at most this long, for the table to catch up. After that they are dead-lettered"
+                            + " (VERSION_BEHIND, original bytes kept) until it does. Keep it below transaction.timeout.ms"
+                            + " (10 s under exactly_once_v2) and max.poll.interval.ms.",
+                    GROUP_SCALE, 1, ConfigDef.Width.SHORT, VERSION_CATCHUP_TIMEOUT_MS)
+            .define(REGISTRY_RETRY_TIMEOUT_MS, Type.LONG, 60_000L, Range.atLeast(0), Importance.MEDIUM,
+                    "A schema-registry call that fails for a transient reason (unreachable, timeout, HTTP 5xx/408/429) is"
+                            + " retried in place for up to this long; then the stream thread fails and is replaced. Model"
+                            + " records (the global thread) are retried until the registry answers.",
+                    GROUP_SCALE, 2, ConfigDef.Width.SHORT, REGISTRY_RETRY_TIMEOUT_MS)
+            .define(REGISTRY_RETRY_BACKOFF_MAX_MS, Type.LONG, 500L, Range.atLeast(1), Importance.LOW,
+                    "Longest pause between two attempts of a failing schema-registry call (the pause starts at 50 ms and"
+                            + " doubles): processing resumes at most this long after the registry answers again.",
+                    GROUP_SCALE, 3, ConfigDef.Width.SHORT, REGISTRY_RETRY_BACKOFF_MAX_MS);
 
     /** Defaults of every tokvec key that has one ({@code tokvec.max.len} has none: it must be set), as strings. */
     public static final Map<String, String> DEFAULTS = defaults();
@@ -303,6 +323,9 @@ public final class TokvecConfig extends AbstractConfig {
     /** Port of the operations endpoint, or -1 when it is off. */
     public int httpPort() { return getInt(HTTP_PORT); }
     public String httpBind() { return getString(HTTP_BIND); }
+    public long versionCatchupTimeoutMs() { return getLong(VERSION_CATCHUP_TIMEOUT_MS); }
+    public long registryRetryTimeoutMs() { return getLong(REGISTRY_RETRY_TIMEOUT_MS); }
+    public long registryRetryBackoffMaxMs() { return getLong(REGISTRY_RETRY_BACKOFF_MAX_MS); }
 
     /**
      * The producer's {@code max.request.size} as Kafka Streams' producer gets it ({@code producer.}

@@ -140,13 +140,23 @@ public class ConfluentAvroDeserializer<T extends SpecificRecord> implements Dese
             throw new WireFormatException(WireFormatException.Reason.REGISTRY_UNAVAILABLE, id,
                     "cannot fetch schema id " + id + " from the schema registry: " + e.getMessage(), e);
         }
-        reader = new SpecificDatumReader<>(writer, readerSchema, data);
+        reader = readerOf(writer);
         DatumReader<T> raced = readers.putIfAbsent(id, reader);
         return raced != null ? raced : reader;
     }
 
+    /** TokenEvent written with its own schema: {@link TokenEventReader}; anything else: Avro's resolving reader. */
+    @SuppressWarnings("unchecked")
+    private DatumReader<T> readerOf(Schema writer) {
+        if (type == io.tokvec.avro.TokenEvent.class && TokenEventReader.supports(writer)) {
+            return (DatumReader<T>) new TokenEventReader();
+        }
+        return new SpecificDatumReader<>(writer, readerSchema, data);
+    }
+
     private static String writerName(DatumReader<?> reader) {
-        return reader instanceof SpecificDatumReader<?> r ? r.getSchema().getFullName() : "?";
+        return reader instanceof SpecificDatumReader<?> r ? r.getSchema().getFullName()
+                : reader instanceof TokenEventReader ? io.tokvec.avro.TokenEvent.getClassSchema().getFullName() : "?";
     }
 
     /** Bytes left after the record: 0 when fully consumed, -1 when some remain but how many is unknown. */

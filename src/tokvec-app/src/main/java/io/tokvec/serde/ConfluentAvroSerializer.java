@@ -89,8 +89,8 @@ public class ConfluentAvroSerializer<T extends SpecificRecord> implements Serial
         }
         Schema schema = record.getSchema();
         int id = schemaId(String.valueOf(topic), schema);
-        DatumWriter<Object> writer = writers.computeIfAbsent(schema,
-                s -> new SpecificDatumWriter<>(s, GeneratedClassData.of(record.getClass())));
+        DatumWriter<Object> writer = writers.computeIfAbsent(schema, s -> EnrichedEventWriter.supports(s)
+                ? new EnrichedEventWriter() : new SpecificDatumWriter<>(s, GeneratedClassData.of(record.getClass())));
         Output out = OUTPUT.get();
         out.reset();
         try {

@@ -32,6 +32,12 @@ public enum DeadLetterReason {
     TOO_MANY_TOKENS,
     /** No table version is active yet. */
     NO_TABLE,
+    /**
+     * This instance's table is older than the newest version already used for the record's
+     * partition (which moved here from another instance) and did not catch up within
+     * tokvec.version.catchup.timeout.ms; enriching it would make versions go back.
+     */
+    VERSION_BEHIND,
     /** An unexpected exception while processing the record (see the message); the record is kept here. */
     PROCESSING_ERROR,
     /**

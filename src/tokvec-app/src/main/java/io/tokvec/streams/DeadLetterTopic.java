@@ -5,6 +5,7 @@ import io.tokvec.config.TokvecConfig;
 import io.tokvec.serde.ConfluentAvroSerializer;
 import io.tokvec.serde.WireFormatException;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.InterruptException;
 import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.ErrorHandlerContext;
@@ -51,6 +52,7 @@ final class DeadLetterTopic {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof WireFormatException w && w.reason() == WireFormatException.Reason.REGISTRY_UNAVAILABLE) return true;
             if (t instanceof RetriableException) return true;
+            if (t instanceof InterruptException || t instanceof InterruptedException) return true; // shutting down: not the record's fault
         }
         return false;
     }

@@ -7,14 +7,17 @@ import io.tokvec.core.EnrichException;
 import io.tokvec.core.EnrichResult;
 import io.tokvec.core.Enricher;
 import io.tokvec.config.TokvecConfig;
+import io.tokvec.model.Activation;
 import io.tokvec.model.ActiveTable;
 import io.tokvec.serde.WireFormatException;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.errors.InterruptException;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.apache.kafka.streams.state.KeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,6 +30,9 @@ import java.util.Optional;
  * an output record to {@link TokvecTopology#OUTPUT_SINK} or a {@link DeadLetter} to
  * {@link TokvecTopology#DLQ_SINK}. A registry that cannot be reached is not a bad record: that
  * exception propagates so that Kafka Streams' handlers decide (the record is retried, not lost).
+ * Versions never go back within the task's partition ({@link PartitionVersions}): a table older
+ * than the newest one already used for it is waited for, then the record is dead-lettered as
+ * {@link DeadLetterReason#VERSION_BEHIND}.
  */
 final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object> {
 
@@ -41,6 +47,7 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object>
     private final int maxRequestSize;
     private final TokvecConfig.OutputEncoding encoding;
     private ProcessorContext<byte[], Object> context;
+    private PartitionVersions versions;
 
     EnrichProcessor(TokvecConfig config, ActiveTable tables, Deserializer<TokenEvent> deserializer, TokvecMetrics metrics) {
         this.config = config;
@@ -57,6 +64,10 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object>
     public void init(ProcessorContext<byte[], Object> context) {
         this.context = context;
         metrics.register(context.metrics(), context.applicationId());
+        KeyValueStore<String, byte[]> store = context.getStateStore(TokvecTopology.VERSION_STORE);
+        versions = new PartitionVersions(store, tables.table(), config.versionCatchupTimeoutMs(), config.pinnedVersion() < 0,
+                "task " + context.taskId());
+        log.info("task {}: enriching {} partition {}", context.taskId(), config.inputTopic(), context.taskId().partition());
     }
 
     @Override
@@ -88,20 +99,44 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object>
             deadLetter(record, DeadLetterReason.NULL_VALUE, "record value decodes to null", null, null);
             return;
         }
-        EmbeddingTable table = tables.acquire();
-        if (table == null) {
+        Activation activation = tables.activation();
+        if (activation == null) {
             deadLetter(record, DeadLetterReason.NO_TABLE, "no version of table '" + tables.table() + "' is active yet",
                     event.getId(), null);
             return;
         }
         try {
-            enrich(record, event, table, t0);
+            activation = versions.admit(activation, tables);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptException(e);
+        }
+        if (versions.behind(activation)) {
+            EmbeddingTable behind = activation.table(); // name and version only: readable without a reference
+            deadLetter(record, DeadLetterReason.VERSION_BEHIND, "table '" + tables.table() + "' here is at v" + behind.version()
+                    + " (model offset " + activation.sequence() + "), older than v" + versions.usedVersion() + " (model offset "
+                    + versions.usedSequence() + ") already used for this partition, and did not catch up within "
+                    + TokvecConfig.VERSION_CATCHUP_TIMEOUT_MS + "=" + config.versionCatchupTimeoutMs() + " ms", event.getId(), behind);
+            return;
+        }
+        while (!activation.table().retain()) {
+            // retired and freed between the read and the retain: a newer activation is in place already
+            activation = tables.activation();
+            if (activation == null) { // the registry was closed (shutting down)
+                deadLetter(record, DeadLetterReason.NO_TABLE, "table '" + tables.table() + "' is closed", event.getId(), null);
+                return;
+            }
+        }
+        EmbeddingTable table = activation.table();
+        try {
+            enrich(record, event, activation, t0);
         } finally {
             table.release(); // a retired version is freed once no event holds it
         }
     }
 
-    private void enrich(Record<byte[], byte[]> record, TokenEvent event, EmbeddingTable table, long t0) {
+    private void enrich(Record<byte[], byte[]> record, TokenEvent event, Activation activation, long t0) {
+        EmbeddingTable table = activation.table();
         boolean hasIds = event.getTokenIds() != null;
         boolean hasTokens = event.getTokens() != null;
         if (hasIds == hasTokens) {
@@ -133,6 +168,7 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object>
                     + " or lower tokvec.max.len", event.getId(), table);
             return;
         }
+        versions.used(activation);
         context.forward(record.withValue(out), TokvecTopology.OUTPUT_SINK);
         metrics.enriched(result, System.nanoTime() - t0);
     }

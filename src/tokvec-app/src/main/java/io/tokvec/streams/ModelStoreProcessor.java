@@ -4,6 +4,7 @@ import io.tokvec.model.TableRegistry;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
@@ -11,13 +12,15 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * Kafka Streams routes through this processor since 3.8) goes to the {@link TableRegistry}, which
  * stages it in the store and swaps tables on commits and activate records. On init it rebuilds the
  * registry from what the store already holds, so a restart serves the latest complete version
- * before the stream threads process any event.
+ * before the stream threads process any event. Each record's model-topic offset is passed on: it
+ * is the sequence that orders commits and activate records alike on every instance.
  */
 final class ModelStoreProcessor implements Processor<String, byte[], Void, Void> {
 
     private final String storeName;
     private final TableRegistry registry;
     private KeyValueModelStore store;
+    private ProcessorContext<Void, Void> context;
 
     ModelStoreProcessor(String storeName, TableRegistry registry) {
         this.storeName = storeName;
@@ -26,6 +29,7 @@ final class ModelStoreProcessor implements Processor<String, byte[], Void, Void>
 
     @Override
     public void init(ProcessorContext<Void, Void> context) {
+        this.context = context;
         KeyValueStore<String, byte[]> kv = context.getStateStore(storeName);
         store = new KeyValueModelStore(kv);
         registry.recover(store);
@@ -33,6 +37,7 @@ final class ModelStoreProcessor implements Processor<String, byte[], Void, Void>
 
     @Override
     public void process(Record<String, byte[]> record) {
-        registry.onRecord(store, record.key(), record.value());
+        long offset = context.recordMetadata().map(RecordMetadata::offset).orElse(-1L);
+        registry.onRecord(store, record.key(), record.value(), offset);
     }
 }

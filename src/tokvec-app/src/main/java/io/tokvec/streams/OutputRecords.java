@@ -7,6 +7,7 @@ import io.tokvec.avro.EnrichedEventFloats;
 import io.tokvec.avro.TokenEvent;
 import io.tokvec.core.EmbeddingTable;
 import io.tokvec.core.EnrichResult;
+import io.tokvec.core.IntList;
 import io.tokvec.serde.AvroSize;
 import io.tokvec.serde.WireFormat;
 import org.apache.avro.specific.SpecificRecord;
@@ -33,7 +34,7 @@ final class OutputRecords {
                     .setId(event.getId())
                     .setTable(r.table())
                     .setTableVersion(r.tableVersion())
-                    .setIds(new IntView(r.ids()))
+                    .setIds(new IntList(r.ids(), r.ids().length))
                     .setMask(new BoolView(r.mask()))
                     .setLength(r.length())
                     .setTruncated(r.truncated())
@@ -48,7 +49,7 @@ final class OutputRecords {
                 .setId(event.getId())
                 .setTable(r.table())
                 .setTableVersion(r.tableVersion())
-                .setIds(new IntView(r.ids()))
+                .setIds(new IntList(r.ids(), r.ids().length))
                 .setMask(new BoolView(r.mask()))
                 .setLength(r.length())
                 .setTruncated(r.truncated())
@@ -75,15 +76,6 @@ final class OutputRecords {
             n += 10 + 3L * h.key().length() + (h.value() == null ? 0 : h.value().length);
         }
         return n;
-    }
-
-    static final class IntView extends AbstractList<Integer> implements RandomAccess {
-        private final int[] a;
-
-        IntView(int[] a) { this.a = a; }
-
-        @Override public Integer get(int i) { return a[i]; }
-        @Override public int size() { return a.length; }
     }
 
     static final class BoolView extends AbstractList<Boolean> implements RandomAccess {

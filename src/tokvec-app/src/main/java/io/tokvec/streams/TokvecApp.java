@@ -7,7 +7,7 @@ import io.tokvec.http.MetricsExport;
 import io.tokvec.http.OpsServer;
 import io.tokvec.model.TableRegistry;
 import io.tokvec.serde.SchemaRegistries;
-import io.tokvec.serde.SchemaRegistryClient;
+import io.tokvec.serde.RetryingSchemaRegistryClient;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
@@ -29,7 +29,7 @@ public final class TokvecApp implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TokvecApp.class);
 
     private final TokvecConfig config;
-    private final SchemaRegistryClient schemaRegistry;
+    private final RetryingSchemaRegistryClient schemaRegistry;
     private final TableRegistry registry;
     private final TokvecMetrics metrics = new TokvecMetrics();
     private final KafkaStreams streams;
@@ -38,8 +38,12 @@ public final class TokvecApp implements AutoCloseable {
 
     public TokvecApp(TokvecConfig config) {
         this.config = config;
-        this.schemaRegistry = SchemaRegistries.forConfig(config.clientProps());
-        this.registry = TokvecTopology.newRegistry(config, schemaRegistry);
+        // Registry hiccups are retried in place (bounded backoff) instead of failing the thread: a
+        // replaced thread's partitions wait for the session timeout. Model records (global thread,
+        // no transaction, no poll deadline) are retried until the registry answers.
+        this.schemaRegistry = new RetryingSchemaRegistryClient(SchemaRegistries.forConfig(config.clientProps()),
+                config.registryRetryTimeoutMs(), config.registryRetryBackoffMaxMs());
+        this.registry = TokvecTopology.newRegistry(config, schemaRegistry.withTimeout(Long.MAX_VALUE));
         this.streams = new KafkaStreams(TokvecTopology.build(config, registry, schemaRegistry, metrics), TokvecTopology.streamsProps(config));
         streams.setUncaughtExceptionHandler(e -> {
             // Bad records never get here (they are dead-lettered); what does is transient (schema
@@ -112,6 +116,7 @@ public final class TokvecApp implements AutoCloseable {
     /** Stops the application and leaves the consumer group, so a restarted instance need not wait out the session timeout. */
     @Override
     public void close() {
+        schemaRegistry.stopRetrying(); // no thread keeps waiting for a registry while the application stops
         streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
                 .withTimeout(Duration.ofSeconds(30)));
         if (opsServer != null) {

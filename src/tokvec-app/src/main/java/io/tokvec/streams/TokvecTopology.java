@@ -41,6 +41,7 @@ import java.util.Properties;
  *                                                      (TableRegistry: stage chunks, verify, build, swap)
  *   input topic --&gt; [tokvec-input-source] --&gt; [tokvec-enrich] --+--&gt; [tokvec-output-sink] --&gt; output topic
  *                                                            +--&gt; [tokvec-dlq-sink]    --&gt; dead-letter topic
+ *                               store tokvec-partition-versions (per partition, changelogged) --^
  * </pre>
  */
 public final class TokvecTopology {
@@ -52,6 +53,8 @@ public final class TokvecTopology {
     public static final String ENRICH_PROCESSOR = "tokvec-enrich";
     public static final String OUTPUT_SINK = "tokvec-output-sink";
     public static final String DLQ_SINK = "tokvec-dlq-sink";
+    /** Per input partition: the newest table activation used for its outputs (changelogged, see {@link PartitionVersions}). */
+    public static final String VERSION_STORE = "tokvec-partition-versions";
 
     private TokvecTopology() {
     }
@@ -112,6 +115,10 @@ public final class TokvecTopology {
 
         t.addSource(INPUT_SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), config.inputTopic());
         t.addProcessor(ENRICH_PROCESSOR, () -> new EnrichProcessor(config, registry, eventDeserializer, metrics), INPUT_SOURCE);
+        // in memory, changelogged: one small record per partition, restored from the changelog when a
+        // task starts (no local RocksDB per task, and no wiped "corrupted" state after a crash under EOS)
+        t.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(VERSION_STORE), Serdes.String(),
+                Serdes.ByteArray()).withCachingDisabled(), ENRICH_PROCESSOR);
         t.addSink(OUTPUT_SINK, config.outputTopic(), new ByteArraySerializer(), outputSerializer, ENRICH_PROCESSOR);
         t.addSink(DLQ_SINK, config.dlqTopic(), new ByteArraySerializer(), dlqSerializer, ENRICH_PROCESSOR);
         return t;

@@ -51,6 +51,12 @@ final class BenchKafka {
 
     /** A tokvec application config on the embedded broker, topics named {@code <prefix>-events} etc. */
     static TokvecConfig appConfig(EmbeddedKafkaBroker broker, String prefix, String scope, Path stateDir, BenchSettings s) {
+        return appConfig(broker, prefix, scope, stateDir, s, Map.of());
+    }
+
+    /** As {@link #appConfig(EmbeddedKafkaBroker, String, String, Path, BenchSettings)}, with some keys overridden. */
+    static TokvecConfig appConfig(EmbeddedKafkaBroker broker, String prefix, String scope, Path stateDir, BenchSettings s,
+                                  Map<String, String> overrides) {
         Map<String, String> p = new HashMap<>();
         broker.clientProperties().forEach((k, v) -> p.put(k, String.valueOf(v)));
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, "tokvec-" + prefix);
@@ -67,6 +73,7 @@ final class BenchKafka {
         p.put(TokvecConfig.TOPIC_PARTITIONS, Integer.toString(s.partitions()));
         p.put(TokvecConfig.TABLE, Workload.TABLE);
         p.put(TokvecConfig.MAX_LEN, Integer.toString(s.maxLen()));
+        p.putAll(overrides);
         return new TokvecConfig(p);
     }
 
@@ -86,12 +93,17 @@ final class BenchKafka {
 
     /** Consumers that read outputs: larger fetches than the default 1 MiB per partition (outputs are 66 KB each). */
     static Map<String, Object> outputConsumerProps(EmbeddedKafkaBroker broker, String clientId, BenchSettings s) {
+        return outputConsumerProps(broker, clientId, s.guarantee());
+    }
+
+    /** As {@link #outputConsumerProps(EmbeddedKafkaBroker, String, BenchSettings)}, for the given processing guarantee. */
+    static Map<String, Object> outputConsumerProps(EmbeddedKafkaBroker broker, String clientId, String guarantee) {
         Map<String, Object> p = new HashMap<>(broker.clientProperties());
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(8 << 20));
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG,
-                s.guarantee().startsWith("exactly_once") ? "read_committed" : "read_uncommitted");
+                guarantee.startsWith("exactly_once") ? "read_committed" : "read_uncommitted");
         return p;
     }
 

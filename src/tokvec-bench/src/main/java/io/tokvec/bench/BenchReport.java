@@ -25,18 +25,20 @@ public final class BenchReport {
 
     /** The figures of the last line; null where a part did not run. */
     public record Summary(Double core, Double topology, Double naive, Double e2e, Double passthrough, Double swapGapMs,
-                          Double heapPeakRatio, Double largeGapMs, Double largeRssRatio, Double publishMbS) {
+                          Double heapPeakRatio, Double largeGapMs, Double largeRssRatio, Double publishMbS, Double p99Ms,
+                          Double swapP99Ms) {
 
         /** Without the opt-in {@code large} part. */
         public Summary(Double core, Double topology, Double naive, Double e2e, Double passthrough, Double swapGapMs,
                        Double heapPeakRatio) {
-            this(core, topology, naive, e2e, passthrough, swapGapMs, heapPeakRatio, null, null, null);
+            this(core, topology, naive, e2e, passthrough, swapGapMs, heapPeakRatio, null, null, null, null, null);
         }
 
         /**
          * {@code bench: core=<ev/s> topology=<ev/s> naive=<ev/s> e2e=<ev/s> passthrough=<ev/s>
-         * swap_gap_ms=<ms> heap_peak_ratio=<x> large_gap_ms=<ms> large_rss_ratio=<x> publish_mb_s=<MB/s>}: events per
-         * second, milliseconds and MB/s as whole numbers,
+         * swap_gap_ms=<ms> heap_peak_ratio=<x> large_gap_ms=<ms> large_rss_ratio=<x> publish_mb_s=<MB/s> p99_ms=<ms>
+         * swap_p99_ms=<ms>}: events per second, milliseconds and MB/s as whole numbers (p99_ms: end-to-end
+         * latency, at_least_once at 50% of the maximum rate; swap_p99_ms: the same during a swap),
          * the ratio with two decimals, {@code n/a} for parts that did not run.
          */
         public String lastLine() {
@@ -44,7 +46,8 @@ public final class BenchReport {
                     + " e2e=" + whole(e2e) + " passthrough=" + whole(passthrough) + " swap_gap_ms=" + whole(swapGapMs)
                     + " heap_peak_ratio=" + twoDecimals(heapPeakRatio)
                     + " large_gap_ms=" + whole(largeGapMs) + " large_rss_ratio=" + twoDecimals(largeRssRatio)
-                    + " publish_mb_s=" + whole(publishMbS);
+                    + " publish_mb_s=" + whole(publishMbS)
+                    + " p99_ms=" + whole(p99Ms) + " swap_p99_ms=" + whole(swapP99Ms);
         }
 
         private static String twoDecimals(Double v) {
@@ -79,6 +82,8 @@ public final class BenchReport {
     Double largeGapMs;
     Double largeRssRatio;
     Double publishMbS;
+    Double p99Ms;
+    Double swapP99Ms;
 
     void add(Row row) {
         rows.add(row);
@@ -89,7 +94,8 @@ public final class BenchReport {
     }
 
     public Summary summary() {
-        return new Summary(core, topology, naive, e2e, passthrough, swapGapMs, heapPeakRatio, largeGapMs, largeRssRatio, publishMbS);
+        return new Summary(core, topology, naive, e2e, passthrough, swapGapMs, heapPeakRatio, largeGapMs, largeRssRatio, publishMbS,
+                p99Ms, swapP99Ms);
     }
 
     public void print(PrintStream out) {

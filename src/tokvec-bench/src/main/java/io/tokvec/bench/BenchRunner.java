@@ -59,7 +59,13 @@ public final class BenchRunner {
             }
             if (settings.runs("topology")) {
                 part("topology", () -> {
-                    BenchReport.Row r = new TopologyBench(workload, Files.createDirectories(work.resolve("topology"))).run();
+                    Path dir = TopologyBench.stateDir(work);
+                    BenchReport.Row r;
+                    try {
+                        r = new TopologyBench(workload, dir).run();
+                    } finally {
+                        deleteTree(dir);
+                    }
                     report.topology = r.eventsPerSecond();
                     report.topologyCpu = cpu(r);
                     report.add(r);
@@ -73,7 +79,8 @@ public final class BenchRunner {
                     report.add(r);
                 });
             }
-            if (settings.runs("e2e") || settings.runs("swap") || settings.runs("large")) {
+            if (settings.runs("e2e") || settings.runs("swap") || settings.runs("large") || settings.runs("latency")
+                    || settings.runs("threads")) {
                 long b0 = System.nanoTime();
                 try (EmbeddedKafkaBroker broker = BenchKafka.broker().dataDir(work.resolve("broker")).build().start()) {
                     out.printf(Locale.ROOT, "broker: embedded KRaft broker on %s started in %.1f s%n", broker.bootstrapServers(),
@@ -84,6 +91,12 @@ public final class BenchRunner {
                     }
                     if (settings.runs("swap")) {
                         part("swap", () -> new SwapBench(workload, broker, state).run(report));
+                    }
+                    if (settings.runs("latency")) {
+                        part("latency", () -> new LatencyBench(workload, broker, state).run(report));
+                    }
+                    if (settings.runs("threads")) {
+                        part("threads", () -> new ThreadsBench(workload, broker, state).run(report));
                     }
                     if (settings.runs("large")) {
                         part("large", () -> new LargeSwapBench(workload, broker, state).run(report));

@@ -25,7 +25,9 @@ import java.util.Set;
  * @param swapAfterSeconds  flow kept up after the swap
  * @param partitions    partitions of the input and output topics (one stream thread per partition)
  * @param guarantee     processing.guarantee of the tokvec application
- * @param parts         which parts run: core, numpy, topology, naive, e2e (with passthrough), swap, large (opt-in)
+ * @param parts         which parts run: core, numpy, topology, naive, e2e (with passthrough), swap, latency
+ *                      (end-to-end latency at fixed rates, both guarantees), threads (e2e with 1 and 2 stream
+ *                      threads), large (opt-in)
  * @param python        python interpreter for the numpy comparison, or null to look for one
  */
 public record BenchSettings(boolean quick, int rows, int dim, int maxLen, int maxEventLen, int events, long seed,
@@ -34,9 +36,11 @@ public record BenchSettings(boolean quick, int rows, int dim, int maxLen, int ma
                             String guarantee, Set<String> parts, String python) {
 
     /** The parts a run may name; {@code large} runs only when named ({@code --parts large}). */
-    public static final Set<String> ALL_PARTS = Set.of("core", "numpy", "topology", "naive", "e2e", "swap", "large");
+    public static final Set<String> ALL_PARTS = Set.of("core", "numpy", "topology", "naive", "e2e", "swap", "latency", "threads",
+            "large");
     /** The parts a run without {@code --parts} runs. */
-    public static final Set<String> DEFAULT_PARTS = Set.of("core", "numpy", "topology", "naive", "e2e", "swap");
+    public static final Set<String> DEFAULT_PARTS = Set.of("core", "numpy", "topology", "naive", "e2e", "swap", "latency",
+            "threads");
 
     public BenchSettings {
         parts = Set.copyOf(parts);

@@ -77,15 +77,15 @@ final class BrokerBench {
              OutputRecorder passOut = new OutputRecorder(BenchKafka.outputConsumerProps(broker, "bench-copy-reader", s),
                      copyOut, false);
              TokvecApp app = new TokvecApp(cfg).start()) {
-            round(producer, cfg.inputTopic(), keys, values, e2eOut, s); // warmup round, not counted
+            round(producer, cfg.inputTopic(), keys, values, e2eOut, s, timeout); // warmup round, not counted
             meanOutput = (double) e2eOut.bytes() / e2eOut.count();
             checkFirstOutput(registry, cfg, e2eOut.firstValue());
             try (Passthrough copy = new Passthrough(broker.clientProperties(), BenchKafka.producerProps(broker, "bench-passthrough"),
                     copyIn, copyOut, (int) Math.round(meanOutput))) {
-                round(producer, copyIn, keys, values, passOut, s); // warmup round, not counted
+                round(producer, copyIn, keys, values, passOut, s, timeout); // warmup round, not counted
                 for (int r = 0; r < s.e2eRounds(); r++) {
-                    e2eRounds.add(round(producer, cfg.inputTopic(), keys, values, e2eOut, s));
-                    passRounds.add(round(producer, copyIn, keys, values, passOut, s));
+                    e2eRounds.add(round(producer, cfg.inputTopic(), keys, values, e2eOut, s, timeout));
+                    passRounds.add(round(producer, copyIn, keys, values, passOut, s, timeout));
                 }
                 if (copy.failure() != null) {
                     throw new IllegalStateException("passthrough failed", copy.failure());
@@ -115,8 +115,8 @@ final class BrokerBench {
     }
 
     /** Produces one round to {@code topic} and returns the timed events per second read from the output. */
-    private double round(KafkaProducer<byte[], byte[]> producer, String topic, byte[][] keys, byte[][] values,
-                         OutputRecorder out, BenchSettings s) throws Exception {
+    static double round(KafkaProducer<byte[], byte[]> producer, String topic, byte[][] keys, byte[][] values,
+                        OutputRecorder out, BenchSettings s, Duration timeout) throws Exception {
         long base = out.count();
         long total = (long) s.e2eWarmup() + s.e2eEvents();
         for (long i = 0; i < total; i++) {

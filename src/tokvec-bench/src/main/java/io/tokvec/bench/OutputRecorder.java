@@ -94,19 +94,19 @@ final class OutputRecorder implements AutoCloseable {
                     continue;
                 }
                 long now = System.currentTimeMillis();
-                long c = count;
-                long b = bytes;
-                for (ConsumerRecord<byte[], Integer> r : records) {
-                    c++;
-                    b += r.value();
-                    if (keepTimestamps) {
-                        if (r.timestampType() != TimestampType.LOG_APPEND_TIME) {
-                            logAppendTime = false;
-                        }
-                        keep(r.timestamp(), now);
-                    }
-                }
                 synchronized (this) {
+                    long c = count;
+                    long b = bytes;
+                    for (ConsumerRecord<byte[], Integer> r : records) {
+                        c++;
+                        b += r.value();
+                        if (keepTimestamps) {
+                            if (r.timestampType() != TimestampType.LOG_APPEND_TIME) {
+                                logAppendTime = false;
+                            }
+                            keep(r.timestamp(), now);
+                        }
+                    }
                     if (polls == pollCounts.length) {
                         pollCounts = Arrays.copyOf(pollCounts, polls * 2);
                         pollNanos = Arrays.copyOf(pollNanos, polls * 2);
@@ -184,6 +184,16 @@ final class OutputRecorder implements AutoCloseable {
     /** Wall-clock receive time of each record (ms), in the order read; only after {@link #close()}. */
     long[] receivedMillis() {
         return Arrays.copyOf(received, kept);
+    }
+
+    /** Record timestamps of records {@code from, from + 1, ...} read so far (while reading, too). */
+    synchronized long[] timestampsSince(long from) {
+        return Arrays.copyOfRange(timestamps, (int) Math.min(from, kept), kept);
+    }
+
+    /** Receive times (ms) of records {@code from, from + 1, ...} read so far (while reading, too). */
+    synchronized long[] receivedMillisSince(long from) {
+        return Arrays.copyOfRange(received, (int) Math.min(from, kept), kept);
     }
 
     /** Whether every record carried a LogAppendTime timestamp. */

@@ -15,6 +15,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.StreamsConfig;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -42,6 +44,21 @@ final class TopologyBench {
     TopologyBench(Workload workload, Path stateDir) {
         this.workload = workload;
         this.stateDir = stateDir;
+    }
+
+    /**
+     * Where the driver keeps its state: in memory ({@code /dev/shm}) when there is one.
+     * TopologyTestDriver commits and writes the checkpoint file (with an fsync) after every record
+     * of a task with a changelogged store ({@link TokvecTopology#VERSION_STORE}); the application
+     * checkpoints at commits only (every 10,000 records at most under at_least_once, on close under
+     * exactly_once_v2), so a per-record fsync would measure the driver, not the topology.
+     */
+    static Path stateDir(Path work) throws IOException {
+        Path shm = Path.of("/dev/shm");
+        if (Files.isDirectory(shm) && Files.isWritable(shm)) {
+            return Files.createTempDirectory(shm, "tokvec-bench-topology-");
+        }
+        return Files.createDirectories(work.resolve("topology"));
     }
 
     /** The tokvec config the bench's TopologyTestDriver runs with. */

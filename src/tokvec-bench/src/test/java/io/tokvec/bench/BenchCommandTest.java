@@ -35,7 +35,7 @@ class BenchCommandTest {
         String last = lines[lines.length - 1];
         assertThat(last).matches(BenchReportTest.LAST_LINE);
         assertThat(last).matches("bench: core=\\d+ topology=\\d+ naive=n/a e2e=n/a passthrough=n/a swap_gap_ms=n/a heap_peak_ratio=n/a"
-                + " large_gap_ms=n/a large_rss_ratio=n/a publish_mb_s=n/a");
+                + " large_gap_ms=n/a large_rss_ratio=n/a publish_mb_s=n/a p99_ms=n/a swap_p99_ms=n/a");
         assertThat(out).contains("core-list", "TopologyTestDriver", "table 1,000 x 8");
     }
 

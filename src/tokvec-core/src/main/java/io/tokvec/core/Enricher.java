@@ -60,6 +60,10 @@ public final class Enricher {
 
     /** Enriches an event given as token ids, with per-token weights or null. */
     public EnrichResult enrichIds(EmbeddingTable table, List<Integer> tokenIds, List<Float> weights) throws EnrichException {
+        if (tokenIds instanceof IntList ids && (weights == null || weights instanceof FloatList)) {
+            FloatList w = (FloatList) weights; // as decoded by the serdes: no boxed value per token
+            return enrichIds(table, ids.array(), ids.size(), w == null ? null : w.array(), w == null ? 0 : w.size());
+        }
         int n = tokenIds.size();
         int start = keptStart(n);
         int kept = n - start - droppedAtEnd(n);

@@ -18,6 +18,15 @@ public interface ActiveTable {
      */
     EmbeddingTable active();
 
+    /** The active version with the sequence of the record that chose it ({@link Activation}), read together; or null. */
+    Activation activation();
+
+    /**
+     * Waits at most {@code timeoutMs} until the active version's sequence is at least
+     * {@code sequence}; returns the activation then (still older, or null, on timeout).
+     */
+    Activation awaitSequence(long sequence, long timeoutMs) throws InterruptedException;
+
     /**
      * The active version with a reference taken (or null): its memory stays valid, even if a swap
      * retires it meanwhile, until the caller gives the reference back with {@link EmbeddingTable#release()}

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -44,6 +45,12 @@ import java.util.function.Consumer;
  * of the trusted keys signed it; an unsigned or wrongly signed commit is rejected ({@code UNSIGNED},
  * {@code BAD_SIGNATURE}) without being stored and without marking its version, so a forged commit
  * neither swaps in a table nor blocks the genuine commit of that version.
+ *
+ * <p>The active table is published as an {@link Activation}: the table with the sequence of the
+ * record that chose it. Sequences are model-topic offsets when the caller passes them (the
+ * application always does), so all instances agree on them; they only grow: a swap, a rollback by
+ * an activate record, or an activate record naming the active version again all move to the
+ * later record's sequence.
  */
 public final class TableRegistry implements ActiveTable {
 
@@ -84,7 +91,9 @@ public final class TableRegistry implements ActiveTable {
     private final ModelDecoder decoder;
     private final CommitVerifier verifier; // null: signatures are not required
 
-    private final AtomicReference<EmbeddingTable> active = new AtomicReference<>();
+    private final AtomicReference<Activation> active = new AtomicReference<>();
+    /** Notified whenever {@link #active} changes, for {@link #awaitSequence}. */
+    private final Object activationChanged = new Object();
     private final TreeMap<Long, VersionState> versions = new TreeMap<>();
     private long nextSeq;
     private boolean restoring;
@@ -149,14 +158,49 @@ public final class TableRegistry implements ActiveTable {
 
     /** The active table, or null when no version is active yet. Safe from any thread. */
     @Override
-    public EmbeddingTable active() { return active.get(); }
+    public EmbeddingTable active() {
+        Activation a = active.get();
+        return a == null ? null : a.table();
+    }
+
+    /** The active version and its sequence, read together; null when no version is active yet. Safe from any thread. */
+    @Override
+    public Activation activation() { return active.get(); }
+
+    /**
+     * Waits until the active version's sequence is at least {@code sequence} (the table caught up
+     * with a decision some other instance already acted on), at most {@code timeoutMs}; returns the
+     * activation then (which may still be older, or null, on timeout).
+     */
+    @Override
+    public Activation awaitSequence(long sequence, long timeoutMs) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        synchronized (activationChanged) {
+            while (true) {
+                Activation a = active.get();
+                long left = deadline - System.nanoTime();
+                if ((a != null && a.sequence() >= sequence) || left <= 0) {
+                    return a;
+                }
+                TimeUnit.NANOSECONDS.timedWait(activationChanged, left);
+            }
+        }
+    }
+
+    private void activate(Activation a) {
+        active.set(a);
+        synchronized (activationChanged) {
+            activationChanged.notifyAll();
+        }
+    }
 
     /**
      * Stops serving: retires the active version but keeps its verified snapshot file, so that the
      * next start maps it. Call after processing has stopped.
      */
     public synchronized void close() {
-        EmbeddingTable t = active.getAndSet(null);
+        Activation a = active.getAndSet(null);
+        EmbeddingTable t = a == null ? null : a.table();
         if (t != null) {
             t.retireKeepingSnapshot();
         }
@@ -164,8 +208,8 @@ public final class TableRegistry implements ActiveTable {
 
     /** Active version, or -1. */
     public long activeVersion() {
-        EmbeddingTable t = active.get();
-        return t == null ? -1 : t.version();
+        Activation a = active.get();
+        return a == null ? -1 : a.version();
     }
 
     public long swapCount() { return swaps.get(); }
@@ -260,6 +304,15 @@ public final class TableRegistry implements ActiveTable {
      * Never throws for bad records: they are logged, counted and leave the active table alone.
      */
     public synchronized void onRecord(ModelStore store, String topicKey, byte[] value) {
+        onRecord(store, topicKey, value, -1);
+    }
+
+    /**
+     * As {@link #onRecord(ModelStore, String, byte[])}, for the record at {@code offset} of the
+     * model topic: the offset becomes the record's sequence (-1: unknown, the next local number is
+     * used), so that every instance orders commits and activate records alike.
+     */
+    public synchronized void onRecord(ModelStore store, String topicKey, byte[] value, long offset) {
         lastStore = store;
         ModelKey key;
         try {
@@ -289,7 +342,8 @@ public final class TableRegistry implements ActiveTable {
             reject(key.version(), e);
             return;
         }
-        long seq = nextSeq++;
+        long seq = offset >= 0 ? Math.max(offset, nextSeq) : nextSeq;
+        nextSeq = seq + 1;
         switch (key.kind()) {
             case CHUNK -> {
                 VersionState s = state(key.version());
@@ -429,9 +483,16 @@ public final class TableRegistry implements ActiveTable {
         if (restoring) {
             return;
         }
-        for (VersionState s : candidates()) {
-            boolean haveActive = active.get() != null;
+        for (Candidate c : candidates()) {
+            VersionState s = c.state();
+            Activation current = active.get();
+            boolean haveActive = current != null;
             if (s.version == activeVersion()) {
+                if (c.sequence() > current.sequence()) {
+                    // the same version chosen again by a later record (e.g. an activate record naming
+                    // the active version): every instance moves to the later sequence alike
+                    activate(new Activation(current.table(), c.sequence()));
+                }
                 return;
             }
             if (s.rejected != null || s.commit == null) {
@@ -452,7 +513,8 @@ public final class TableRegistry implements ActiveTable {
                 continue;
             }
             long ms = (System.nanoTime() - t0) / 1_000_000;
-            EmbeddingTable previous = active.getAndSet(built);
+            EmbeddingTable previous = haveActive ? current.table() : null;
+            activate(new Activation(built, c.sequence()));
             if (previous != null) {
                 previous.retire(); // freed once the events enriched from it are done (see EmbeddingTable)
             }
@@ -470,12 +532,16 @@ public final class TableRegistry implements ActiveTable {
         }
     }
 
+    /** A version to try, with the sequence of the record that makes it a candidate (its commit, or the activate record). */
+    private record Candidate(VersionState state, long sequence) {
+    }
+
     /** Versions in the order they should be tried: pinned only, or newest commit/activate record first. */
-    private List<VersionState> candidates() {
-        List<VersionState> out = new ArrayList<>();
+    private List<Candidate> candidates() {
+        List<Candidate> out = new ArrayList<>();
         if (pinnedVersion >= 0) {
             VersionState s = versions.get(pinnedVersion);
-            if (s != null) out.add(s);
+            if (s != null) out.add(new Candidate(s, s.commitSeq));
             return out;
         }
         List<VersionState> committed = new ArrayList<>();
@@ -484,11 +550,12 @@ public final class TableRegistry implements ActiveTable {
         }
         committed.sort((a, b) -> Long.compare(b.commitSeq, a.commitSeq));
         boolean activateFirst = activateVersion >= 0 && (committed.isEmpty() || activateSeq > committed.get(0).commitSeq);
-        if (activateFirst && versions.containsKey(activateVersion)) {
-            out.add(versions.get(activateVersion));
+        VersionState activated = activateFirst ? versions.get(activateVersion) : null;
+        if (activated != null) {
+            out.add(new Candidate(activated, activateSeq));
         }
         for (VersionState s : committed) {
-            if (!out.contains(s)) out.add(s);
+            if (s != activated) out.add(new Candidate(s, s.commitSeq));
         }
         return out;
     }

@@ -40,9 +40,14 @@ final class ChildProcessApp implements AutoCloseable {
     }
 
     static ChildProcessApp start(Path config, Path log) throws IOException {
+        return start(config, log, "512m");
+    }
+
+    /** As {@link #start(Path, Path)}, with the given maximum heap ({@code -Xmx}). */
+    static ChildProcessApp start(Path config, Path log, String maxHeap) throws IOException {
         Files.createDirectories(log.getParent());
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        ProcessBuilder pb = new ProcessBuilder(List.of(java.toString(), "-Xmx512m", "-XX:+UseSerialGC",
+        ProcessBuilder pb = new ProcessBuilder(List.of(java.toString(), "-Xmx" + maxHeap, "-XX:+UseSerialGC",
                 "-jar", jar().toString(), "run", "--config", config.toString()))
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.to(log.toFile()));

@@ -4,7 +4,6 @@ import io.tokvec.devkit.LocalSchemaRegistryServer;
 import io.tokvec.avro.DeadLetter;
 import io.tokvec.avro.EnrichedEvent;
 import io.tokvec.avro.TokenEvent;
-import io.tokvec.broker.EmbeddedKafkaBroker;
 import io.tokvec.core.EmbeddingTable;
 import io.tokvec.kafka.ModelPublisher;
 import io.tokvec.kafka.Topics;
@@ -13,24 +12,18 @@ import io.tokvec.serde.SchemaRegistries;
 import io.tokvec.serde.SchemaRegistryClient;
 import io.tokvec.config.TokvecConfig;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 
-import static io.tokvec.it.TestTables.assertEnriched;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -55,30 +48,20 @@ class ExactlyOnceKillIT {
     /** Outputs each child must add before it is killed, so that every one is killed mid-stream. */
     private static final int PROGRESS_PER_RUN = 250;
 
-    private static EmbeddedKafkaBroker broker;
-    private static LocalSchemaRegistryServer schemaRegistry;
+    @RegisterExtension
+    static final BrokerExtension KAFKA = new BrokerExtension("ExactlyOnceKillIT");
+    @RegisterExtension
+    static final HttpRegistryExtension REGISTRY = new HttpRegistryExtension();
 
     @TempDir
     Path tmp;
-
-    @BeforeAll
-    static void start() throws IOException {
-        broker = EmbeddedKafkaBroker.builder().build().start();
-        schemaRegistry = new LocalSchemaRegistryServer(0, null);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (broker != null) broker.close();
-        if (schemaRegistry != null) schemaRegistry.close();
-    }
 
     @Test
     @Timeout(value = 300, unit = TimeUnit.SECONDS)
     void shouldEnrichEveryEventExactlyOnceWhenTheApplicationIsKilledAndRestartedMidStream() throws Exception {
         Path jar = ChildProcessApp.jar();
-        Map<String, Object> client = broker.clientProperties();
-        Map<String, String> settings = ItApps.appConfig("eos-kill", client, schemaRegistry.url(), tmp.resolve("state"));
+        Map<String, Object> client = KAFKA.broker().clientProperties();
+        Map<String, String> settings = ItApps.appConfig("eos-kill", client, REGISTRY.url(), tmp.resolve("state"));
         settings.put(TokvecConfig.TOPIC_PARTITIONS, Integer.toString(PARTITIONS));
         TokvecConfig config = new TokvecConfig(settings);
         Path configFile = ChildProcessApp.writeConfig(settings, tmp.resolve("tokvec.properties"));
@@ -88,7 +71,7 @@ class ExactlyOnceKillIT {
 
         List<Integer> killExits = new ArrayList<>();
         int stopExit;
-        try (SchemaRegistryClient registry = SchemaRegistries.forConfig(Map.of(SchemaRegistries.URL, schemaRegistry.url()));
+        try (SchemaRegistryClient registry = SchemaRegistries.forConfig(Map.of(SchemaRegistries.URL, REGISTRY.url()));
              ModelPublisher publisher = new ModelPublisher(config, registry);
              KafkaProducer<String, TokenEvent> producer = ItApps.eventProducer(client, registry);
              TopicReader<EnrichedEvent> output = ItApps.outputReader(client, config, registry);
@@ -123,21 +106,7 @@ class ExactlyOnceKillIT {
 
             // the application is stopped and every transaction is closed: read_committed reads to the end
             List<TopicReader.Received<EnrichedEvent>> out = output.readToEnd(WAIT);
-            Map<String, Long> perId = out.stream().collect(Collectors.groupingBy(r -> r.value().getId(), Collectors.counting()));
-            assertThat(perId.keySet()).as("every input event has an output").isEqualTo(feeder.events().keySet());
-            assertThat(perId).as("outputs per event").allSatisfy((id, n) -> assertThat(n).as("outputs of %s", id).isEqualTo(1));
-            assertThat(out).hasSize(EVENTS);
-
-            Map<Integer, Long> lastVersion = new HashMap<>();
-            for (TopicReader.Received<EnrichedEvent> r : out) {
-                EnrichedEvent e = r.value();
-                assertEnriched(e, feeder.events().get(e.getId()), tables.get(e.getTableVersion()), ItApps.MAX_LEN);
-                long previous = lastVersion.getOrDefault(r.partition(), 0L);
-                assertThat(e.getTableVersion()).as("version of %s after v%d in partition %d", e.getId(), previous, r.partition())
-                        .isGreaterThanOrEqualTo(previous);
-                lastVersion.put(r.partition(), e.getTableVersion());
-            }
-            Map<Long, Long> perVersion = out.stream().collect(Collectors.groupingBy(r -> r.value().getTableVersion(), Collectors.counting()));
+            Map<Long, Long> perVersion = OutputChecks.assertExactlyOnceAndExact(out, feeder.events(), tables).perVersion();
             assertThat(perVersion).containsOnlyKeys(1L, 2L);
 
             try (TopicReader<DeadLetter> dlq = ItApps.dlqReader(client, config, registry);
