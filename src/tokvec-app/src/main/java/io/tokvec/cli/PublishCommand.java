@@ -3,7 +3,9 @@ package io.tokvec.cli;
 import io.tokvec.core.EmbeddingTable;
 import io.tokvec.kafka.ModelPublisher;
 import io.tokvec.kafka.Topics;
+import io.tokvec.model.CommitSigner;
 import io.tokvec.model.ModelChunker;
+import io.tokvec.model.SigningKeys;
 import io.tokvec.serde.SchemaRegistries;
 import io.tokvec.serde.SchemaRegistryClient;
 import io.tokvec.config.TokvecConfig;
@@ -17,6 +19,11 @@ import picocli.CommandLine.Option;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.KeyPair;
+import java.security.PrivateKey;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -76,12 +83,23 @@ public final class PublishCommand implements Callable<Integer> {
     @Option(names = "--allow-nonfinite", description = "Publish tables holding NaN or infinite values.")
     boolean allowNonFinite;
 
+    @Option(names = "--sign-key", paramLabel = "FILE",
+            description = "Sign the commit with this Ed25519 private key (PEM, PKCS#8: openssl genpkey -algorithm ed25519).")
+    Path signKey;
+
+    @Option(names = "--gen-key", paramLabel = "FILE",
+            description = "Instead of publishing: write a new Ed25519 key pair to FILE (private) and FILE.pub (public), then exit.")
+    Path genKey;
+
     @Option(names = "--chunk-bytes", paramLabel = "BYTES", description = "Payload budget of one chunk (default ${DEFAULT-VALUE}).")
     int chunkBytes = ModelChunker.DEFAULT_CHUNK_BYTES;
 
     @Override
     public Integer call() {
         PrintStream err = System.err;
+        if (genKey != null) {
+            return generateKey(genKey);
+        }
         TokvecConfig cfg;
         try {
             Map<String, String> m = config.load(Map.of());
@@ -103,6 +121,16 @@ public final class PublishCommand implements Callable<Integer> {
             err.println("publish: " + usage);
             return 2;
         }
+        CommitSigner signer = null;
+        if (signKey != null) {
+            try {
+                PrivateKey key = SigningKeys.readPrivateKey(signKey);
+                signer = new CommitSigner(key, SigningKeys.publicKeyOf(key));
+            } catch (IOException | RuntimeException e) {
+                err.println("publish: cannot use --sign-key " + signKey + ": " + e.getMessage());
+                return 2;
+            }
+        }
         EmbeddingTable t;
         try {
             t = loadTable(name);
@@ -112,7 +140,7 @@ public final class PublishCommand implements Callable<Integer> {
         }
         try (SchemaRegistryClient registry = SchemaRegistries.forConfig(cfg.clientProps());
              Admin admin = Admin.create(cfg.clientProps());
-             ModelPublisher publisher = new ModelPublisher(cfg, registry)) {
+             ModelPublisher publisher = new ModelPublisher(cfg, registry).signWith(signer)) {
             Topics.ensureModelTopic(admin, cfg);
             Progress progress = new Progress(err);
             Map<String, String> meta = new HashMap<>();
@@ -126,12 +154,38 @@ public final class PublishCommand implements Callable<Integer> {
             }
             ModelPublisher.Result r = publisher.publish(t, chunkBytes, meta, progress::update);
             progress.done();
-            System.out.println(r.summary());
+            System.out.println(r.summary() + (signer == null ? "" : ", signed with key " + signer.keyId()));
             return 0;
         } catch (RuntimeException e) {
             err.println("publish: failed: " + e.getMessage());
             return 1;
         }
+    }
+
+    /** Writes a new key pair: FILE (private key, owner-only permissions where the file system has them) and FILE.pub. */
+    private static int generateKey(Path file) {
+        Path pub = file.resolveSibling(file.getFileName() + ".pub");
+        if (Files.exists(file) || Files.exists(pub)) {
+            System.err.println("publish: --gen-key: " + file + " or " + pub + " exists already; not overwritten");
+            return 2;
+        }
+        KeyPair pair = SigningKeys.generate();
+        try {
+            Files.writeString(file, "", StandardCharsets.US_ASCII);
+            try {
+                Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+            } catch (UnsupportedOperationException e) {
+                // not a POSIX file system: the default permissions stay
+            }
+            Files.writeString(file, SigningKeys.pem(pair.getPrivate()), StandardCharsets.US_ASCII);
+            Files.writeString(pub, SigningKeys.pem(pair.getPublic()), StandardCharsets.US_ASCII);
+        } catch (IOException e) {
+            System.err.println("publish: --gen-key: cannot write " + file + ": " + e.getMessage());
+            return 2;
+        }
+        System.out.println("publish: Ed25519 key " + SigningKeys.keyId(pair.getPublic()) + ": private key " + file
+                + " (sign with --sign-key), public key " + pub + " (list it in tokvec.table.trusted.keys)");
+        return 0;
     }
 
     /** A usage error in the table options, or null. */

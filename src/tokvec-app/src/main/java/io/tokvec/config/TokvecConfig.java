@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
@@ -62,6 +63,9 @@ public final class TokvecConfig extends AbstractConfig {
     public static final String MAX_TOKENS = "tokvec.max.tokens";
     public static final String TOPIC_PARTITIONS = "tokvec.topic.partitions";
     public static final String TOPIC_REPLICATION = "tokvec.topic.replication.factor";
+    public static final String TABLE_TRUSTED_KEYS = "tokvec.table.trusted.keys";
+    public static final String HTTP_PORT = "tokvec.http.port";
+    public static final String HTTP_BIND = "tokvec.http.bind";
     public static final String VERSION_CATCHUP_TIMEOUT_MS = "tokvec.version.catchup.timeout.ms";
     public static final String REGISTRY_RETRY_TIMEOUT_MS = "tokvec.registry.retry.timeout.ms";
     public static final String REGISTRY_RETRY_BACKOFF_MAX_MS = "tokvec.registry.retry.backoff.max.ms";
@@ -69,6 +73,7 @@ public final class TokvecConfig extends AbstractConfig {
     private static final String GROUP_TOPICS = "Topics";
     private static final String GROUP_ENRICH = "Enrichment (Keras semantics)";
     private static final String GROUP_TABLE = "Table versions";
+    private static final String GROUP_OPS = "Operations endpoint";
     private static final String GROUP_SCALE = "Scaling out and recovery";
 
     /** Every tokvec key: type, default, validator and doc. */
@@ -169,6 +174,17 @@ public final class TokvecConfig extends AbstractConfig {
             .define(TABLE_ALLOW_NONFINITE, Type.BOOLEAN, false, Importance.LOW,
                     "Accept tables holding NaN or infinite values (rejected as NON_FINITE by default).",
                     GROUP_TABLE, 7, ConfigDef.Width.SHORT, TABLE_ALLOW_NONFINITE)
+            .define(TABLE_TRUSTED_KEYS, Type.LIST, "", Importance.HIGH,
+                    "Comma-separated PEM files of Ed25519 public keys (-----BEGIN PUBLIC KEY-----, one or more per file). "
+                            + "When set, a table version becomes active only if its commit is signed by one of them; "
+                            + "unsigned or wrongly signed commits are rejected (UNSIGNED, BAD_SIGNATURE). Empty: no signature needed.",
+                    GROUP_TABLE, 8, ConfigDef.Width.LONG, TABLE_TRUSTED_KEYS)
+            .define(HTTP_PORT, Type.INT, -1, Range.between(-1, 65535), Importance.MEDIUM,
+                    "Port of the operations endpoint (/health/live, /health/ready, /metrics, /tables); -1 turns it off, 0 picks a free port.",
+                    GROUP_OPS, 1, ConfigDef.Width.SHORT, HTTP_PORT)
+            .define(HTTP_BIND, Type.STRING, "0.0.0.0", new ConfigDef.NonEmptyString(), Importance.LOW,
+                    "Address the operations endpoint listens on: 0.0.0.0 (all interfaces, what a container needs) or e.g. 127.0.0.1.",
+                    GROUP_OPS, 2, ConfigDef.Width.MEDIUM, HTTP_BIND)
             .define(VERSION_CATCHUP_TIMEOUT_MS, Type.LONG, 5_000L, Range.atLeast(0), Importance.MEDIUM,
                     "Versions never go back within a partition: when a partition comes to an instance whose active table is"
                             + " older (by model-topic order) than the newest one already used for that partition, its records"
@@ -302,6 +318,11 @@ public final class TokvecConfig extends AbstractConfig {
     public int maxTokens() { return getInt(MAX_TOKENS); }
     public int topicPartitions() { return getInt(TOPIC_PARTITIONS); }
     public short topicReplicationFactor() { return getInt(TOPIC_REPLICATION).shortValue(); }
+    /** Files of trusted public keys; empty when signatures are not required. */
+    public List<String> trustedKeyFiles() { return getList(TABLE_TRUSTED_KEYS); }
+    /** Port of the operations endpoint, or -1 when it is off. */
+    public int httpPort() { return getInt(HTTP_PORT); }
+    public String httpBind() { return getString(HTTP_BIND); }
     public long versionCatchupTimeoutMs() { return getLong(VERSION_CATCHUP_TIMEOUT_MS); }
     public long registryRetryTimeoutMs() { return getLong(REGISTRY_RETRY_TIMEOUT_MS); }
     public long registryRetryBackoffMaxMs() { return getLong(REGISTRY_RETRY_BACKOFF_MAX_MS); }

@@ -3,6 +3,7 @@ package io.tokvec.kafka;
 import io.tokvec.avro.ModelRecord;
 import io.tokvec.avro.TableCommit;
 import io.tokvec.core.EmbeddingTable;
+import io.tokvec.model.CommitSigner;
 import io.tokvec.model.ModelChunker;
 import io.tokvec.model.ModelKey;
 import io.tokvec.serde.ConfluentAvroDeserializer;
@@ -16,6 +17,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -53,6 +55,7 @@ public final class ModelPublisher implements AutoCloseable {
     private final TokvecConfig config;
     private final SchemaRegistryClient schemaRegistry;
     private final KafkaProducer<String, ModelRecord> producer;
+    private CommitSigner signer;
 
     public ModelPublisher(TokvecConfig config, SchemaRegistryClient schemaRegistry) {
         this.config = config;
@@ -63,6 +66,12 @@ public final class ModelPublisher implements AutoCloseable {
         p.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, "5");
         p.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, "tokvec-publish");
         this.producer = new KafkaProducer<>(p, new StringSerializer(), new ConfluentAvroSerializer<>(schemaRegistry, false));
+    }
+
+    /** Signs every commit this publisher writes from now on ({@code publish --sign-key}). */
+    public ModelPublisher signWith(CommitSigner signer) {
+        this.signer = signer;
+        return this;
     }
 
     /** Hears how many of a version's chunks were sent so far. */
@@ -90,6 +99,9 @@ public final class ModelPublisher implements AutoCloseable {
         producer.flush();
         await(last, "chunks");
         ModelChunker.Keyed commit = chunker.commit(metadata);
+        if (signer != null) {
+            signer.sign(table.name(), table.version(), (TableCommit) commit.record().getBody());
+        }
         await(producer.send(new ProducerRecord<>(topic, commit.key().topicKey(), commit.record())), "commit");
         List<Long> removed = removeOldVersions(table.name(), table.version(), config.retainVersions());
         double secs = (System.nanoTime() - t0) / 1e9;
@@ -167,7 +179,7 @@ public final class ModelPublisher implements AutoCloseable {
         return removed;
     }
 
-    private static void await(Future<?> f, String what) {
+    private void await(Future<?> f, String what) {
         if (f == null) return;
         try {
             f.get();
@@ -175,7 +187,12 @@ public final class ModelPublisher implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while sending " + what, e);
         } catch (ExecutionException e) {
-            throw new IllegalStateException("cannot send " + what + " to the model topic: " + e.getCause().getMessage(), e.getCause());
+            Throwable cause = e.getCause();
+            String hint = cause instanceof AuthorizationException
+                    ? " (this principal is not allowed to write to the model topic '" + config.modelTopic()
+                            + "': publishing needs WRITE on it, see README \"ACLs\")"
+                    : "";
+            throw new IllegalStateException("cannot send " + what + " to the model topic: " + cause.getMessage() + hint, cause);
         }
     }
 

@@ -3,11 +3,14 @@ package io.tokvec.streams;
 import io.tokvec.config.TokvecConfig;
 
 import io.tokvec.kafka.Topics;
+import io.tokvec.http.MetricsExport;
+import io.tokvec.http.OpsServer;
 import io.tokvec.model.TableRegistry;
 import io.tokvec.serde.SchemaRegistries;
 import io.tokvec.serde.RetryingSchemaRegistryClient;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.apache.kafka.streams.processor.StateRestoreListener;
@@ -30,6 +33,8 @@ public final class TokvecApp implements AutoCloseable {
     private final TableRegistry registry;
     private final TokvecMetrics metrics = new TokvecMetrics();
     private final KafkaStreams streams;
+    private MetricsExport metricsExport;
+    private OpsServer opsServer;
 
     public TokvecApp(TokvecConfig config) {
         this.config = config;
@@ -81,6 +86,10 @@ public final class TokvecApp implements AutoCloseable {
         log.info("starting: {} -> {} (dead letters {}), model topic {}, table {}, max_len {}", config.inputTopic(),
                 config.outputTopic(), config.dlqTopic(), config.modelTopic(), config.table(), config.enrichOptions().maxLen());
         streams.start();
+        if (config.httpPort() >= 0 && opsServer == null) {
+            metricsExport = new MetricsExport(streams, TokvecTopology.streamsProps(config).getProperty(StreamsConfig.APPLICATION_ID_CONFIG));
+            opsServer = new OpsServer(config.httpBind(), config.httpPort(), streams::state, registry, metricsExport);
+        }
         return this;
     }
 
@@ -99,6 +108,9 @@ public final class TokvecApp implements AutoCloseable {
     public TokvecConfig config() { return config; }
     public TableRegistry registry() { return registry; }
     public TokvecMetrics metrics() { return metrics; }
+
+    /** Port of the operations endpoint ({@code tokvec.http.port}), or -1 when it is off or not started. */
+    public int httpPort() { return opsServer == null ? -1 : opsServer.port(); }
     public KafkaStreams streams() { return streams; }
 
     /** Stops the application and leaves the consumer group, so a restarted instance need not wait out the session timeout. */
@@ -107,6 +119,10 @@ public final class TokvecApp implements AutoCloseable {
         schemaRegistry.stopRetrying(); // no thread keeps waiting for a registry while the application stops
         streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
                 .withTimeout(Duration.ofSeconds(30)));
+        if (opsServer != null) {
+            opsServer.close();
+            metricsExport.close();
+        }
         registry.close(); // keeps the active version's verified snapshot for the next start
         schemaRegistry.close();
         log.info("closed");

@@ -127,4 +127,26 @@ class ModelRecoveryTest {
         assertThat(r.active()).isNull();
         assertThat(r.activeVersion()).isEqualTo(-1);
     }
+
+    @Test
+    void shouldRejectAStoredUnsignedCommitWhenTrustedKeysAreSetBeforeTheRestart() {
+        java.security.KeyPair key = SigningKeys.generate();
+        MapStore store = new MapStore();
+        TableRegistry before = registry(); // no trusted keys: everything activates
+        ModelChunker c1 = new ModelChunker(table(1), 8);
+        c1.chunks().forEachRemaining(k -> send(before, store, k));
+        ModelChunker.Keyed commit1 = c1.commit(Map.of());
+        new CommitSigner(key.getPrivate(), key.getPublic()).sign("t", 1, (io.tokvec.avro.TableCommit) commit1.record().getBody());
+        send(before, store, commit1);
+        publish(before, store, table(2)); // unsigned
+        assertThat(before.activeVersion()).isEqualTo(2);
+
+        ModelDecoder decoder = (b, off, len) -> de.deserialize("model", b, off, len);
+        TableRegistry after = new TableRegistry("t", -1, 3, new TableBuilder(Long.MAX_VALUE, false, decoder), null, decoder,
+                new CommitVerifier(java.util.List.of(key.getPublic())));
+        after.recover(store);
+        assertThat(after.activeVersion()).isEqualTo(1);
+        assertThat(after.rejectedCount(TableRejectedException.Reason.UNSIGNED)).isEqualTo(1);
+        assertThat(after.recentRejections()).singleElement().satisfies(r -> assertThat(r.version()).isEqualTo(2));
+    }
 }

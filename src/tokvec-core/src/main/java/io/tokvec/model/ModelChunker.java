@@ -34,6 +34,10 @@ public final class ModelChunker {
 
     private final EmbeddingTable table;
     private final List<int[]> ranges = new ArrayList<>(); // {firstRow, rowCount}
+    /** SHA-256 of the chunks produced so far in index order (the commit's checksum without a second pass). */
+    private final MessageDigest digest = TableChecksum.sha256();
+    private int digested;
+    private String digestedSum;
 
     public ModelChunker(EmbeddingTable table, int chunkBytes) {
         this.table = table;
@@ -84,6 +88,10 @@ public final class ModelChunker {
         int rowBytes = table.dim() * Float.BYTES;
         byte[] bytes = new byte[r[1] * rowBytes];
         table.copyRowsFloat32(r[0], r[1], bytes, 0);
+        if (index == digested) {
+            digest.update(bytes);
+            digested++;
+        }
         ByteBuffer data = ByteBuffer.wrap(bytes);
         List<String> tokens = table.vocabulary() == null ? null
                 : new ArrayList<>(table.vocabulary().tokens().subList(r[0], r[0] + r[1]));
@@ -104,12 +112,20 @@ public final class ModelChunker {
                 .setRows(table.rows())
                 .setDim(table.dim())
                 .setChunks(ranges.size())
-                .setChecksum(checksum(table))
+                .setChecksum(tableChecksum())
                 .setVocabChecksum(table.vocabulary() == null ? null : TableChecksum.ofVocabulary(table.vocabulary().tokens()))
                 .setCreatedMs(System.currentTimeMillis())
                 .setMetadata(metadata)
                 .build();
         return new Keyed(ModelKey.commit(table.name(), table.version()), wrap(table.name(), table.version(), commit));
+    }
+
+    private String tableChecksum() {
+        if (digested == ranges.size()) {
+            digestedSum = TableChecksum.format(digest); // digest() resets it: keep the result
+            digested = -1;
+        }
+        return digestedSum != null ? digestedSum : checksum(table);
     }
 
     /** The commit checksum (SHA-256 of the float32 rows), computed in blocks of rows: no copy of the table. */

@@ -8,8 +8,10 @@ import io.tokvec.core.EmbeddingTable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.Deque;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -39,6 +41,11 @@ import java.util.function.Consumer;
  * falling back past rejected versions; while the newest is still waiting for chunks, the active
  * one stays.
  *
+ * <p>With a {@link CommitVerifier} ({@code tokvec.table.trusted.keys}), a commit counts only when one
+ * of the trusted keys signed it; an unsigned or wrongly signed commit is rejected ({@code UNSIGNED},
+ * {@code BAD_SIGNATURE}) without being stored and without marking its version, so a forged commit
+ * neither swaps in a table nor blocks the genuine commit of that version.
+ *
  * <p>The active table is published as an {@link Activation}: the table with the sequence of the
  * record that chose it. Sequences are model-topic offsets when the caller passes them (the
  * application always does), so all instances agree on them; they only grow: a swap, a rollback by
@@ -53,9 +60,12 @@ public final class TableRegistry implements ActiveTable {
     public record Swap(String table, long previous, long version, int rows, int dim, long bytes, long buildMillis) {
     }
 
-    /** What a rejection listener hears. */
-    public record Rejection(String table, long version, TableRejectedException.Reason reason, String message) {
+    /** What a rejection listener hears; {@code timeMs} is the wall-clock time of the rejection. */
+    public record Rejection(String table, long version, TableRejectedException.Reason reason, String message, long timeMs) {
     }
+
+    /** How many rejections {@link #recentRejections()} keeps. */
+    public static final int RECENT_REJECTIONS = 20;
 
     private static final class VersionState {
         final long version;
@@ -79,6 +89,7 @@ public final class TableRegistry implements ActiveTable {
     private final TableBuilder builder;
     private final TableSnapshots snapshots;
     private final ModelDecoder decoder;
+    private final CommitVerifier verifier; // null: signatures are not required
 
     private final AtomicReference<Activation> active = new AtomicReference<>();
     /** Notified whenever {@link #active} changes, for {@link #awaitSequence}. */
@@ -95,6 +106,7 @@ public final class TableRegistry implements ActiveTable {
     private final Map<TableRejectedException.Reason, AtomicLong> rejectedByReason = new EnumMap<>(TableRejectedException.Reason.class);
     private final List<Consumer<Swap>> swapListeners = new CopyOnWriteArrayList<>();
     private final List<Consumer<Rejection>> rejectionListeners = new CopyOnWriteArrayList<>();
+    private final Deque<Rejection> recentRejections = new ArrayDeque<>();
 
     /**
      * @param pinnedVersion  -1 to follow commits and activate records, else the only version to serve
@@ -102,7 +114,16 @@ public final class TableRegistry implements ActiveTable {
      */
     public TableRegistry(String table, long pinnedVersion, int retainVersions, long maxBytes, boolean allowNonFinite,
                          ModelDecoder decoder) {
-        this(table, pinnedVersion, retainVersions, new TableBuilder(maxBytes, allowNonFinite, decoder), null, decoder);
+        this(table, pinnedVersion, retainVersions, new TableBuilder(maxBytes, allowNonFinite, decoder), null, decoder, null);
+    }
+
+    /**
+     * @param verifier when not null, a commit becomes a candidate only with a signature it accepts
+     *     ({@code tokvec.table.trusted.keys}); others are rejected as {@code UNSIGNED} or {@code BAD_SIGNATURE}
+     */
+    public TableRegistry(String table, long pinnedVersion, int retainVersions, long maxBytes, boolean allowNonFinite,
+                         ModelDecoder decoder, CommitVerifier verifier) {
+        this(table, pinnedVersion, retainVersions, new TableBuilder(maxBytes, allowNonFinite, decoder), null, decoder, verifier);
     }
 
     /**
@@ -111,7 +132,18 @@ public final class TableRegistry implements ActiveTable {
      */
     public TableRegistry(String table, long pinnedVersion, int retainVersions, TableBuilder builder, TableSnapshots snapshots,
                          ModelDecoder decoder) {
+        this(table, pinnedVersion, retainVersions, builder, snapshots, decoder, null);
+    }
+
+    /**
+     * @param builder   builds versions (dtype, memory, limits)
+     * @param snapshots null, or the snapshot directory the builder keeps verified tables in
+     * @param verifier  null, or the signature check of commits (see above)
+     */
+    public TableRegistry(String table, long pinnedVersion, int retainVersions, TableBuilder builder, TableSnapshots snapshots,
+                         ModelDecoder decoder, CommitVerifier verifier) {
         this.table = table;
+        this.verifier = verifier;
         this.pinnedVersion = pinnedVersion;
         this.retainVersions = retainVersions;
         this.decoder = decoder;
@@ -186,6 +218,16 @@ public final class TableRegistry implements ActiveTable {
     public void onSwap(Consumer<Swap> listener) { swapListeners.add(listener); }
     public void onRejection(Consumer<Rejection> listener) { rejectionListeners.add(listener); }
 
+    /** Whether commits must carry a trusted signature. */
+    public boolean requiresSignatures() { return verifier != null; }
+
+    /** The last {@value #RECENT_REJECTIONS} rejections, oldest first. Safe from any thread. */
+    public List<Rejection> recentRejections() {
+        synchronized (recentRejections) {
+            return List.copyOf(recentRejections);
+        }
+    }
+
     /** Versions known (committed or with chunks) and their status, for logs and tests. */
     public synchronized Map<Long, String> describeVersions() {
         Map<Long, String> m = new TreeMap<>();
@@ -222,9 +264,15 @@ public final class TableRegistry implements ActiveTable {
             maxSeq[0] = Math.max(maxSeq[0], seq);
             try {
                 ModelRecord r = StoredRecord.decodeValue(stored, decoder);
+                TableCommit commit = (TableCommit) r.getBody();
+                if (verifier != null) {
+                    verifier.verify(table, k.version(), commit); // the trusted keys may have changed since it was stored
+                }
                 VersionState s = state(k.version());
-                s.commit = (TableCommit) r.getBody();
+                s.commit = commit;
                 s.commitSeq = seq;
+            } catch (TableRejectedException e) {
+                reject(k.version(), e, false);
             } catch (RuntimeException e) {
                 log.warn("table {}: stored commit of v{} does not decode: {}", table, k.version(), e.getMessage());
             }
@@ -323,6 +371,15 @@ public final class TableRegistry implements ActiveTable {
 
     private void onCommit(ModelStore store, ModelKey key, TableCommit commit, long seq, byte[] value) {
         long v = key.version();
+        if (verifier != null) {
+            try {
+                verifier.verify(table, v, commit);
+            } catch (TableRejectedException e) {
+                // not stored and the version is not marked: a forged commit must not block the real one
+                reject(v, e, false);
+                return;
+            }
+        }
         VersionState s = state(v);
         if (s.commit != null) {
             if (s.commit.getChecksum().equals(commit.getChecksum()) && s.commit.getRows() == commit.getRows()
@@ -554,7 +611,13 @@ public final class TableRegistry implements ActiveTable {
         rejectedByReason.get(e.reason()).incrementAndGet();
         log.warn("table {}: rejected{} [{}]: {}; active stays {}", table, version >= 0 ? " v" + version : "", e.reason(),
                 e.getMessage(), activeVersion() < 0 ? "none" : "v" + activeVersion());
-        Rejection r = new Rejection(table, version, e.reason(), e.getMessage());
+        Rejection r = new Rejection(table, version, e.reason(), e.getMessage(), System.currentTimeMillis());
+        synchronized (recentRejections) {
+            if (recentRejections.size() == RECENT_REJECTIONS) {
+                recentRejections.removeFirst();
+            }
+            recentRejections.addLast(r);
+        }
         rejectionListeners.forEach(l -> l.accept(r));
     }
 }

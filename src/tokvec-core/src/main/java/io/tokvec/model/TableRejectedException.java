@@ -31,7 +31,11 @@ public final class TableRejectedException extends Exception {
         /** A second, different commit for a version already committed. */
         DUPLICATE_VERSION,
         /** An activate record names a version that is not committed and retained. */
-        UNKNOWN_VERSION
+        UNKNOWN_VERSION,
+        /** tokvec.table.trusted.keys is set and the commit carries no signature. */
+        UNSIGNED,
+        /** The commit's signature verifies with none of the trusted keys (unknown key, altered content, forged). */
+        BAD_SIGNATURE
     }
 
     private final Reason reason;

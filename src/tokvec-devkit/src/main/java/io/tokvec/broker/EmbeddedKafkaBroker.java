@@ -73,6 +73,9 @@ import org.slf4j.LoggerFactory;
  *   <li>SASL: {@link Builder#saslPlain(Map)} turns the client listener into SASL_PLAINTEXT with the PLAIN
  *       mechanism; {@link #clientProperties()} / {@link #clientProperties(String)} then hold the settings a
  *       client needs.</li>
+ *   <li>ACLs: {@link Builder#authorizer(String...)} (with SASL) enables KRaft's {@code StandardAuthorizer};
+ *       only the given super users, the broker's own account and the controller listener bypass ACLs, and a
+ *       resource without ACLs is closed to everybody else.</li>
  * </ul>
  *
  * <p>The controller listens on a second loopback port ({@link #controllerPort()}); the quorum is static
@@ -93,6 +96,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     public static final String META_PROPERTIES = "meta.properties";
 
     private static final String PLAIN_LOGIN_MODULE = "org.apache.kafka.common.security.plain.PlainLoginModule";
+    /** KRaft's ACL authorizer (ACLs are stored in the metadata log). */
+    public static final String STANDARD_AUTHORIZER = "org.apache.kafka.metadata.authorizer.StandardAuthorizer";
     /** Account the broker itself (and this class's admin client) uses on the SASL listener. */
     static final String INTERNAL_USER = "tokvec_internal";
     /** Serialises the window in which {@link Exit}'s global procedures are replaced. */
@@ -107,6 +112,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     private final Duration startupTimeout;
     private final Map<String, String> extraProperties;
     private final Map<String, String> saslUsers; // null when SASL is off
+    private final List<String> superUsers;       // null when no authorizer
     private final String internalPassword;
 
     private volatile int port;           // 0 until first bound
@@ -122,6 +128,10 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         this.startupTimeout = b.startupTimeout;
         this.extraProperties = Collections.unmodifiableMap(new LinkedHashMap<>(b.extraProperties));
         this.saslUsers = b.saslUsers == null ? null : Collections.unmodifiableMap(new LinkedHashMap<>(b.saslUsers));
+        if (b.superUsers != null && saslUsers == null) {
+            throw new IllegalArgumentException("an authorizer needs authenticated users: call saslPlain(...) too");
+        }
+        this.superUsers = b.superUsers == null ? null : List.copyOf(b.superUsers);
         byte[] secret = new byte[16];
         new SecureRandom().nextBytes(secret);
         this.internalPassword = HexFormat.of().formatHex(secret);
@@ -463,6 +473,15 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             p.put("listener.name." + SASL_LISTENER.toLowerCase(java.util.Locale.ROOT) + ".plain.sasl.jaas.config",
                     serverJaasConfig());
         }
+        if (superUsers != null) {
+            p.put("authorizer.class.name", STANDARD_AUTHORIZER);
+            // The controller listener is PLAINTEXT on loopback: the node's requests to its own controller
+            // arrive as ANONYMOUS and must pass, as must the broker's own SASL account.
+            StringBuilder su = new StringBuilder("User:ANONYMOUS;User:").append(INTERNAL_USER);
+            superUsers.forEach(u -> su.append(";User:").append(u));
+            p.put("super.users", su.toString());
+            p.put("allow.everyone.if.no.acl.found", "false");
+        }
         p.putAll(extraProperties);
         return p;
     }
@@ -666,6 +685,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         private Duration startupTimeout = Duration.ofSeconds(60);
         private final Map<String, String> extraProperties = new LinkedHashMap<>();
         private Map<String, String> saslUsers;
+        private List<String> superUsers;
 
         private Builder() {
         }
@@ -749,6 +769,21 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
                 throw new IllegalArgumentException("saslPlain needs at least one user");
             }
             this.saslUsers = users;
+            return this;
+        }
+
+        /**
+         * Enables ACLs ({@link #STANDARD_AUTHORIZER}, {@code allow.everyone.if.no.acl.found=false}). The
+         * given SASL users are super users (typically one admin that creates topics and ACLs); everybody else
+         * needs ACLs. Requires {@link #saslPlain(Map)}.
+         */
+        public Builder authorizer(String... superUsers) {
+            for (String u : superUsers) {
+                if (u == null || !USER_NAME.matcher(u).matches()) {
+                    throw new IllegalArgumentException("super user names must match " + USER_NAME + ": " + u);
+                }
+            }
+            this.superUsers = List.of(superUsers);
             return this;
         }
 

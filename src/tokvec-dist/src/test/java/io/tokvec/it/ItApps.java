@@ -3,6 +3,7 @@ package io.tokvec.it;
 import io.tokvec.avro.DeadLetter;
 import io.tokvec.avro.EnrichedEvent;
 import io.tokvec.avro.TokenEvent;
+import io.tokvec.core.EmbeddingTable;
 import io.tokvec.model.TableRegistry;
 import io.tokvec.serde.ConfluentAvroDeserializer;
 import io.tokvec.serde.ConfluentAvroSerializer;
@@ -12,12 +13,15 @@ import io.tokvec.config.TokvecConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.StreamsConfig;
 
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 
@@ -91,6 +95,24 @@ final class ItApps {
         p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
         p.put(ProducerConfig.CLIENT_ID_CONFIG, "it-event-producer");
         return new KafkaProducer<>(p, new StringSerializer(), new ConfluentAvroSerializer<>(registry, false));
+    }
+
+    /**
+     * Sends {@code count} test events ({@link TestEvents#event}) to the input topic and asserts that
+     * exactly as many outputs arrive, each computed from {@code table}.
+     */
+    static void sendAndAssertEnriched(KafkaProducer<String, TokenEvent> events, TopicReader<EnrichedEvent> output,
+                                      TokvecConfig config, int count, EmbeddingTable table) {
+        Map<String, TokenEvent> sent = new LinkedHashMap<>();
+        for (int i = 0; i < count; i++) {
+            TokenEvent e = TestEvents.event(i, table.rows());
+            sent.put(e.getId(), e);
+            events.send(new ProducerRecord<>(config.inputTopic(), e.getId(), e));
+        }
+        events.flush();
+        List<TopicReader.Received<EnrichedEvent>> out = output.awaitCount(sent.size(), Duration.ofSeconds(60));
+        assertThat(out).hasSize(sent.size());
+        out.forEach(r -> TestTables.assertEnriched(r.value(), sent.get(r.value().getId()), table, MAX_LEN));
     }
 
     static TopicReader<EnrichedEvent> outputReader(Map<String, Object> clientProps, TokvecConfig config, SchemaRegistryClient registry) {

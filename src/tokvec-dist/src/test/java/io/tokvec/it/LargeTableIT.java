@@ -78,6 +78,7 @@ class LargeTableIT {
     @Timeout(value = 900, unit = TimeUnit.SECONDS)
     void shouldEnrichExactlyFromATableLargerThan2GiBWhenPublishedAndAfterARestart() throws Exception {
         assertThat(BYTES).isGreaterThan(1L << 31);
+        Path jar = ChildProcessApp.jar(); // before writing 2.25 GB: the child runs the packaged jar
         // the .npy file, the broker's log, the global store and the app's mapped table: 4 copies, plus room
         long usable = Files.getFileStore(tmp).getUsableSpace();
         assumeThat(usable).as("free disk for 4 copies of a %d-byte table", BYTES).isGreaterThan(5 * BYTES);
@@ -85,13 +86,13 @@ class LargeTableIT {
         Path npy = tmp.resolve("large.npy");
         NpyWriter.write(npy, ROWS, DIM, TableDtype.FLOAT32, LargeTableIT::row);
         try {
-            run(npy);
+            run(npy, jar);
         } finally {
             Files.deleteIfExists(npy);
         }
     }
 
-    private void run(Path npy) throws Exception {
+    private void run(Path npy, Path jar) throws Exception {
         EmbeddingTable table = TableFiles.load(npy, TableFormat.NPY, null, TestTables.TABLE, 1);
         assertThat(table.segments().offHeap()).as("the .npy file is mapped, not read onto the heap").isTrue();
         assertThat(table.segments().count()).as("segments of the mapped file").isGreaterThan(2);
@@ -100,7 +101,7 @@ class LargeTableIT {
         Map<String, String> settings = ItApps.appConfig("large", client, schemaRegistry.url(), tmp.resolve("state"));
         TokvecConfig config = new TokvecConfig(settings);
         Path configFile = ChildProcessApp.writeConfig(settings, tmp.resolve("tokvec.properties"));
-        Path logs = ChildProcessApp.jar().getParent().resolve("it-logs").resolve("LargeTableIT");
+        Path logs = jar.getParent().resolve("it-logs").resolve("LargeTableIT");
         Topics.ensureAll(config);
 
         try (SchemaRegistryClient registry = SchemaRegistries.forConfig(Map.of(SchemaRegistries.URL, schemaRegistry.url()));
