@@ -70,7 +70,7 @@ class ReadmeClientsIT {
         assertThat(app.awaitRunning(Duration.ofSeconds(90))).isTrue();
         try (SchemaRegistryClient client = SchemaRegistries.forConfig(cfg.clientProps());
              ModelPublisher publisher = new ModelPublisher(cfg, client)) {
-            publisher.publish(TableFiles.load(Path.of("src/main/resources/demo/glove-sample.txt"), TableFormat.GLOVE, null, "glove", 1),
+            publisher.publish(TableFiles.load(Path.of("src/tokvec-devkit/src/main/resources/demo/glove-sample.txt"), TableFormat.GLOVE, null, "glove", 1),
                     ModelChunker.DEFAULT_CHUNK_BYTES, Map.of(), null);
         }
         awaitVersion(1);

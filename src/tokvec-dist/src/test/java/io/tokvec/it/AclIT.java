@@ -94,6 +94,11 @@ class AclIT {
         acls.add(allow(app, ResourceType.TOPIC, c.dlqTopic(), PatternType.LITERAL, AclOperation.WRITE));
         acls.add(allow(app, ResourceType.GROUP, APP_ID, PatternType.LITERAL, AclOperation.READ));
         acls.add(allow(app, ResourceType.TRANSACTIONAL_ID, APP_ID, PatternType.PREFIXED, AclOperation.WRITE));
+        // the changelog of the per-partition version store (A-tokvec-partition-versions-changelog),
+        // which Kafka Streams creates, validates, reads on restore and writes
+        for (AclOperation op : List.of(AclOperation.CREATE, AclOperation.READ, AclOperation.WRITE, AclOperation.DESCRIBE_CONFIGS)) {
+            acls.add(allow(app, ResourceType.TOPIC, APP_ID + "-", PatternType.PREFIXED, op));
+        }
         acls.add(allow(trainer, ResourceType.TOPIC, c.modelTopic(), PatternType.LITERAL, AclOperation.WRITE));
         acls.add(allow(trainer, ResourceType.TOPIC, c.modelTopic(), PatternType.LITERAL, AclOperation.READ));
         return acls;
