@@ -52,8 +52,9 @@ final class NaiveBench {
 
     /** Sends every row of the table to the vectors topic. */
     static void loadVectors(TestDriver.Input<Integer, byte[]> vectors, EmbeddingTable table) {
+        byte[] data = table.data(); // one heap copy of the (off-heap) table, not one per row
         for (int r = 0; r < table.rows(); r++) {
-            vectors.pipe(r, NaiveTopology.row(table.data(), table.dim(), r));
+            vectors.pipe(r, NaiveTopology.row(data, table.dim(), r));
         }
     }
 

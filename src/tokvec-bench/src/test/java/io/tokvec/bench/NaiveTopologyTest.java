@@ -177,8 +177,9 @@ class NaiveTopologyTest {
         try (TopologyTestDriver driver = new TopologyTestDriver(NaiveTopology.build(c, registry),
                 NaiveBench.driverProps(dir.resolve(scope)))) {
             TestInputTopic<Integer, byte[]> vectors = driver.createInputTopic(NaiveBench.VECTORS, new IntegerSerializer(), new ByteArraySerializer());
+            byte[] data = table.data();
             for (int r = 0; r < table.rows(); r++) {
-                vectors.pipeInput(r, NaiveTopology.row(table.data(), table.dim(), r));
+                vectors.pipeInput(r, NaiveTopology.row(data, table.dim(), r));
             }
             TestInputTopic<byte[], byte[]> input = driver.createInputTopic(NaiveBench.INPUT, new ByteArraySerializer(), new ByteArraySerializer());
             ConfluentAvroSerializer<TokenEvent> eventSerializer = new ConfluentAvroSerializer<>(registry, false);
