@@ -149,4 +149,123 @@ class ModelRecoveryTest {
         assertThat(after.rejectedCount(TableRejectedException.Reason.UNSIGNED)).isEqualTo(1);
         assertThat(after.recentRejections()).singleElement().satisfies(r -> assertThat(r.version()).isEqualTo(2));
     }
+
+    /** A store that records which prefixes were scanned. */
+    static final class ScanRecordingStore implements ModelStore {
+        final MapStore inner;
+        final java.util.List<String> scanned = new java.util.ArrayList<>();
+
+        ScanRecordingStore(MapStore inner) { this.inner = inner; }
+
+        @Override public byte[] get(String k) { return inner.get(k); }
+        @Override public void put(String k, byte[] v) { inner.put(k, v); }
+        @Override public void delete(String k) { inner.delete(k); }
+
+        @Override
+        public void scan(String prefix, BiConsumer<String, byte[]> visitor) {
+            scanned.add(prefix);
+            inner.scan(prefix, visitor);
+        }
+    }
+
+    static java.util.Set<String> keysWithPrefix(MapStore store, String prefix) {
+        java.util.Set<String> keys = new java.util.TreeSet<>();
+        store.map.keySet().forEach(k -> {
+            if (k.startsWith(prefix)) keys.add(k);
+        });
+        return keys;
+    }
+
+    @Test
+    void shouldRecoverFromTheChunkIndexesWithoutReadingTheChunksOfVersionsItDoesNotBuild() {
+        MapStore store = new MapStore();
+        TableRegistry before = registry();
+        before.recover(store); // as the application does at start: from then on chunk indexes are complete
+        publish(before, store, table(1));
+        publish(before, store, table(2));
+        ModelChunker c3 = new ModelChunker(table(3), 8);
+        send(before, store, c3.chunk(0)); // v3 still arriving
+        assertThat(keysWithPrefix(store, ModelKey.chunkIndexPrefix("t")))
+                .containsExactly(ModelKey.chunkIndexKey("t", 1), ModelKey.chunkIndexKey("t", 2), ModelKey.chunkIndexKey("t", 3));
+
+        ScanRecordingStore recording = new ScanRecordingStore(store);
+        TableRegistry after = registry();
+        after.recover(recording);
+        assertThat(after.activeVersion()).isEqualTo(2);
+        assertThat(after.active().get(2, 0)).isEqualTo(2f);
+        assertThat(after.describeVersions()).isEqualTo(before.describeVersions());
+        // the index and the commits; the chunks only of the version it builds (no snapshots here)
+        assertThat(recording.scanned).containsExactly(ModelKey.chunkIndexPrefix("t"), ModelKey.commitPrefix("t"),
+                ModelKey.chunkPrefix("t", 2));
+
+        for (int i = 1; i < c3.chunkCount(); i++) send(after, recording, c3.chunk(i));
+        send(after, recording, c3.commit(Map.of()));
+        assertThat(after.activeVersion()).as("v3 completes with the chunk sent before the restart").isEqualTo(3);
+    }
+
+    @Test
+    void shouldReadTheChunksOnceAndKeepIndexesWhenTheStoreHasNone() {
+        MapStore store = new MapStore();
+        TableRegistry before = registry();
+        publish(before, store, table(1));
+        publish(before, store, table(2));
+        // a store written before chunk indexes existed: chunks and commits only
+        store.map.keySet().removeIf(k -> k.startsWith(ModelKey.chunkIndexPrefix("t")) || k.equals(ModelKey.chunkIndexMarkerKey("t")));
+
+        ScanRecordingStore first = new ScanRecordingStore(store);
+        TableRegistry after = registry();
+        after.recover(first);
+        assertThat(after.activeVersion()).isEqualTo(2);
+        assertThat(first.scanned).startsWith(ModelKey.chunksPrefix("t"));
+        assertThat(store.get(ModelKey.chunkIndexMarkerKey("t"))).isNotNull();
+        assertThat(ChunkIndex.decode(store.get(ModelKey.chunkIndexKey("t", 1))).chunks().cardinality())
+                .isEqualTo(new ModelChunker(table(1), 8).chunkCount());
+
+        ScanRecordingStore second = new ScanRecordingStore(store);
+        TableRegistry third = registry();
+        third.recover(second);
+        assertThat(third.activeVersion()).isEqualTo(2);
+        assertThat(third.describeVersions()).isEqualTo(after.describeVersions());
+        assertThat(second.scanned).doesNotContain(ModelKey.chunksPrefix("t"), ModelKey.chunkPrefix("t", 1));
+    }
+
+    @Test
+    void shouldLookForChunksTheIndexDoesNotNameWhenACommittedVersionIsIncomplete() {
+        MapStore store = new MapStore();
+        TableRegistry before = registry();
+        before.recover(store);
+        publish(before, store, table(1));
+        ModelChunker c2 = new ModelChunker(table(2), 8);
+        send(before, store, c2.commit(Map.of()));
+        // chunks stored without their index (by a tokvec without indexes, run on this store in between)
+        for (int i = 0; i < c2.chunkCount(); i++) {
+            ModelChunker.Keyed k = c2.chunk(i);
+            store.put(k.key().storeKey(), StoredRecord.encode(100 + i, ser.serialize("model", k.record())));
+        }
+        TableRegistry after = registry();
+        after.recover(store);
+        assertThat(after.activeVersion()).isEqualTo(2);
+        assertThat(after.active().get(2, 1)).isEqualTo(2f);
+        assertThat(ChunkIndex.decode(store.get(ModelKey.chunkIndexKey("t", 2))).maxSeq()).isEqualTo(100 + c2.chunkCount() - 1);
+    }
+
+    @Test
+    void shouldKeepTheChunkIndexInStepWithTombstonesAndPrunedVersions() {
+        MapStore store = new MapStore();
+        TableRegistry r = registry(); // retains 3 versions
+        r.recover(store);
+        ModelChunker c9 = new ModelChunker(table(9), 8);
+        send(r, store, c9.chunk(0));
+        send(r, store, c9.chunk(1));
+        r.onRecord(store, c9.chunk(0).key().topicKey(), null);
+        assertThat(ChunkIndex.decode(store.get(ModelKey.chunkIndexKey("t", 9))).chunks()).isEqualTo(java.util.BitSet.valueOf(new long[] {2}));
+        r.onRecord(store, c9.chunk(1).key().topicKey(), null);
+        assertThat(store.get(ModelKey.chunkIndexKey("t", 9))).as("deleted with the version's last chunk").isNull();
+
+        for (long v = 1; v <= 5; v++) publish(r, store, table(v));
+        assertThat(r.activeVersion()).isEqualTo(5);
+        assertThat(keysWithPrefix(store, ModelKey.chunkIndexPrefix("t")))
+                .containsExactly(ModelKey.chunkIndexKey("t", 3), ModelKey.chunkIndexKey("t", 4), ModelKey.chunkIndexKey("t", 5));
+        assertThat(keysWithPrefix(store, ModelKey.chunksPrefix("t"))).allMatch(k -> !k.startsWith(ModelKey.chunkPrefix("t", 1)));
+    }
 }

@@ -107,6 +107,30 @@ public record ModelKey(String table, Kind kind, long version, int index) {
         return table + "/c/";
     }
 
+    /**
+     * Store key of a version's chunk index (not a model-topic key: written by the registry next to
+     * the chunks, see {@link ChunkIndex}), so that a restart learns which chunks are stored without
+     * reading them.
+     */
+    public static String chunkIndexKey(String table, long version) {
+        return chunkIndexPrefix(table) + String.format("%019d", version);
+    }
+
+    /** Store-key prefix of every version's chunk index. */
+    public static String chunkIndexPrefix(String table) {
+        return table + "/i/";
+    }
+
+    /** The version of a {@link #chunkIndexKey}. */
+    public static long chunkIndexVersion(String storeKey) {
+        return Long.parseLong(storeKey.substring(storeKey.lastIndexOf('/') + 1));
+    }
+
+    /** Store key that says the table's chunk indexes are complete (written once, by the first registry that keeps them). */
+    public static String chunkIndexMarkerKey(String table) {
+        return table + "/f";
+    }
+
     /** Store-key prefix of every commit. */
     public static String commitPrefix(String table) {
         return table + "/m/";

@@ -69,7 +69,9 @@ public final class TableRegistry implements ActiveTable {
 
     private static final class VersionState {
         final long version;
-        final BitSet chunks = new BitSet();
+        BitSet chunks = new BitSet();
+        /** Highest sequence among the stored chunks, -1 for none (kept in the {@link ChunkIndex}). */
+        long maxChunkSeq = -1;
         TableCommit commit;
         long commitSeq = -1;
         TableRejectedException rejected;
@@ -241,7 +243,8 @@ public final class TableRegistry implements ActiveTable {
     /**
      * Rebuilds the index from what the store already holds (after a restart, or when the store
      * was restored from a checkpoint without replaying records through the processor), then
-     * activates what should be active. Idempotent.
+     * activates what should be active. Idempotent. Reads the {@link ChunkIndex} of each version and
+     * the commits, not the chunks (except once, for a store written before indexes were kept).
      */
     public synchronized void recover(ModelStore store) {
         lastStore = store;
@@ -253,11 +256,27 @@ public final class TableRegistry implements ActiveTable {
         activateVersion = -1;
         activateSeq = -1;
         long[] maxSeq = {-1};
-        store.scan(ModelKey.chunksPrefix(table), (key, stored) -> {
-            ModelKey k = ModelKey.fromStoreKey(key);
-            state(k.version()).chunks.set(k.index());
-            maxSeq[0] = Math.max(maxSeq[0], StoredRecord.seq(stored));
-        });
+        if (store.get(ModelKey.chunkIndexMarkerKey(table)) != null) {
+            // a few bytes per version instead of reading every chunk (a multi-GB table) back from the store
+            store.scan(ModelKey.chunkIndexPrefix(table), (key, stored) -> {
+                ChunkIndex idx = ChunkIndex.decode(stored);
+                VersionState s = state(ModelKey.chunkIndexVersion(key));
+                s.chunks = idx.chunks();
+                s.maxChunkSeq = idx.maxSeq();
+                maxSeq[0] = Math.max(maxSeq[0], idx.maxSeq());
+            });
+        } else {
+            // a store written before chunk indexes were kept (or a new one): read the chunks once, then keep indexes
+            store.scan(ModelKey.chunksPrefix(table), (key, stored) -> {
+                ModelKey k = ModelKey.fromStoreKey(key);
+                VersionState s = state(k.version());
+                s.chunks.set(k.index());
+                s.maxChunkSeq = Math.max(s.maxChunkSeq, StoredRecord.seq(stored));
+                maxSeq[0] = Math.max(maxSeq[0], s.maxChunkSeq);
+            });
+            versions.values().forEach(s -> writeChunkIndex(store, s));
+            store.put(ModelKey.chunkIndexMarkerKey(table), new byte[] {1});
+        }
         store.scan(ModelKey.commitPrefix(table), (key, stored) -> {
             ModelKey k = ModelKey.fromStoreKey(key);
             long seq = StoredRecord.seq(stored);
@@ -286,6 +305,12 @@ public final class TableRegistry implements ActiveTable {
                 activateSeq = seq;
             } catch (RuntimeException e) {
                 log.warn("table {}: stored activate record does not decode: {}", table, e.getMessage());
+            }
+        }
+        for (VersionState s : versions.values()) {
+            if (s.commit != null && !s.complete()) {
+                // the index may lag chunks written without it (an older tokvec ran on this store in between): look once
+                maxSeq[0] = Math.max(maxSeq[0], rescanChunks(store, s));
             }
         }
         nextSeq = Math.max(nextSeq, maxSeq[0] + 1);
@@ -349,6 +374,8 @@ public final class TableRegistry implements ActiveTable {
                 VersionState s = state(key.version());
                 store.put(key.storeKey(), StoredRecord.encode(seq, value));
                 s.chunks.set(key.index());
+                s.maxChunkSeq = Math.max(s.maxChunkSeq, seq);
+                writeChunkIndex(store, s);
                 if (s.complete() && s.rejected == null) {
                     reconcile(store);
                 }
@@ -419,7 +446,10 @@ public final class TableRegistry implements ActiveTable {
         VersionState s = versions.get(key.version());
         switch (key.kind()) {
             case CHUNK -> {
-                if (s != null) s.chunks.clear(key.index());
+                if (s != null) {
+                    s.chunks.clear(key.index());
+                    writeChunkIndex(store, s);
+                }
             }
             case COMMIT -> {
                 if (s != null) {
@@ -434,6 +464,32 @@ public final class TableRegistry implements ActiveTable {
         }
         if (s != null && s.commit == null && s.chunks.isEmpty()) {
             versions.remove(key.version());
+        }
+    }
+
+    /** Reads which chunks of one version the store holds (their keys and sequences), rewrites its index; returns the highest sequence. */
+    private long rescanChunks(ModelStore store, VersionState s) {
+        BitSet found = new BitSet();
+        long[] max = {-1};
+        store.scan(ModelKey.chunkPrefix(table, s.version), (key, stored) -> {
+            found.set(ModelKey.fromStoreKey(key).index());
+            max[0] = Math.max(max[0], StoredRecord.seq(stored));
+        });
+        if (!found.equals(s.chunks)) {
+            s.chunks = found;
+            s.maxChunkSeq = max[0];
+            writeChunkIndex(store, s);
+        }
+        return max[0];
+    }
+
+    /** Keeps the version's {@link ChunkIndex} in step with its stored chunks (deleted with the last one). */
+    private void writeChunkIndex(ModelStore store, VersionState s) {
+        String key = ModelKey.chunkIndexKey(table, s.version);
+        if (s.chunks.isEmpty()) {
+            store.delete(key);
+        } else {
+            store.put(key, new ChunkIndex(s.maxChunkSeq, s.chunks).encode());
         }
     }
 
@@ -580,6 +636,7 @@ public final class TableRegistry implements ActiveTable {
             for (int i = s.chunks.nextSetBit(0); i >= 0; i = s.chunks.nextSetBit(i + 1)) {
                 store.delete(ModelKey.chunk(table, v, i).storeKey());
             }
+            store.delete(ModelKey.chunkIndexKey(table, v));
             store.delete(ModelKey.commit(table, v).storeKey());
             log.info("table {}: v{} dropped from the store (tokvec.retain.versions={})", table, v, retainVersions);
         }
