@@ -42,9 +42,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * two instances (child processes, exactly_once_v2, the same state directory across restarts), one
  * is stopped with SIGTERM and started again at once with the same id (it leaves the group on close,
  * so the other instance serves its partitions meanwhile), then killed with SIGKILL and started
- * again (its partitions wait for it: it takes them back without a rebalance). Each time it ends up
+ * again (its partitions wait for it: it takes them back without a rebalance), and once more without
+ * the class-data archive, for comparison. Each time it ends up
  * with exactly its own partitions, and every event is still enriched exactly once. The restarts
- * map the class-data archive b's first JVM wrote at its exit. Printed, for each restart: the time
+ * map the class-data archive b's first JVM wrote at its exit (the first two). Printed, for each restart: the time
  * from the restart command to the first output of each of its partitions, their longest output
  * pause, and from the restarted JVM's log when it wrote its first line and when it was RUNNING.
  */
@@ -53,7 +54,7 @@ class StaticMembershipRestartIT {
     private static final Duration WAIT = Duration.ofSeconds(120);
     private static final int ROWS = 50;
     private static final int DIM = 4;
-    private static final int EVENTS = 7500;
+    private static final int EVENTS = 9000;
     private static final int PER_SECOND = 150;
     private static final int PARTITIONS = 4;
     private static final int SESSION_TIMEOUT_MS = 10_000;
@@ -95,6 +96,7 @@ class StaticMembershipRestartIT {
             List<String> withArchive = List.of("-XX:SharedArchiveFile=" + archive);
             ChildProcessApp b2 = null;
             ChildProcessApp b3 = null;
+            ChildProcessApp b4 = null;
             try (ArrivalMeter arrivals = new ArrivalMeter(output)) {
                 feeder.start();
                 Await.until(WAIT, "outputs from every partition", () -> arrivals.partitions() == PARTITIONS,
@@ -115,16 +117,23 @@ class StaticMembershipRestartIT {
                 b3 = ChildProcessApp.start(configB, logs.resolve("b-3.log"), "256m", withArchive);
                 crash.report("SIGKILL", ofB, b3, arrivals, () -> awaitAssignment(admin, before));
 
+                Restart plain = Restart.signal(arrivals);
+                assertThat(b3.kill()).isEqualTo(ChildProcessApp.SIGKILL_EXIT);
+                plain.restarting(arrivals);
+                b4 = ChildProcessApp.start(configB, logs.resolve("b-4.log"), "256m");
+                plain.report("SIGKILL (no archive)", ofB, b4, arrivals, () -> awaitAssignment(admin, before));
+
                 feeder.awaitAllAcked(WAIT);
                 Await.until(WAIT, "outputs of all " + EVENTS + " events", () -> arrivals.count() >= EVENTS,
                         () -> arrivals.count() + " outputs read");
                 assertThat(a.stop()).isIn(0, 143);
-                assertThat(b3.stop()).isIn(0, 143);
+                assertThat(b4.stop()).isIn(0, 143);
             } finally {
                 a.close();
                 b.close();
                 if (b2 != null) b2.close();
                 if (b3 != null) b3.close();
+                if (b4 != null) b4.close();
             }
             List<TopicReader.Received<EnrichedEvent>> out = output.readToEnd(WAIT);
             OutputChecks.assertExactlyOnceAndExact(out, feeder.events(), Map.of(1L, table));
