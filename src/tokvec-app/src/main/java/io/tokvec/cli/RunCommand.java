@@ -2,11 +2,14 @@ package io.tokvec.cli;
 
 import io.tokvec.streams.TokvecApp;
 import io.tokvec.config.TokvecConfig;
+import io.tokvec.kafka.Topics;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
 
 /** {@code run --config FILE}: the processor against any cluster, until SIGTERM / Ctrl-C. */
@@ -28,13 +31,24 @@ public final class RunCommand implements Callable<Integer> {
             System.err.println("run: " + e.getMessage());
             return 2;
         }
+        // The topic check (an admin client and a round trip) runs while Kafka Streams' clients are
+        // built: a restarted instance resumes sooner.
+        final TokvecConfig topicsConfig = cfg;
+        CompletableFuture<Void> topics = CompletableFuture.runAsync(() -> Topics.ensureAll(topicsConfig));
         TokvecApp app = new TokvecApp(cfg);
+        try {
+            topics.join();
+        } catch (CompletionException e) {
+            app.close();
+            if (e.getCause() instanceof RuntimeException r) throw r;
+            throw e;
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             app.close();
             stopped.countDown();
         }, "tokvec-shutdown"));
-        app.createTopics().start();
+        app.start();
         stopped.await();
         return 0;
     }

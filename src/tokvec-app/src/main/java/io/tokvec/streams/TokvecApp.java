@@ -1,5 +1,7 @@
 package io.tokvec.streams;
 
+import io.tokvec.avro.EnrichedEvent;
+import io.tokvec.avro.EnrichedEventFloats;
 import io.tokvec.config.TokvecConfig;
 
 import io.tokvec.kafka.Topics;
@@ -8,6 +10,7 @@ import io.tokvec.http.OpsServer;
 import io.tokvec.model.TableRegistry;
 import io.tokvec.serde.SchemaRegistries;
 import io.tokvec.serde.RetryingSchemaRegistryClient;
+import org.apache.avro.Schema;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
@@ -17,6 +20,7 @@ import org.apache.kafka.streams.processor.StateRestoreListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.time.Duration;
 
 /**
@@ -85,12 +89,31 @@ public final class TokvecApp implements AutoCloseable {
     public TokvecApp start() {
         log.info("starting: {} -> {} (dead letters {}), model topic {}, table {}, max_len {}", config.inputTopic(),
                 config.outputTopic(), config.dlqTopic(), config.modelTopic(), config.table(), config.enrichOptions().maxLen());
+        Thread schemaWarmUp = new Thread(this::registerOutputSchema, "tokvec-output-schema");
+        schemaWarmUp.setDaemon(true);
+        schemaWarmUp.start();
         streams.start();
         if (config.httpPort() >= 0 && opsServer == null) {
             metricsExport = new MetricsExport(streams, TokvecTopology.streamsProps(config).getProperty(StreamsConfig.APPLICATION_ID_CONFIG));
             opsServer = new OpsServer(config.httpBind(), config.httpPort(), streams::state, registry, metricsExport);
         }
         return this;
+    }
+
+    /**
+     * Registers the output schema under the output topic's subject, what the first output record
+     * would otherwise do on the stream thread (a registry round trip after a restart), while Kafka
+     * Streams starts; the answer is cached by the client the output serializer uses. A failure here
+     * changes nothing: the first output record registers it as before.
+     */
+    private void registerOutputSchema() {
+        Schema schema = config.outputEncoding() == TokvecConfig.OutputEncoding.FLOATS
+                ? EnrichedEventFloats.getClassSchema() : EnrichedEvent.getClassSchema();
+        try {
+            schemaRegistry.register(config.outputTopic() + "-value", schema);
+        } catch (IOException | RuntimeException e) {
+            log.debug("output schema not registered ahead of the first output record: {}", e.toString());
+        }
     }
 
     /** Waits until the application is RUNNING; false on timeout or if it failed. */

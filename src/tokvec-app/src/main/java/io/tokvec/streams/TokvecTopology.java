@@ -15,6 +15,7 @@ import io.tokvec.serde.ConfluentAvroDeserializer;
 import io.tokvec.serde.ConfluentAvroSerializer;
 import io.tokvec.serde.SchemaRegistryClient;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -132,6 +133,9 @@ public final class TokvecTopology {
      * as Kafka Streams' own {@link StreamsConfig#ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG}, so
      * tokvec's handler and Kafka's handlers name the same topic.
      */
+    /** tokvec's default {@code restore.consumer.fetch.max.wait.ms} (see {@link #streamsProps}). */
+    static final String RESTORE_FETCH_MAX_WAIT_MS = "50";
+
     public static Properties streamsProps(TokvecConfig config) {
         Properties p = new Properties();
         p.putAll(config.clientProps());
@@ -140,6 +144,14 @@ public final class TokvecTopology {
         p.putIfAbsent(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, "true");
         p.putIfAbsent(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterProductionExceptionHandler.class.getName());
         p.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, config.dlqTopic());
+        // The restore consumer's fetch of a changelog it has read to the end waits fetch.max.wait.ms
+        // (500 ms) at the broker, which answers a connection's requests in order: the next task's
+        // restore (its ListOffsets) waits behind it, so each restarted task was ready 0.5 s after
+        // the previous one. The restore consumer only reads changelogs, so short waits cost little.
+        String restoreFetchWait = StreamsConfig.restoreConsumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG);
+        if (!p.containsKey(restoreFetchWait) && !p.containsKey(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG)) {
+            p.put(restoreFetchWait, RESTORE_FETCH_MAX_WAIT_MS);
+        }
         return p;
     }
 }

@@ -111,4 +111,19 @@ class TokvecConfigTest {
 
         assertThat(new TokvecConfig(m).dlqTopic()).isEqualTo("streams-dlq");
     }
+
+    @Test
+    void shouldShortenTheRestoreConsumersFetchWaitUnlessFetchMaxWaitIsSet() {
+        String restoreKey = StreamsConfig.restoreConsumerPrefix("fetch.max.wait.ms");
+        assertThat(TokvecTopology.streamsProps(new TokvecConfig(minimal()))).containsEntry(restoreKey, "50");
+
+        Map<String, String> own = minimal();
+        own.put(restoreKey, "300");
+        assertThat(TokvecTopology.streamsProps(new TokvecConfig(own))).containsEntry(restoreKey, "300");
+
+        Map<String, String> unprefixed = minimal();
+        unprefixed.put("fetch.max.wait.ms", "200");
+        assertThat(TokvecTopology.streamsProps(new TokvecConfig(unprefixed))).doesNotContainKey(restoreKey)
+                .containsEntry("fetch.max.wait.ms", "200");
+    }
 }

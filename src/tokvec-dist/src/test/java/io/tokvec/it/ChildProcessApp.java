@@ -45,10 +45,23 @@ final class ChildProcessApp implements AutoCloseable {
 
     /** As {@link #start(Path, Path)}, with the given maximum heap ({@code -Xmx}). */
     static ChildProcessApp start(Path config, Path log, String maxHeap) throws IOException {
+        return start(config, log, maxHeap, List.of());
+    }
+
+    /**
+     * As {@link #start(Path, Path, String)}, with more JVM options; the environment variable
+     * {@code TOKVEC_IT_CHILD_OPTS} adds options to every child (e.g.
+     * {@code -Dorg.slf4j.simpleLogger.log.org.apache.kafka=info} for the Kafka clients' logs).
+     */
+    static ChildProcessApp start(Path config, Path log, String maxHeap, List<String> jvmOptions) throws IOException {
         Files.createDirectories(log.getParent());
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        ProcessBuilder pb = new ProcessBuilder(List.of(java.toString(), "-Xmx" + maxHeap, "-XX:+UseSerialGC",
-                "-jar", jar().toString(), "run", "--config", config.toString()))
+        List<String> command = new java.util.ArrayList<>(List.of(java.toString(), "-Xmx" + maxHeap, "-XX:+UseSerialGC"));
+        command.addAll(jvmOptions);
+        String extra = System.getenv("TOKVEC_IT_CHILD_OPTS");
+        if (extra != null && !extra.isBlank()) command.addAll(List.of(extra.trim().split("\\s+")));
+        command.addAll(List.of("-jar", jar().toString(), "run", "--config", config.toString()));
+        ProcessBuilder pb = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.to(log.toFile()));
         return new ChildProcessApp(pb.start(), log);

@@ -9,39 +9,56 @@ import io.tokvec.kafka.Topics;
 import io.tokvec.model.ModelChunker;
 import io.tokvec.serde.SchemaRegistries;
 import io.tokvec.serde.SchemaRegistryClient;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.MemberDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.LocalTime;
+import java.time.temporal.ChronoUnit;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The restart settings config/tokvec.properties recommends: static membership
  * ({@code group.instance.id}, one per instance) with a session timeout that outlasts a restart. Of
- * two instances (child processes, exactly_once_v2), one is killed with SIGKILL and started again at
- * once with the same id and state directory: it takes its partitions back without waiting for the
- * session timeout (30 s here, what a new member would wait), and every event is still enriched
- * exactly once. The longest pause of any partition's output is measured and printed.
+ * two instances (child processes, exactly_once_v2, the same state directory across restarts), one
+ * is stopped with SIGTERM and started again at once with the same id (it leaves the group on close,
+ * so the other instance serves its partitions meanwhile), then killed with SIGKILL and started
+ * again (its partitions wait for it: it takes them back without a rebalance), and once more without
+ * the class-data archive, for comparison. Each time it ends up
+ * with exactly its own partitions, and every event is still enriched exactly once. The restarts
+ * map the class-data archive b's first JVM wrote at its exit (the first two). Printed, for each restart: the time
+ * from the restart command to the first output of each of its partitions, their longest output
+ * pause, and from the restarted JVM's log when it wrote its first line and when it was RUNNING.
  */
 class StaticMembershipRestartIT {
 
     private static final Duration WAIT = Duration.ofSeconds(120);
     private static final int ROWS = 50;
     private static final int DIM = 4;
-    private static final int EVENTS = 3000;
+    private static final int EVENTS = 9000;
     private static final int PER_SECOND = 150;
     private static final int PARTITIONS = 4;
-    private static final int SESSION_TIMEOUT_MS = 30_000;
+    private static final int SESSION_TIMEOUT_MS = 10_000;
+    private static final String GROUP = "restart";
 
     @RegisterExtension
     static final BrokerExtension KAFKA = new BrokerExtension("StaticMembershipRestartIT");
@@ -52,8 +69,8 @@ class StaticMembershipRestartIT {
     Path tmp;
 
     @Test
-    @Timeout(value = 240, unit = TimeUnit.SECONDS)
-    void shouldResumeItsPartitionsWellBeforeTheSessionTimeoutWhenAStaticMemberIsRestarted() throws Exception {
+    @Timeout(value = 300, unit = TimeUnit.SECONDS)
+    void shouldTakeBackExactlyItsOwnPartitionsAfterACrashAndAfterACleanRestart() throws Exception {
         Map<String, Object> client = KAFKA.broker().clientProperties();
         Path logs = ChildProcessApp.jar().getParent().resolve("it-logs").resolve("StaticMembershipRestartIT");
         EmbeddingTable table = TestTables.table(1, ROWS, DIM);
@@ -66,35 +83,57 @@ class StaticMembershipRestartIT {
              ModelPublisher publisher = new ModelPublisher(config, registry);
              KafkaProducer<String, TokenEvent> producer = ItApps.eventProducer(client, registry);
              TopicReader<EnrichedEvent> output = ItApps.outputReader(client, config, registry);
+             Admin admin = Admin.create(client);
              EventFeeder feeder = new EventFeeder(producer, config.inputTopic(), EVENTS, PER_SECOND,
                      i -> TestEvents.event(i, ROWS))) {
             publisher.publish(table, ModelChunker.DEFAULT_CHUNK_BYTES, Map.of(), null);
+            // b's first JVM writes a class-data archive when it exits (the SIGTERM below); its
+            // restarts map it (-XX:SharedArchiveFile), as README recommends for fast restarts
+            Path archive = tmp.resolve("tokvec.jsa");
             ChildProcessApp a = ChildProcessApp.start(configA, logs.resolve("a.log"), "256m");
-            ChildProcessApp b = ChildProcessApp.start(configB, logs.resolve("b-1.log"), "256m");
-            ChildProcessApp restarted = null;
-            PauseMeter pauses = new PauseMeter(output);
-            try {
+            ChildProcessApp b = ChildProcessApp.start(configB, logs.resolve("b-1.log"), "256m",
+                    List.of("-XX:ArchiveClassesAtExit=" + archive, "-Xlog:cds*=error"));
+            List<String> withArchive = List.of("-XX:SharedArchiveFile=" + archive);
+            ChildProcessApp b2 = null;
+            ChildProcessApp b3 = null;
+            ChildProcessApp b4 = null;
+            try (ArrivalMeter arrivals = new ArrivalMeter(output)) {
                 feeder.start();
-                pauses.awaitUntil(WAIT, "outputs from every partition", () -> pauses.partitions() == PARTITIONS);
-                assertThat(b.kill()).isEqualTo(ChildProcessApp.SIGKILL_EXIT);
-                long restartedAt = System.nanoTime();
-                restarted = ChildProcessApp.start(configB, logs.resolve("b-2.log"), "256m");
+                Await.until(WAIT, "outputs from every partition", () -> arrivals.partitions() == PARTITIONS,
+                        () -> arrivals.count() + " outputs read");
+                Map<String, Set<Integer>> before = awaitAssignment(admin, null);
+                Set<Integer> ofB = before.get("restart-b-1");
+
+                Restart clean = Restart.signal(arrivals);
+                assertThat(b.stop()).isIn(0, 143);
+                assertThat(archive).as("class-data archive written by b's first JVM at its exit").isRegularFile();
+                clean.restarting(arrivals);
+                b2 = ChildProcessApp.start(configB, logs.resolve("b-2.log"), "256m", withArchive);
+                clean.report("SIGTERM", ofB, b2, arrivals, () -> awaitAssignment(admin, before));
+
+                Restart crash = Restart.signal(arrivals);
+                assertThat(b2.kill()).isEqualTo(ChildProcessApp.SIGKILL_EXIT);
+                crash.restarting(arrivals);
+                b3 = ChildProcessApp.start(configB, logs.resolve("b-3.log"), "256m", withArchive);
+                crash.report("SIGKILL", ofB, b3, arrivals, () -> awaitAssignment(admin, before));
+
+                Restart plain = Restart.signal(arrivals);
+                assertThat(b3.kill()).isEqualTo(ChildProcessApp.SIGKILL_EXIT);
+                plain.restarting(arrivals);
+                b4 = ChildProcessApp.start(configB, logs.resolve("b-4.log"), "256m");
+                plain.report("SIGKILL (no archive)", ofB, b4, arrivals, () -> awaitAssignment(admin, before));
+
                 feeder.awaitAllAcked(WAIT);
-                pauses.awaitUntil(WAIT, "outputs of all " + EVENTS + " events", () -> pauses.count() >= EVENTS);
-                double longest = pauses.longestPauseSeconds();
-                double afterRestart = pauses.firstAfterLongestPause(restartedAt);
-                System.out.printf("StaticMembershipRestartIT: instance b killed (SIGKILL) and restarted with the same"
-                                + " group.instance.id; longest pause of a partition's output %.2f s, that partition's first"
-                                + " output %.2f s after the restart began (session timeout %d s)%n", longest, afterRestart,
-                        SESSION_TIMEOUT_MS / 1000);
-                // generous: without static membership the killed member's partitions wait for the session timeout
-                assertThat(longest).as("longest pause of a partition's output, s").isLessThan(SESSION_TIMEOUT_MS / 1000.0 - 5);
+                Await.until(WAIT, "outputs of all " + EVENTS + " events", () -> arrivals.count() >= EVENTS,
+                        () -> arrivals.count() + " outputs read");
                 assertThat(a.stop()).isIn(0, 143);
-                assertThat(restarted.stop()).isIn(0, 143);
+                assertThat(b4.stop()).isIn(0, 143);
             } finally {
                 a.close();
                 b.close();
-                if (restarted != null) restarted.close();
+                if (b2 != null) b2.close();
+                if (b3 != null) b3.close();
+                if (b4 != null) b4.close();
             }
             List<TopicReader.Received<EnrichedEvent>> out = output.readToEnd(WAIT);
             OutputChecks.assertExactlyOnceAndExact(out, feeder.events(), Map.of(1L, table));
@@ -102,60 +141,179 @@ class StaticMembershipRestartIT {
     }
 
     private Map<String, String> settings(Map<String, Object> client, String instance) {
-        Map<String, String> s = ItApps.appConfig("restart", client, REGISTRY.url(), tmp.resolve("state-" + instance));
+        Map<String, String> s = ItApps.appConfig(GROUP, client, REGISTRY.url(), tmp.resolve("state-" + instance));
         s.put(TokvecConfig.TOPIC_PARTITIONS, Integer.toString(PARTITIONS));
         s.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, "restart-" + instance);
         s.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, Integer.toString(SESSION_TIMEOUT_MS));
-        s.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, "1000");
+        s.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, "2000");
         return s;
     }
 
-    /** Reads the output and keeps, per partition, the longest wall-clock pause between two arrivals of records. */
-    private static final class PauseMeter {
+    /**
+     * The input partitions of each member of the group, by group.instance.id, once both members hold
+     * some (and, unless {@code expected} is null, hold exactly those of {@code expected}).
+     */
+    private static Map<String, Set<Integer>> awaitAssignment(Admin admin, Map<String, Set<Integer>> expected) {
+        Map<String, Set<Integer>> owners = new TreeMap<>();
+        Await.until(WAIT, "both members of " + GROUP + " assigned" + (expected == null ? "" : " " + expected), () -> {
+            owners.clear();
+            List<MemberDescription> members;
+            try {
+                members = List.copyOf(admin.describeConsumerGroups(List.of(GROUP)).all().get().get(GROUP).members());
+            } catch (InterruptedException | java.util.concurrent.ExecutionException e) {
+                throw new IllegalStateException("describing group " + GROUP, e);
+            }
+            for (MemberDescription m : members) {
+                Set<Integer> ps = m.assignment().topicPartitions().stream().map(TopicPartition::partition)
+                        .collect(Collectors.toCollection(TreeSet::new));
+                owners.put(m.groupInstanceId().orElse(m.consumerId()), ps);
+            }
+            return owners.size() == 2 && owners.values().stream().noneMatch(Set::isEmpty)
+                    && owners.values().stream().mapToInt(Set::size).sum() == PARTITIONS
+                    && (expected == null || expected.equals(owners));
+        }, () -> "members " + owners);
+        return Map.copyOf(owners);
+    }
+
+    /**
+     * One restart: when the signal was sent and when the restart command was given (the test's clock,
+     * and the wall clock to read the restarted JVM's log against).
+     */
+    private static final class Restart {
+        private final long signalled;
+        private long restarted;
+        private LocalTime wall;
+
+        private Restart(long signalled) {
+            this.signalled = signalled;
+        }
+
+        static Restart signal(ArrivalMeter arrivals) {
+            Restart r = new Restart(System.nanoTime());
+            arrivals.markSignal(r.signalled);
+            return r;
+        }
+
+        void restarting(ArrivalMeter arrivals) {
+            restarted = System.nanoTime();
+            wall = LocalTime.now();
+            arrivals.markRestart(restarted);
+        }
+
+        /**
+         * Waits until each of {@code partitions} has an output after the restart command, then (by
+         * {@code owners}) until the group's assignment is the one before, then for one more output of
+         * each of them, and prints the times.
+         */
+        void report(String signal, Set<Integer> partitions, ChildProcessApp app, ArrivalMeter arrivals, Runnable owners)
+                throws IOException {
+            awaitOutputsSince(partitions, arrivals, restarted, "the restart");
+            Map<Integer, Long> first = arrivals.firstSinceRestart();
+            owners.run();
+            awaitOutputsSince(partitions, arrivals, System.nanoTime(), "the assignment is back");
+            Map<Integer, Long> gaps = arrivals.longestGapSinceSignal();
+            String perPartition = partitions.stream()
+                    .map(p -> String.format("%d: %.2f s", p, (first.get(p) - restarted) / 1e9))
+                    .collect(Collectors.joining(", "));
+            long last = partitions.stream().mapToLong(first::get).max().orElseThrow() - restarted;
+            long longestGap = partitions.stream().mapToLong(gaps::get).max().orElseThrow();
+            System.out.printf("StaticMembershipRestartIT: %s restart (signal to restart command %.2f s): first output of"
+                            + " each of its partitions after the restart command: %s (all %.2f s); longest pause of"
+                            + " their output %.2f s; its log: first line %s, RUNNING %s%n",
+                    signal, (restarted - signalled) / 1e9, perPartition, last / 1e9, longestGap / 1e9,
+                    logged(app.log(), null), logged(app.log(), "-> RUNNING"));
+        }
+
+        private static void awaitOutputsSince(Set<Integer> partitions, ArrivalMeter arrivals, long since, String what) {
+            Await.until(WAIT, "outputs of partitions " + partitions + " after " + what,
+                    () -> partitions.stream().allMatch(p -> arrivals.lastArrival(p) > since),
+                    () -> "first outputs since the restart " + arrivals.firstSinceRestart());
+        }
+
+        /** When (seconds after the restart command) the log first has a line containing {@code text} (any line if null). */
+        private String logged(Path log, String text) throws IOException {
+            for (String line : Files.readAllLines(log)) {
+                if (line.length() < 12 || !Character.isDigit(line.charAt(0)) || line.charAt(2) != ':') continue;
+                if (text != null && !line.contains(text)) continue;
+                LocalTime t = LocalTime.parse(line.substring(0, 12));
+                return String.format("%.2f s", wall.until(t, ChronoUnit.MILLIS) / 1e3);
+            }
+            return "-";
+        }
+    }
+
+    /**
+     * Reads the output on its own thread (so arrivals are timed while the test starts and stops
+     * processes) and keeps, per partition: its last arrival, its first arrival since the restart
+     * mark, and its longest pause (between two arrivals) ending after the signal mark.
+     */
+    private static final class ArrivalMeter implements AutoCloseable {
         private final TopicReader<EnrichedEvent> reader;
-        private final Map<Integer, Long> lastArrival = new HashMap<>();
+        private final Thread thread;
+        private final Map<Integer, Long> last = new HashMap<>();
+        private final Map<Integer, Long> firstSinceRestart = new HashMap<>();
+        private final Map<Integer, Long> longestGapSinceSignal = new HashMap<>();
+        private volatile boolean running = true;
         private int seen;
-        private long longestPause;
-        private long longestPauseEnd;
+        private long signalMark = Long.MAX_VALUE;
+        private long restartMark = Long.MAX_VALUE;
 
-        PauseMeter(TopicReader<EnrichedEvent> reader) {
+        ArrivalMeter(TopicReader<EnrichedEvent> reader) {
             this.reader = reader;
+            this.thread = new Thread(this::run, "arrival-meter");
+            thread.start();
         }
 
-        void awaitUntil(Duration timeout, String what, java.util.function.BooleanSupplier condition) {
-            Await.until(timeout, what, () -> {
-                poll();
-                return condition.getAsBoolean();
-            }, () -> seen + " outputs read");
-        }
-
-        private void poll() {
-            List<TopicReader.Received<EnrichedEvent>> all = reader.poll();
-            long now = System.nanoTime();
-            for (; seen < all.size(); seen++) {
-                int p = all.get(seen).partition();
-                Long last = lastArrival.put(p, now);
-                if (last != null && now - last > longestPause) {
-                    longestPause = now - last;
-                    longestPauseEnd = now;
+        private void run() {
+            while (running) {
+                List<TopicReader.Received<EnrichedEvent>> all = reader.poll();
+                long now = System.nanoTime();
+                synchronized (this) {
+                    for (; seen < all.size(); seen++) {
+                        int p = all.get(seen).partition();
+                        Long before = last.put(p, now);
+                        if (now >= restartMark) firstSinceRestart.putIfAbsent(p, now);
+                        if (now >= signalMark && before != null) longestGapSinceSignal.merge(p, now - before, Math::max);
+                    }
                 }
             }
         }
 
-        int partitions() {
-            return lastArrival.size();
+        synchronized void markSignal(long nanos) {
+            signalMark = nanos;
+            restartMark = Long.MAX_VALUE;
+            longestGapSinceSignal.clear();
+            firstSinceRestart.clear();
         }
 
-        int count() {
+        synchronized void markRestart(long nanos) {
+            restartMark = nanos;
+        }
+
+        synchronized Map<Integer, Long> firstSinceRestart() {
+            return new TreeMap<>(firstSinceRestart);
+        }
+
+        synchronized Map<Integer, Long> longestGapSinceSignal() {
+            return new TreeMap<>(longestGapSinceSignal);
+        }
+
+        synchronized long lastArrival(int partition) {
+            return last.getOrDefault(partition, Long.MIN_VALUE);
+        }
+
+        synchronized int partitions() {
+            return last.size();
+        }
+
+        synchronized int count() {
             return seen;
         }
 
-        double longestPauseSeconds() {
-            return longestPause / 1e9;
-        }
-
-        double firstAfterLongestPause(long from) {
-            return (longestPauseEnd - from) / 1e9;
+        @Override
+        public void close() throws InterruptedException {
+            running = false;
+            thread.join(10_000);
         }
     }
 }
