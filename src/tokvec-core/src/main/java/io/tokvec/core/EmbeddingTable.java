@@ -31,7 +31,10 @@ public final class EmbeddingTable {
     private static final VarHandle I32 = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle I16 = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
 
-    /** Largest table one Java array can hold: the limit of tables read from files onto the heap. */
+    /**
+     * Largest table one Java array can hold: the limit of a heap copy ({@link #data()},
+     * {@code NpyReader.read}); tables loaded from files are off-heap, of any size.
+     */
     public static final long MAX_HEAP_BYTES = Integer.MAX_VALUE - 16L;
 
     private final String name;

@@ -71,6 +71,30 @@ public final class Vocabulary {
         return new Vocabulary(Collections.unmodifiableList(copy), index, oovRows);
     }
 
+    /**
+     * A vocabulary of {@code tokens} whose first two are {@code ''} (padding) and the OOV token and
+     * whose others are distinct and not empty, with the index the caller built while reading them
+     * (each of those tokens to its row; the OOV token and {@code ''} not in it), so that a large
+     * vocabulary is not indexed twice. Both are kept, not copied: the caller must not change them.
+     *
+     * @throws IllegalArgumentException if the index does not map exactly the tokens after row 1 to their rows
+     */
+    public static Vocabulary ofIndexed(List<String> tokens, Map<String, Integer> index) {
+        if (tokens.size() < 2 || !tokens.get(PAD).isEmpty() || index.size() != tokens.size() - 2) {
+            throw new IllegalArgumentException("an index of " + index.size() + " tokens for a vocabulary of " + tokens.size());
+        }
+        for (int i = 2; i < tokens.size(); i++) {
+            Integer at = index.get(tokens.get(i));
+            if (at == null || at != i || tokens.get(i).isEmpty()) {
+                throw new IllegalArgumentException("vocabulary token " + i + " '" + tokens.get(i) + "' is indexed as " + at);
+            }
+        }
+        if (index.containsKey(tokens.get(OOV))) {
+            throw new IllegalArgumentException("the OOV token '" + tokens.get(OOV) + "' is indexed");
+        }
+        return new Vocabulary(Collections.unmodifiableList(tokens), index, 1);
+    }
+
     /** Id of a token: 0 for {@code ''}, its row if known, else {@link #OOV}. Allocates nothing. */
     public int lookup(String token) {
         int id = indexOf(token);

@@ -27,8 +27,9 @@ import java.nio.file.StandardOpenOption;
  * decimals these files hold that is the nearest float32 of the text. NaN and infinities are refused
  * unless allowed.
  *
- * <p>The file is read twice, streaming: once to count its lines (to size the table's array
- * exactly) and once to parse them.
+ * <p>The file is read twice, streaming: once to count its lines (an upper bound of its words, to
+ * size the table's off-heap storage once, see {@link ScratchRows}; blank lines are trimmed off at
+ * the end) and once to parse them. The heap holds one line and the words, whatever the table's size.
  */
 public final class GloveReader {
 
@@ -62,11 +63,17 @@ public final class GloveReader {
                 }
                 table.addLine(b, n, in.lineNumber());
             }
+            if (table == null) {
+                throw new TableFormatException(file, null, "holds no word vectors");
+            }
+            EmbeddingTable built = table.build(name, version);
+            table = null;
+            return built;
+        } finally {
+            if (table != null) {
+                table.close(); // frees the off-heap rows of a file that failed to load
+            }
         }
-        if (table == null) {
-            throw new TableFormatException(file, null, "holds no word vectors");
-        }
-        return table.build(name, version);
     }
 
     private static boolean looksLikeWord2VecHeader(byte[] b, int n) {

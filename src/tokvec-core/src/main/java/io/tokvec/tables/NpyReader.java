@@ -17,7 +17,8 @@ import java.util.Map;
 /**
  * Reads a numpy {@code .npy} file holding a 2-D float32 or float16 matrix {@code [rows, dim]} (format
  * versions 1.0, 2.0 and 3.0): {@link #map} maps a C-order little-endian file as it is (any size, no
- * copy, off-heap), {@link #read} reads it into a heap array of float32.
+ * copy, off-heap), {@link #load} maps it or converts it off the heap (any size, any layout below),
+ * {@link #read} reads it into a heap array of float32 (at most 2 GiB).
  *
  * <ul>
  *   <li>dtype {@code '<f4'} is read as is; {@code '>f4'} is byte-swapped in place; {@code '<f2'}
@@ -31,7 +32,8 @@ import java.util.Map;
  *   <li>The file must hold exactly {@code rows * dim * 4} bytes after the header: a truncated file
  *       or trailing bytes are refused.</li>
  * </ul>
- * {@link #read} reads in 1 MiB chunks directly into the table's byte array (no second copy).
+ * {@link #read} reads in 1 MiB chunks directly into the table's byte array (no second copy);
+ * {@link #load} converts in 1 MiB chunks.
  */
 public final class NpyReader {
 
@@ -64,8 +66,7 @@ public final class NpyReader {
             byte[] data = new byte[(int) bytes];
             if (l.dtype() == TableDtype.FLOAT16) {
                 if (!l.mappable()) {
-                    throw new TableFormatException(file, "header", "float16 is read in C order, little-endian only: "
-                            + "save np.ascontiguousarray(W).astype('<f2')");
+                    throw float16Order(file);
                 }
                 byte[] half = new byte[(int) (bytes / 2)];
                 readInto(ch, file, l.dataStart(), half);
@@ -84,7 +85,7 @@ public final class NpyReader {
         }
     }
 
-    /** A matrix mapped read-only from its file, in its own dtype. */
+    /** A matrix off the heap: mapped read-only from its file in its own dtype, or converted to float32 ({@link #load}). */
     public record MappedMatrix(int rows, int dim, TableDtype dtype, TableSegments segments) {
     }
 
@@ -102,6 +103,73 @@ public final class NpyReader {
                     TableSegments.DEFAULT_SEGMENT_BYTES, false, null);
             return new MappedMatrix(l.rows(), l.dim(), l.dtype(), segs);
         }
+    }
+
+    /**
+     * The matrix off the Java heap, whatever its size: {@link #map mapped} when the file is C-order
+     * little-endian, else converted to little-endian row-major float32 while reading, in chunks, into
+     * temporary off-heap storage ({@link ScratchRows}, freed with the table). Refuses float16 that is
+     * not C-order little-endian, as {@link #read} does.
+     */
+    public static MappedMatrix load(Path file) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            Layout l = layout(ch, file);
+            if (l.mappable()) {
+                return new MappedMatrix(l.rows(), l.dim(), l.dtype(), TableSegments.map(ch, l.dataStart(), l.rows(),
+                        l.dim() * l.dtype().bytes(), TableSegments.DEFAULT_SEGMENT_BYTES, false, null));
+            }
+            if (l.dtype() == TableDtype.FLOAT16) {
+                throw float16Order(file);
+            }
+            try (ScratchRows rows = ScratchRows.allocate(file, l.rows() + " rows x " + l.dim() + " float32", l.rows(),
+                    l.dim() * Float.BYTES)) {
+                convert(ch, file, l, rows);
+                return new MappedMatrix(l.rows(), l.dim(), TableDtype.FLOAT32, rows.finish(l.rows()));
+            }
+        }
+    }
+
+    /** Reads big-endian and / or column-major float32 values and writes each to its little-endian row-major place. */
+    private static void convert(FileChannel ch, Path file, Layout l, ScratchRows out) throws IOException {
+        TableSegments segs = out.segments();
+        boolean columnMajor = l.fortranOrder() && l.rows() > 1 && l.dim() > 1;
+        byte[] chunk = new byte[CHUNK];
+        ByteBuffer values = ByteBuffer.wrap(chunk).order(l.bigEndian() ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN);
+        long total = (long) l.rows() * l.dim() * Float.BYTES;
+        long done = 0;
+        int row = 0;
+        int col = 0;
+        try {
+            while (done < total) {
+                int n = (int) Math.min(CHUNK, total - done);
+                ByteBuffer b = ByteBuffer.wrap(chunk, 0, n);
+                while (b.hasRemaining()) {
+                    if (ch.read(b, l.dataStart() + done + b.position()) < 0) {
+                        throw new EOFException(file + ": byte " + (l.dataStart() + done + b.position()) + ": unexpected end of file");
+                    }
+                }
+                for (int k = 0; k < n; k += Float.BYTES) {
+                    segs.segmentOf(row).putInt(segs.offsetOf(row) + col * Float.BYTES, values.getInt(k)); // bits kept (NaN payloads)
+                    if (columnMajor) {
+                        if (++row == l.rows()) {
+                            row = 0;
+                            col++;
+                        }
+                    } else if (++col == l.dim()) {
+                        col = 0;
+                        row++;
+                    }
+                }
+                done += n;
+            }
+        } catch (InternalError e) {
+            throw out.writeFailed(e);
+        }
+    }
+
+    private static TableFormatException float16Order(Path file) {
+        return new TableFormatException(file, "header", "float16 is read in C order, little-endian only: "
+                + "save np.ascontiguousarray(W).astype('<f2')");
     }
 
     private static Layout layout(FileChannel ch, Path file) throws IOException {

@@ -1,9 +1,12 @@
 package io.tokvec.tables;
 
 import io.tokvec.core.EmbeddingTable;
+import io.tokvec.core.TableDtype;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.ToIntFunction;
 
 /**
  * Reassembles a table saved as shards, in the global id order that TensorFlow's
@@ -50,7 +53,41 @@ public final class ShardedTables {
     }
 
     /**
-     * The whole table, row-major little-endian float32, in global id order.
+     * The whole table in global id order, as little-endian float32 in temporary off-heap storage (see
+     * {@link ScratchRows}; any size, freed with the table): each shard's rows (float16 widened exactly)
+     * are copied to their global rows, one row at a time, so the heap does not grow with the table.
+     * The shards are left as they are (the caller frees them).
+     *
+     * @param shards the shards in partition order (shard 0 first)
+     * @param names  a name for each shard in messages (its file)
+     * @param source the file named if the storage cannot be had (shard 0's)
+     * @throws IllegalArgumentException naming the shard when the shapes do not fit the strategy
+     * @throws TableFormatException naming {@code source} and the size when the storage cannot be had
+     */
+    public static EmbeddingTable assemble(List<EmbeddingTable> shards, List<String> names, Strategy strategy, Path source,
+                                          String name, long version) throws TableFormatException {
+        int n = shards.size();
+        int[] rows = checkShapes(shards, EmbeddingTable::rows, EmbeddingTable::dim, names);
+        long total = total(rows);
+        int dim = shards.get(0).dim();
+        try (ScratchRows out = ScratchRows.allocate(source, n + " shards make " + total + " rows x " + dim + " float32",
+                total, dim * Float.BYTES)) {
+            byte[] row = new byte[dim * Float.BYTES];
+            long[] first = firstRows(rows);
+            for (int p = 0; p < n; p++) {
+                EmbeddingTable s = shards.get(p);
+                for (int r = 0; r < s.rows(); r++) {
+                    s.copyRow(r, TableDtype.FLOAT32, row, 0);
+                    out.put((int) globalRow(strategy, n, first, p, r), row, 0);
+                }
+            }
+            return new EmbeddingTable(name, version, (int) total, dim, TableDtype.FLOAT32, out.finish((int) total), null);
+        }
+    }
+
+    /**
+     * The whole table, row-major little-endian float32, in global id order, on the heap (small
+     * tables; at most {@link EmbeddingTable#MAX_HEAP_BYTES}).
      *
      * @param shards the shards in partition order (shard 0 first)
      * @param names  a name for each shard in messages (its file)
@@ -58,48 +95,78 @@ public final class ShardedTables {
      */
     public static NpyReader.NpyMatrix assemble(List<NpyReader.NpyMatrix> shards, List<String> names, Strategy strategy) {
         int n = shards.size();
+        int[] rows = checkShapes(shards, NpyReader.NpyMatrix::rows, NpyReader.NpyMatrix::dim, names);
+        long total = total(rows);
+        int dim = shards.get(0).dim();
+        long bytes = total * dim * Float.BYTES;
+        if (bytes > EmbeddingTable.MAX_HEAP_BYTES) {
+            throw new IllegalArgumentException(n + " shards make a table of " + total + " x " + dim + " float32 ("
+                    + bytes + " bytes), larger than the " + EmbeddingTable.MAX_HEAP_BYTES + " bytes shards are assembled in on the heap");
+        }
+        byte[] out = new byte[(int) bytes];
+        int rowBytes = dim * Float.BYTES;
+        long[] first = firstRows(rows);
+        for (int p = 0; p < n; p++) {
+            for (int r = 0; r < rows[p]; r++) {
+                System.arraycopy(shards.get(p).data(), r * rowBytes, out, (int) (globalRow(strategy, n, first, p, r) * rowBytes),
+                        rowBytes);
+            }
+        }
+        return new NpyReader.NpyMatrix((int) total, dim, out);
+    }
+
+    /** Global id of row {@code r} of shard {@code p}; {@code first[p]} is the first global row of shard p under div. */
+    private static long globalRow(Strategy strategy, int n, long[] first, int p, int r) {
+        return strategy == Strategy.DIV ? first[p] + r : (long) r * n + p;
+    }
+
+    private static long[] firstRows(int[] rows) {
+        long[] first = new long[rows.length];
+        for (int p = 1; p < rows.length; p++) {
+            first[p] = first[p - 1] + rows[p - 1];
+        }
+        return first;
+    }
+
+    private static long total(int[] rows) {
+        long total = 0;
+        for (int r : rows) total += r;
+        return total;
+    }
+
+    /**
+     * Refuses shards of different dims, of row counts that do not fit either strategy, or of more rows
+     * in all than a table holds; returns the rows of each shard.
+     */
+    private static <T> int[] checkShapes(List<T> shards, ToIntFunction<T> rowsOf, ToIntFunction<T> dimOf, List<String> names) {
+        int n = shards.size();
         if (n == 0) {
             throw new IllegalArgumentException("no shards");
         }
-        int dim = shards.get(0).dim();
+        int[] shardRows = new int[n];
+        int dim = dimOf.applyAsInt(shards.get(0));
         long rows = 0;
         for (int p = 0; p < n; p++) {
-            NpyReader.NpyMatrix s = shards.get(p);
-            if (s.dim() != dim) {
-                throw new IllegalArgumentException("shard " + p + " (" + names.get(p) + ") has dim " + s.dim()
+            int d = dimOf.applyAsInt(shards.get(p));
+            if (d != dim) {
+                throw new IllegalArgumentException("shard " + p + " (" + names.get(p) + ") has dim " + d
                         + " but shard 0 (" + names.get(0) + ") has dim " + dim + ": shards differ only in their rows");
             }
-            rows += s.rows();
+            shardRows[p] = rowsOf.applyAsInt(shards.get(p));
+            rows += shardRows[p];
         }
         for (int p = 0; p < n; p++) {
             long want = shardRows(rows, n, p);
-            if (shards.get(p).rows() != want) {
-                throw new IllegalArgumentException("shard " + p + " (" + names.get(p) + ") has " + shards.get(p).rows()
+            if (shardRows[p] != want) {
+                throw new IllegalArgumentException("shard " + p + " (" + names.get(p) + ") has " + shardRows[p]
                         + " rows, but " + rows + " rows in " + n + " shards give shard " + p + " " + want + " rows under "
                         + "either partition strategy (the first rows % shards = " + (rows % n)
                         + " shards hold one row more); are the shards in partition order?");
             }
         }
-        long bytes = rows * dim * Float.BYTES;
-        if (bytes > EmbeddingTable.MAX_HEAP_BYTES) {
-            throw new IllegalArgumentException(n + " shards make a table of " + rows + " x " + dim + " float32 ("
-                    + bytes + " bytes), larger than the " + EmbeddingTable.MAX_HEAP_BYTES + " bytes shards are assembled in");
+        if (rows > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(n + " shards hold " + rows + " rows, more than a table may (" + Integer.MAX_VALUE + ")");
         }
-        byte[] out = new byte[(int) bytes];
-        int rowBytes = dim * Float.BYTES;
-        long next = 0;
-        for (int p = 0; p < n; p++) {
-            NpyReader.NpyMatrix s = shards.get(p);
-            if (strategy == Strategy.DIV) {
-                System.arraycopy(s.data(), 0, out, (int) (next * rowBytes), s.data().length);
-                next += s.rows();
-            } else {
-                for (int r = 0; r < s.rows(); r++) {
-                    long global = (long) r * n + p;
-                    System.arraycopy(s.data(), r * rowBytes, out, (int) (global * rowBytes), rowBytes);
-                }
-            }
-        }
-        return new NpyReader.NpyMatrix((int) rows, dim, out);
+        return shardRows;
     }
 }

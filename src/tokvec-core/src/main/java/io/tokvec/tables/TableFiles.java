@@ -13,7 +13,8 @@ import java.util.List;
  *
  * <ul>
  *   <li>{@link TableFormat#NPY}: rows are used as they are, float32 or float16, mapped from the file
- *       when it is C-order little-endian (any size; see {@link NpyReader}); the optional
+ *       when it is C-order little-endian, else converted to float32 off the heap (any size either way;
+ *       see {@link NpyReader#load}); the optional
  *       vocabulary file (see {@link VocabularyFile}) must list exactly one token per row, in the order
  *       of Keras' {@code get_vocabulary()}.</li>
  *   <li>{@link TableFormat#GLOVE}, {@link TableFormat#WORD2VEC}: row 0 is {@code ''} (padding, all
@@ -21,7 +22,13 @@ import java.util.List;
  *       order) is row {@code i + 2} (see {@link GloveReader}, {@link Word2VecReader}). They carry their
  *       own words, so a vocabulary file is refused.</li>
  * </ul>
- * By default a table holding NaN or an infinity is refused, as the streaming app refuses one
+ * Every table is stored off the Java heap, in segments of whole rows, whatever its size: mapped from
+ * its {@code .npy} file, or in a temporary mapped file for the formats that are converted (see
+ * {@link ScratchRows}), freed when the table is retired. The limit is the disk of
+ * {@code java.io.tmpdir}; a table that does not fit is refused with a {@link TableFormatException}
+ * naming the file and the size.
+ *
+ * <p>By default a table holding NaN or an infinity is refused, as the streaming app refuses one
  * published on the model topic unless {@code tokvec.table.allow.nonfinite=true}.
  *
  * <p>Errors: {@link TableFormatException} (an {@link IOException}) naming the file and the
@@ -57,56 +64,57 @@ public final class TableFiles {
 
     /**
      * Loads a table saved as {@code .npy} shards (see {@link ShardedTables}) and reassembles it in
-     * global id order; the vocabulary file, if any, lists the tokens of the global rows. Holds the
-     * shards and the assembled table at once while assembling (twice the table's size).
+     * global id order; the vocabulary file, if any, lists the tokens of the global rows. The shards
+     * are mapped (or converted off the heap, see {@link NpyReader#load}) and their rows copied into
+     * the table's off-heap storage, then unmapped: the heap does not grow with the table; the table
+     * and the shards' pages take twice the table's size while assembling.
      *
      * @throws IllegalArgumentException when the shard shapes do not fit the strategy
      */
     public static EmbeddingTable loadShards(List<Path> shards, ShardedTables.Strategy strategy, Path vocabFileOrNull,
                                             String name, long version, boolean allowNonFinite) throws IOException {
-        List<NpyReader.NpyMatrix> parts = new ArrayList<>(shards.size());
+        List<EmbeddingTable> parts = new ArrayList<>(shards.size());
         List<String> names = new ArrayList<>(shards.size());
-        for (Path shard : shards) {
-            NpyReader.NpyMatrix m = NpyReader.read(shard);
-            if (!allowNonFinite) {
-                checkFinite(shard, m);
+        EmbeddingTable whole;
+        try {
+            for (Path shard : shards) {
+                NpyReader.MappedMatrix m = NpyReader.load(shard);
+                EmbeddingTable part = new EmbeddingTable(shard.toString(), version, m.rows(), m.dim(), m.dtype(), m.segments(), null);
+                parts.add(part);
+                names.add(shard.toString());
+                if (!allowNonFinite) {
+                    checkFinite(shard, part);
+                }
             }
-            parts.add(m);
-            names.add(shard.toString());
+            whole = ShardedTables.assemble(parts, names, strategy, shards.isEmpty() ? null : shards.get(0), name, version);
+        } finally {
+            parts.forEach(EmbeddingTable::retire); // unmaps the shards now
         }
-        NpyReader.NpyMatrix whole = ShardedTables.assemble(parts, names, strategy);
-        parts.clear();
-        return withVocabulary("of " + shards.size() + " shards (" + strategy + ")",
-                new EmbeddingTable(name, version, whole.rows(), whole.dim(), whole.data(), null), vocabFileOrNull);
+        return withVocabulary("of " + shards.size() + " shards (" + strategy + ")", whole, vocabFileOrNull);
     }
 
     private static EmbeddingTable loadNpy(Path file, Path vocabFile, String name, long version, boolean allowNonFinite)
             throws IOException {
-        NpyReader.MappedMatrix mapped = NpyReader.map(file);
-        EmbeddingTable t;
-        if (mapped != null) {
-            t = new EmbeddingTable(name, version, mapped.rows(), mapped.dim(), mapped.dtype(), mapped.segments(), null);
-        } else {
-            NpyReader.NpyMatrix m = NpyReader.read(file);
-            t = new EmbeddingTable(name, version, m.rows(), m.dim(), m.data(), null);
-        }
+        NpyReader.MappedMatrix m = NpyReader.load(file);
+        EmbeddingTable t = new EmbeddingTable(name, version, m.rows(), m.dim(), m.dtype(), m.segments(), null);
         if (!allowNonFinite) {
-            long bad = t.firstNonFinite();
-            if (bad >= 0) {
-                int row = (int) (bad / t.dim());
-                int col = (int) (bad % t.dim());
-                throw new TableFormatException(file, "row " + row + ", column " + col,
-                        "value " + t.get(row, col) + " is not a finite " + t.dtype().configName());
+            try {
+                checkFinite(file, t);
+            } catch (IOException | RuntimeException e) {
+                t.retire();
+                throw e;
             }
         }
         return withVocabulary(file.toString(), t, vocabFile);
     }
 
-    private static void checkFinite(Path file, NpyReader.NpyMatrix m) throws TableFormatException {
-        long bad = EmbeddingTable.firstNonFinite(m.data());
+    private static void checkFinite(Path file, EmbeddingTable t) throws TableFormatException {
+        long bad = t.firstNonFinite();
         if (bad >= 0) {
-            throw new TableFormatException(file, "row " + (bad / m.dim()) + ", column " + (bad % m.dim()),
-                    "value " + EmbeddingTable.floatAt(m.data(), (int) bad) + " is not a finite float32");
+            int row = (int) (bad / t.dim());
+            int col = (int) (bad % t.dim());
+            throw new TableFormatException(file, "row " + row + ", column " + col,
+                    "value " + t.get(row, col) + " is not a finite " + t.dtype().configName());
         }
     }
 
@@ -115,11 +123,16 @@ public final class TableFiles {
         if (vocabFile == null) {
             return t;
         }
-        List<String> tokens = VocabularyFile.read(vocabFile);
-        if (tokens.size() != t.rows()) {
-            throw new TableFormatException(vocabFile, null, "lists " + tokens.size() + " tokens but table " + file
-                    + " has " + t.rows() + " rows; line i of the vocabulary must be the token of row i");
+        try {
+            List<String> tokens = VocabularyFile.read(vocabFile);
+            if (tokens.size() != t.rows()) {
+                throw new TableFormatException(vocabFile, null, "lists " + tokens.size() + " tokens but table " + file
+                        + " has " + t.rows() + " rows; line i of the vocabulary must be the token of row i");
+            }
+            return new EmbeddingTable(t.name(), t.version(), t.rows(), t.dim(), t.dtype(), t.segments(), Vocabulary.of(tokens));
+        } catch (IOException | RuntimeException e) {
+            t.retire(); // frees the table's storage now
+            throw e;
         }
-        return new EmbeddingTable(t.name(), t.version(), t.rows(), t.dim(), t.dtype(), t.segments(), Vocabulary.of(tokens));
     }
 }

@@ -84,25 +84,33 @@ public final class Word2VecReader {
             }
             int[] header = header(file, in.bytes(), in.length());
             long count = header[0];
-            WordTableBuilder table = new WordTableBuilder(file, "line", header[1], count, allowNonFinite);
-            while (in.next()) {
-                byte[] b = in.bytes();
-                int n = WordTableBuilder.trimEnd(b, in.length());
-                if (n == 0) {
-                    continue;
-                }
-                if (table.wordCount() == count) {
-                    throw new TableFormatException(file, "line " + in.lineNumber(), "is more than the " + count
-                            + " words the header (line 1) announces");
-                }
-                table.addLine(b, n, in.lineNumber());
+            // at most one word per 2 * dim + 1 bytes: a header claiming more cannot size the table beyond the file
+            long most = Math.min(count, Files.size(file) / (2L * header[1] + 1) + 1);
+            try (WordTableBuilder table = new WordTableBuilder(file, "line", header[1], most, allowNonFinite)) {
+                return readText(file, in, table, count, name, version);
             }
-            if (table.wordCount() != count) {
-                throw new TableFormatException(file, null, "holds " + table.wordCount() + " words but the header (line 1) says "
-                        + count);
-            }
-            return table.build(name, version);
         }
+    }
+
+    private static EmbeddingTable readText(Path file, ByteLineReader in, WordTableBuilder table, long count, String name,
+                                           long version) throws IOException {
+        while (in.next()) {
+            byte[] b = in.bytes();
+            int n = WordTableBuilder.trimEnd(b, in.length());
+            if (n == 0) {
+                continue;
+            }
+            if (table.wordCount() == count) {
+                throw new TableFormatException(file, "line " + in.lineNumber(), "is more than the " + count
+                        + " words the header (line 1) announces");
+            }
+            table.addLine(b, n, in.lineNumber());
+        }
+        if (table.wordCount() != count) {
+            throw new TableFormatException(file, null, "holds " + table.wordCount() + " words but the header (line 1) says "
+                    + count);
+        }
+        return table.build(name, version);
     }
 
     public static EmbeddingTable readBinary(Path file, String name, long version, boolean allowNonFinite) throws IOException {
@@ -119,52 +127,62 @@ public final class Word2VecReader {
             int[] header = header(file, line, n);
             int count = header[0];
             int dim = header[1];
-            WordTableBuilder table = new WordTableBuilder(file, "word", dim, count, allowNonFinite);
-            byte[] word = new byte[64];
-            for (int w = 1; w <= count; w++) {
-                c = in.read();
-                while (c == '\n') {
-                    c = in.read(); // the optional newline after the previous vector
-                }
-                long wordStart = in.position() - (c >= 0 ? 1 : 0);
-                int len = 0;
-                while (c != ' ') {
-                    if (c < 0) {
-                        throw new TableFormatException(file, "word " + w + " (byte " + wordStart + ")", "unexpected end of file; "
-                                + "the header says " + count + " words");
-                    }
-                    if (len == word.length) {
-                        if (len >= 1 << 20) {
-                            throw new TableFormatException(file, "word " + w + " (byte " + wordStart + ")",
-                                    "no space after 1 MiB of word bytes; not a word2vec binary file?");
-                        }
-                        word = Arrays.copyOf(word, len * 2);
-                    }
-                    word[len++] = (byte) c;
-                    c = in.read();
-                }
-                String text;
-                try {
-                    text = Utf8.decode(word, 0, len);
-                } catch (CharacterCodingException e) {
-                    throw new TableFormatException(file, "word " + w + " (byte " + wordStart + ")", "the word is not valid UTF-8");
-                }
-                int off = table.addWord(text, w);
-                if (in.readNBytes(table.data(), off, dim * Float.BYTES) != dim * Float.BYTES) {
-                    throw new TableFormatException(file, "word " + w + " (byte " + in.position() + ")", "unexpected end of file in "
-                            + "the " + dim + " float32 of '" + text + "'");
-                }
-                table.checkFinite(off, w);
+            // at most one word per dim * 4 + 2 bytes: a header claiming more cannot size the table beyond the file
+            long most = Math.min(count, Files.size(file) / ((long) dim * Float.BYTES + 2) + 1);
+            try (WordTableBuilder table = new WordTableBuilder(file, "word", dim, most, allowNonFinite)) {
+                return readBinary(file, in, table, count, name, version);
             }
-            while ((c = in.read()) == '\n') {
-                // the optional newline after the last vector
-            }
-            if (c >= 0) {
-                throw new TableFormatException(file, "byte " + (in.position() - 1), "data after the " + count
-                        + " words the header announces");
-            }
-            return table.build(name, version);
         }
+    }
+
+    private static EmbeddingTable readBinary(Path file, CountingInput in, WordTableBuilder table, int count, String name,
+                                             long version) throws IOException {
+        int dim = table.dim();
+        int c;
+        byte[] word = new byte[64];
+        for (int w = 1; w <= count; w++) {
+            c = in.read();
+            while (c == '\n') {
+                c = in.read(); // the optional newline after the previous vector
+            }
+            long wordStart = in.position() - (c >= 0 ? 1 : 0);
+            int len = 0;
+            while (c != ' ') {
+                if (c < 0) {
+                    throw new TableFormatException(file, "word " + w + " (byte " + wordStart + ")", "unexpected end of file; "
+                            + "the header says " + count + " words");
+                }
+                if (len == word.length) {
+                    if (len >= 1 << 20) {
+                        throw new TableFormatException(file, "word " + w + " (byte " + wordStart + ")",
+                                "no space after 1 MiB of word bytes; not a word2vec binary file?");
+                    }
+                    word = Arrays.copyOf(word, len * 2);
+                }
+                word[len++] = (byte) c;
+                c = in.read();
+            }
+            String text;
+            try {
+                text = Utf8.decode(word, 0, len);
+            } catch (CharacterCodingException e) {
+                throw new TableFormatException(file, "word " + w + " (byte " + wordStart + ")", "the word is not valid UTF-8");
+            }
+            table.addWord(text, w);
+            if (in.readNBytes(table.row(), 0, dim * Float.BYTES) != dim * Float.BYTES) {
+                throw new TableFormatException(file, "word " + w + " (byte " + in.position() + ")", "unexpected end of file in "
+                        + "the " + dim + " float32 of '" + text + "'");
+            }
+            table.putRow(w);
+        }
+        while ((c = in.read()) == '\n') {
+            // the optional newline after the last vector
+        }
+        if (c >= 0) {
+            throw new TableFormatException(file, "byte " + (in.position() - 1), "data after the " + count
+                    + " words the header announces");
+        }
+        return table.build(name, version);
     }
 
     /** Parses {@code count dim}; both must be positive. */

@@ -1,13 +1,13 @@
 package io.tokvec.tables;
 
 import io.tokvec.core.EmbeddingTable;
+import io.tokvec.core.TableDtype;
 import io.tokvec.core.Vocabulary;
 
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -19,7 +19,7 @@ import java.util.Map;
  * {@code i + 2}. Refuses the reserved words, duplicates and non-finite values, naming the position
  * ({@code "line 12"} or {@code "word 12"}) the reader passes.
  */
-final class WordTableBuilder {
+final class WordTableBuilder implements AutoCloseable {
 
     static final String PAD = "";
     static final String UNK = "[UNK]";
@@ -30,28 +30,40 @@ final class WordTableBuilder {
     private final int dim;
     private final boolean allowNonFinite;
     private final int rowBytes;
-    private byte[] data;
+    private final ScratchRows storage;
+    private final byte[] row;
     private int rows = RESERVED;
     private final List<String> words;
-    private Map<String, Long> seen = new HashMap<>();
+    /** Each file word to its row: checks for duplicates, then becomes the vocabulary's index. */
+    private final Map<String, Integer> index;
+    /** Line of each row's word (text files; in binary files word {@code w} is row {@code w + 1}). */
+    private final long[] lines;
 
     /**
+     * Allocates the off-heap storage of {@code expectedWords + 2} rows (see {@link ScratchRows}): the
+     * heap holds one row and the words, whatever the table's size. Close the builder if the file
+     * fails to load, to free the storage at once.
+     *
      * @param unit          what positions count in error messages: {@code "line"} or {@code "word"}
-     * @param expectedWords how many words the file should hold at most (sizes the array once)
+     * @param expectedWords how many words the file holds at most (the word2vec header count, or GloVe's line count)
+     * @throws TableFormatException naming the file and the size when that storage cannot be had
      */
     WordTableBuilder(Path file, String unit, int dim, long expectedWords, boolean allowNonFinite) throws TableFormatException {
         this.file = file;
         this.unit = unit;
         this.dim = dim;
         this.allowNonFinite = allowNonFinite;
-        this.rowBytes = dim * Float.BYTES;
-        long bytes = (expectedWords + RESERVED) * rowBytes;
-        if (bytes > EmbeddingTable.MAX_HEAP_BYTES) {
-            throw new TableFormatException(file, null, (expectedWords + RESERVED) + " rows x " + dim + " float32 need "
-                    + bytes + " bytes, more than the " + EmbeddingTable.MAX_HEAP_BYTES + " one table may hold");
+        if (dim > (Integer.MAX_VALUE - 16) / Float.BYTES) {
+            throw new TableFormatException(file, null, "dim " + dim + " is larger than a row may be");
         }
-        this.data = new byte[(int) bytes];
-        this.words = new ArrayList<>((int) Math.min(expectedWords + RESERVED, 1 << 24));
+        this.rowBytes = dim * Float.BYTES;
+        long capacity = expectedWords + RESERVED;
+        this.storage = ScratchRows.allocate(file, capacity + " rows x " + dim + " float32", capacity, rowBytes);
+        this.row = new byte[rowBytes];
+        int sizeHint = (int) Math.min(capacity, 1 << 24);
+        this.words = new ArrayList<>(sizeHint);
+        this.index = new HashMap<>((int) (sizeHint / 0.75f) + 1);
+        this.lines = unit.equals("line") ? new long[(int) capacity] : null;
         words.add(PAD);
         words.add(UNK);
     }
@@ -66,43 +78,50 @@ final class WordTableBuilder {
     }
 
     /**
-     * Adds a word and returns the byte offset of its row in {@link #data()}, for the caller to fill.
+     * Adds a word; the caller then fills {@link #row()} and stores it with {@link #putRow}.
      *
      * @param pos the word's line or word number, for error messages
      */
-    int addWord(String word, long pos) throws TableFormatException {
+    void addWord(String word, long pos) throws TableFormatException {
         if (word.isEmpty()) {
             throw new TableFormatException(file, where(pos), "the word is empty; row 0 is the padding token '' and the file may not define it");
         }
         if (word.equals(UNK)) {
             throw new TableFormatException(file, where(pos), "the word '[UNK]' is reserved: row 1 is tokvec's OOV row (all zeros)");
         }
-        Long prev = seen.putIfAbsent(word, pos);
-        if (prev != null) {
-            throw new TableFormatException(file, where(pos), "the word '" + word + "' appears twice (first at " + unit + " " + prev + ")");
+        if (rows == storage.capacity()) {
+            throw new TableFormatException(file, where(pos), "is more than the " + (storage.capacity() - RESERVED)
+                    + " words the file was sized for");
         }
-        if ((long) (rows + 1) * rowBytes > data.length) {
-            long grown = Math.min(EmbeddingTable.MAX_HEAP_BYTES / rowBytes * rowBytes, (long) data.length + Math.max(data.length / 2, rowBytes));
-            if (grown < (long) (rows + 1) * rowBytes) {
-                throw new TableFormatException(file, where(pos), "the table grows beyond the " + EmbeddingTable.MAX_HEAP_BYTES
-                        + " bytes one table may hold");
-            }
-            data = Arrays.copyOf(data, (int) grown);
+        Integer prev = index.putIfAbsent(word, rows);
+        if (prev != null) {
+            long first = lines != null ? lines[prev] : prev - 1;
+            throw new TableFormatException(file, where(pos), "the word '" + word + "' appears twice (first at " + unit + " " + first + ")");
+        }
+        if (lines != null) {
+            lines[rows] = pos;
         }
         words.add(word);
-        return rows++ * rowBytes;
+        rows++;
     }
 
-    byte[] data() {
-        return data;
+    /** The values of the word added last, {@code dim} little-endian float32 ({@link #putRow} stores them). */
+    byte[] row() {
+        return row;
+    }
+
+    /** Stores {@link #row()} as the row of the word added last, refusing NaN / infinity (unless allowed). */
+    void putRow(long pos) throws TableFormatException {
+        checkFinite(pos);
+        storage.put(rows - 1, row, 0);
     }
 
     /**
-     * Parses the {@code dim} values in {@code b[from, to)}, separated by one or more spaces, into the
-     * row at {@code rowOffset}. See {@link #toFloat32} for the rounding; {@code nan} and {@code inf}
+     * Parses the {@code dim} values in {@code b[from, to)}, separated by one or more spaces, into
+     * {@link #row()}. See {@link #toFloat32} for the rounding; {@code nan} and {@code inf}
      * are read only when non-finite values are allowed.
      */
-    void parseValues(byte[] b, int from, int to, int rowOffset, long pos) throws TableFormatException {
+    void parseValues(byte[] b, int from, int to, long pos) throws TableFormatException {
         int k = 0;
         int i = from;
         while (true) {
@@ -113,7 +132,7 @@ final class WordTableBuilder {
             if (k == dim) {
                 throw new TableFormatException(file, where(pos), "has more than " + dim + " values");
             }
-            EmbeddingTable.putFloat(data, rowOffset / Float.BYTES + k, parseFloat(b, start, i, k, pos));
+            EmbeddingTable.putFloat(row, k, parseFloat(b, start, i, k, pos));
             k++;
         }
         if (k != dim) {
@@ -190,13 +209,13 @@ final class WordTableBuilder {
         return new TableFormatException(file, where(pos), "value " + (k + 1) + " '" + text + "' is not a number");
     }
 
-    /** Refuses NaN / infinity in a row filled from binary data (unless allowed). */
-    void checkFinite(int rowOffset, long pos) throws TableFormatException {
+    /** Refuses NaN / infinity in {@link #row()} (unless allowed); text values were checked as they were parsed. */
+    private void checkFinite(long pos) throws TableFormatException {
         if (allowNonFinite) {
             return;
         }
         for (int k = 0; k < dim; k++) {
-            float v = EmbeddingTable.floatAt(data, rowOffset / Float.BYTES + k);
+            float v = EmbeddingTable.floatAt(row, k);
             if (Float.isNaN(v) || Float.isInfinite(v)) {
                 throw new TableFormatException(file, where(pos), "value " + (k + 1) + " is " + v + ", not a finite float32");
             }
@@ -219,8 +238,9 @@ final class WordTableBuilder {
         } catch (CharacterCodingException e) {
             throw new TableFormatException(file, where(lineNo), "the word is not valid UTF-8");
         }
-        int off = addWord(word, lineNo);
-        parseValues(b, sp + 1, n, off, lineNo);
+        addWord(word, lineNo);
+        parseValues(b, sp + 1, n, lineNo);
+        storage.put(rows - 1, row, 0);
     }
 
     /** Length of {@code b[0, n)} without trailing spaces, tabs and {@code '\r'} (writers leave them). */
@@ -251,11 +271,18 @@ final class WordTableBuilder {
         return count;
     }
 
-    EmbeddingTable build(String name, long version) {
-        seen = null;
-        int bytes = rows * rowBytes;
-        byte[] exact = data.length == bytes ? data : Arrays.copyOf(data, bytes);
-        data = null;
-        return new EmbeddingTable(name, version, rows, dim, exact, Vocabulary.of(words));
+    /**
+     * The table of the words added: off-heap, in the file's storage trimmed to the rows written (a
+     * GloVe file with blank lines holds fewer words than lines). Freeing the table frees the storage.
+     */
+    EmbeddingTable build(String name, long version) throws TableFormatException {
+        Vocabulary vocabulary = Vocabulary.ofIndexed(words, index);
+        return new EmbeddingTable(name, version, rows, dim, TableDtype.FLOAT32, storage.finish(rows), vocabulary);
+    }
+
+    /** Frees the storage unless {@link #build} handed it to a table. */
+    @Override
+    public void close() {
+        storage.close();
     }
 }

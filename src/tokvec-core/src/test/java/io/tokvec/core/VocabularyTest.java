@@ -32,4 +32,23 @@ class VocabularyTest {
                 .hasMessage("vocabulary token '[UNK]' appears twice (rows 1 and 4)");
         assertThatThrownBy(() -> Vocabulary.of(List.of("", "[UNK]", "a", "a"))).hasMessageContaining("appears twice");
     }
+
+    @Test
+    void shouldUseTheIndexItsReaderBuiltWhenItMapsExactlyTheTokensToTheirRows() {
+        List<String> tokens = List.of("", "[UNK]", "a", "b");
+        Vocabulary v = Vocabulary.ofIndexed(tokens, new java.util.HashMap<>(java.util.Map.of("a", 2, "b", 3)));
+        assertThat(v.lookup("b")).isEqualTo(3);
+        assertThat(v.lookup("")).isEqualTo(Vocabulary.PAD);
+        assertThat(v.indexOf("[UNK]")).isEqualTo(Vocabulary.NOT_FOUND);
+        assertThat(v.lookup("zzz")).isEqualTo(Vocabulary.OOV);
+        assertThat(v.oovRows()).isEqualTo(1);
+        assertThat(v.tokens()).isEqualTo(Vocabulary.of(tokens).tokens());
+
+        assertThatThrownBy(() -> Vocabulary.ofIndexed(tokens, java.util.Map.of("a", 3, "b", 2)))
+                .hasMessage("vocabulary token 2 'a' is indexed as 3");
+        assertThatThrownBy(() -> Vocabulary.ofIndexed(tokens, java.util.Map.of("a", 2)))
+                .hasMessage("an index of 1 tokens for a vocabulary of 4");
+        assertThatThrownBy(() -> Vocabulary.ofIndexed(List.of("", "[UNK]", "a"), java.util.Map.of("a", 2, "[UNK]", 1)))
+                .hasMessage("an index of 2 tokens for a vocabulary of 3");
+    }
 }
