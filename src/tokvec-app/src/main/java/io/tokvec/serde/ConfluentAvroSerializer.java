@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import io.tokvec.avro.EnrichedEvent;
 import org.apache.avro.Schema;
 import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.DatumWriter;
@@ -92,7 +93,9 @@ public class ConfluentAvroSerializer<T extends SpecificRecord> implements Serial
         DatumWriter<Object> writer = writers.computeIfAbsent(schema, s -> EnrichedEventWriter.supports(s)
                 ? new EnrichedEventWriter() : new SpecificDatumWriter<>(s, GeneratedClassData.of(record.getClass())));
         Output out = OUTPUT.get();
-        out.reset();
+        // an enriched event (tens of KB of embeddings) goes straight into an array of its exact size;
+        // anything else into the thread's buffer, then copied out
+        out.reset(writer instanceof EnrichedEventWriter ? WireFormat.HEADER_SIZE + EnrichedEventWriter.encodedSize((EnrichedEvent) record) : -1);
         try {
             out.writeHeader(id);
             out.encoder = EncoderFactory.get().directBinaryEncoder(out, out.encoder);
@@ -103,9 +106,10 @@ public class ConfluentAvroSerializer<T extends SpecificRecord> implements Serial
             throw new SerializationException("cannot write " + schema.getFullName() + " for topic "
                     + topic + " as Avro: " + e, e);
         } finally {
-            if (out.buf.length > MAX_RETAINED_BUFFER) {
+            if (out.retained.length > MAX_RETAINED_BUFFER) {
                 OUTPUT.remove();
             }
+            out.done();
         }
     }
 
@@ -159,14 +163,25 @@ public class ConfluentAvroSerializer<T extends SpecificRecord> implements Serial
                         + "': " + e.getMessage(), e);
     }
 
-    /** An unsynchronized, reusable byte sink holding the encoder that writes into it. */
+    /**
+     * An unsynchronized, reusable byte sink holding the encoder that writes into it: into the retained
+     * buffer, or into a fresh array of a size known beforehand, which {@link #toByteArray} then hands
+     * out as it is.
+     */
     private static final class Output extends OutputStream {
-        byte[] buf = new byte[512];
+        byte[] retained = new byte[512];
+        byte[] buf = retained;
         int count;
         BinaryEncoder encoder;
 
-        void reset() {
+        /** @param exactSize the bytes about to be written, or a negative value when not known */
+        void reset(int exactSize) {
             count = 0;
+            buf = exactSize > WireFormat.HEADER_SIZE ? new byte[exactSize] : retained;
+        }
+
+        void done() {
+            buf = retained;
         }
 
         void writeHeader(int schemaId) {
@@ -192,12 +207,16 @@ public class ConfluentAvroSerializer<T extends SpecificRecord> implements Serial
         }
 
         byte[] toByteArray() {
-            return Arrays.copyOf(buf, count);
+            return buf != retained && count == buf.length ? buf : Arrays.copyOf(buf, count);
         }
 
         private void ensure(int extra) {
             if (count + extra > buf.length) {
+                boolean growRetained = buf == retained;
                 buf = Arrays.copyOf(buf, Math.max(buf.length * 2, count + extra));
+                if (growRetained) {
+                    retained = buf;
+                }
             }
         }
     }

@@ -8,6 +8,7 @@ import org.apache.avro.io.Encoder;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 
@@ -77,6 +78,68 @@ final class EnrichedEventWriter implements DatumWriter<Object> {
             out.writeBytes(pooled);
         }
         out.writeString(e.getDtype());
+    }
+
+    /**
+     * The exact number of bytes {@link #write} writes for {@code e}, or -1 above 2 GiB, so that the
+     * serializer can write the record straight into its final array (one 64 KB copy per output record
+     * less than writing into a buffer and copying it out).
+     */
+    static int encodedSize(EnrichedEvent e) {
+        long n = stringSize(e.getId()) + stringSize(e.getTable()) + longSize(e.getTableVersion());
+        List<Integer> ids = e.getIds();
+        int count = ids.size();
+        n += arrayFraming(count);
+        if (ids instanceof IntList list) {
+            int[] a = list.array();
+            for (int i = 0; i < count; i++) n += intSize(a[i]);
+        } else {
+            for (int i = 0; i < count; i++) n += intSize(ids.get(i));
+        }
+        n += arrayFraming(e.getMask().size()) + e.getMask().size(); // a boolean is one byte
+        n += intSize(e.getLength()) + 1 + intSize(e.getDim()) + bytesSize(e.getEmbeddings());
+        n += 1 + (e.getTimestampMs() == null ? 0 : longSize(e.getTimestampMs())); // union index, then the branch
+        Map<String, String> metadata = e.getMetadata();
+        n += arrayFraming(metadata.size());
+        for (Map.Entry<String, String> m : metadata.entrySet()) {
+            n += stringSize(m.getKey()) + stringSize(m.getValue());
+        }
+        n += 1 + (e.getPooled() == null ? 0 : bytesSize(e.getPooled()));
+        n += stringSize(e.getDtype());
+        return n > Integer.MAX_VALUE ? -1 : (int) n;
+    }
+
+    /** An array or map: its item count (when not empty) and the end marker, around the items. */
+    private static int arrayFraming(int count) {
+        return (count == 0 ? 0 : longSize(count)) + 1;
+    }
+
+    private static long bytesSize(ByteBuffer b) {
+        int len = b.remaining();
+        return intSize(len) + (long) len;
+    }
+
+    /** Avro writes a string as its length, then its UTF-8 bytes ({@code String.getBytes(UTF_8)} when not ASCII). */
+    private static long stringSize(String s) {
+        int len = s.length();
+        for (int i = 0; i < len; i++) {
+            if (s.charAt(i) >= 0x80) {
+                len = s.getBytes(StandardCharsets.UTF_8).length;
+                break;
+            }
+        }
+        return intSize(len) + (long) len;
+    }
+
+    /** Bytes of a zig-zag varint int. */
+    private static int intSize(int v) {
+        return longSize(v);
+    }
+
+    /** Bytes of a zig-zag varint long (1 to 10). */
+    private static int longSize(long v) {
+        long z = (v << 1) ^ (v >> 63);
+        return z == 0 ? 1 : (63 - Long.numberOfLeadingZeros(z)) / 7 + 1;
     }
 
     private static void writeInts(List<Integer> ints, Encoder out) throws IOException {

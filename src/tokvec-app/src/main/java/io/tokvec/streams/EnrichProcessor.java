@@ -46,6 +46,7 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object>
     private final int maxTokens;
     private final int maxRequestSize;
     private final TokvecConfig.OutputEncoding encoding;
+    private final String inputTopic;
     private ProcessorContext<byte[], Object> context;
     private PartitionVersions versions;
 
@@ -58,6 +59,7 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object>
         this.maxTokens = config.maxTokens();
         this.maxRequestSize = config.maxRequestSize();
         this.encoding = config.outputEncoding();
+        this.inputTopic = config.inputTopic(); // a config lookup: not once per record
     }
 
     @Override
@@ -174,13 +176,13 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object>
     }
 
     private String sourceTopic() {
-        return context.recordMetadata().map(RecordMetadata::topic).orElse(config.inputTopic());
+        return context.recordMetadata().map(RecordMetadata::topic).orElse(inputTopic);
     }
 
     private void deadLetter(Record<byte[], byte[]> record, DeadLetterReason reason, String message, String eventId,
                             EmbeddingTable table) {
         Optional<RecordMetadata> meta = context.recordMetadata();
-        DeadLetters.Source source = new DeadLetters.Source(meta.map(RecordMetadata::topic).orElse(config.inputTopic()),
+        DeadLetters.Source source = new DeadLetters.Source(meta.map(RecordMetadata::topic).orElse(inputTopic),
                 meta.map(RecordMetadata::partition).orElse(-1), meta.map(RecordMetadata::offset).orElse(-1L),
                 record.timestamp(), record.key(), record.value());
         DeadLetter dl = DeadLetters.of(reason, message, source, eventId, table == null ? tables.table() : table.name(),

@@ -57,6 +57,20 @@ class HotPathCodecTest {
     }
 
     @Test
+    void shouldKnowTheExactEncodedSizeWhenEnrichedEventsAreFuzzed() throws IOException {
+        Random rnd = new Random(20261203);
+        EnrichedEventWriter fast = new EnrichedEventWriter();
+        for (int i = 0; i < RECORDS; i++) {
+            EnrichedEvent e = enrichedEvent(rnd);
+            assertThat(EnrichedEventWriter.encodedSize(e)).as("record %d: %s", i, e).isEqualTo(encode(fast::write, e).length);
+        }
+        EnrichedEvent lone = enrichedEvent(new Random(3));
+        lone.setId("x\uD800y"); // an unpaired surrogate: UTF-8 encoding writes '?' for it
+        lone.setMetadata(Map.of("k\uDFFF", "\uD83D\uDE00"));
+        assertThat(EnrichedEventWriter.encodedSize(lone)).isEqualTo(encode(fast::write, lone).length);
+    }
+
+    @Test
     void shouldReadWhatAvroReadsWhenTokenEventsAreFuzzed() throws IOException {
         Random rnd = new Random(42);
         DatumWriter<TokenEvent> writer = new SpecificDatumWriter<>(TokenEvent.class);
@@ -108,6 +122,14 @@ class HotPathCodecTest {
 
         int id = registry.register("out-value", EnrichedEvent.getClassSchema());
         assertThat(framed).isEqualTo(WireFormat.frame(id, encode(new SpecificDatumWriter<>(EnrichedEvent.class)::write, e)));
+        Random rnd = new Random(11);
+        for (int i = 0; i < 200; i++) { // written into exact-size arrays: each one the record's own
+            EnrichedEvent next = enrichedEvent(rnd);
+            byte[] bytes = serializer.serialize("out", next);
+            assertThat(bytes).as("record %d", i)
+                    .isEqualTo(WireFormat.frame(id, encode(new SpecificDatumWriter<>(EnrichedEvent.class)::write, next)));
+            assertThat(serializer.serialize("out", e)).as("after record %d", i).isEqualTo(framed);
+        }
     }
 
     @FunctionalInterface

@@ -111,6 +111,7 @@ public final class BenchReport {
         out.println();
         out.println("targets");
         target(out, "topology / naive", ratio(topology, naive), "x", ">= 20x" + perCpu(topologyCpu, naiveCpu), v -> v >= 20);
+        target(out, "topology / core", ratio(topology, core), "x", ">= 0.7x" + perCpu(topologyCpu, coreCpu), v -> v >= 0.7);
         target(out, "e2e / passthrough", ratio(e2e, passthrough), "", ">= 0.6", v -> v >= 0.6);
         Double reference = numpy != null ? numpy : (core != null ? NOMINAL_NUMPY_EPS : null);
         target(out, "core / numpy gather", ratio(core, reference), "x",

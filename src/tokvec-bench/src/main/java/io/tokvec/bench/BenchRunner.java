@@ -61,14 +61,16 @@ public final class BenchRunner {
                 part("topology", () -> {
                     Path dir = TopologyBench.stateDir(work);
                     BenchReport.Row r;
+                    TopologyBench bench = new TopologyBench(workload, dir);
                     try {
-                        r = new TopologyBench(workload, dir).run();
+                        r = bench.run();
                     } finally {
                         deleteTree(dir);
                     }
                     report.topology = r.eventsPerSecond();
                     report.topologyCpu = cpu(r);
                     report.add(r);
+                    report.detail(bench.breakdown);
                 });
             }
             if (settings.runs("naive")) {

@@ -13,7 +13,13 @@ import io.tokvec.streams.TokvecTopology;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.Stores;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -21,13 +27,16 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.Properties;
 
 /**
  * tokvec's full topology under {@code TopologyTestDriver}, with the Confluent-format Avro serdes on a
  * {@code mock://} registry: the table is published through the model topic (chunks, commit), then
  * pre-serialized events are piped into the input topic and the output records read and discarded.
  * What is timed is everything the stream thread does per event: Avro decode, enrich, build the
- * output record, Avro encode, plus the driver's own record handling.
+ * output record, Avro encode, plus the driver's own record handling. Two floors timed after it, for
+ * half the phases each, split that time in {@link #breakdown}: the driver's own handling of a record
+ * ({@link #driverMicros}) and allocating an output-sized array ({@link #outputArrayMicros}).
  */
 final class TopologyBench {
 
@@ -40,6 +49,8 @@ final class TopologyBench {
     private final Path stateDir;
     /** Mean size of an output record's value, in bytes (set by {@link #run}). */
     double meanOutputBytes;
+    /** Where the time per event went (set by {@link #run}): a detail line of the report. */
+    String breakdown;
 
     TopologyBench(Workload workload, Path stateDir) {
         this.workload = workload;
@@ -94,25 +105,25 @@ final class TopologyBench {
             int n = workload.size();
             byte[][] keys = workload.keys(n);
             byte[][] values = workload.serialized(registryClient, INPUT, n);
-            TestDriver.Input<byte[], byte[]> input = driver.input(INPUT, new ByteArraySerializer(), new ByteArraySerializer());
-            TestDriver.Output<byte[], byte[]> output = driver.output(OUTPUT, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-            long[] outBytes = {0};
-            long[] outRecords = {0};
-            long[] piped = {0};
-            TimedLoop.Run run = TimedLoop.run(s.warmupSeconds(), s.seconds(), i -> {
-                int k = (int) (i % n);
-                input.pipe(keys[k], values[k]);
-                piped[0]++;
-                if ((i & 63) == 63) {
-                    drain(output, outBytes, outRecords);
-                }
-            });
-            drain(output, outBytes, outRecords);
-            if (outRecords[0] != piped[0] || metrics.deadLetterCount() != 0) {
-                throw new IllegalStateException("topology bench: " + piped[0] + " events in, " + outRecords[0]
+            long[] counts = new long[3];
+            TimedLoop.Run run = pipe(driver, keys, values, s.warmupSeconds(), s.seconds(), counts);
+            if (counts[1] != counts[0] || metrics.deadLetterCount() != 0) {
+                throw new IllegalStateException("topology bench: " + counts[0] + " events in, " + counts[1]
                         + " enriched out, " + metrics.deadLetterCount() + " dead letters");
             }
-            meanOutputBytes = (double) outBytes[0] / outRecords[0];
+            meanOutputBytes = (double) counts[2] / counts[1];
+            int valueBytes = (int) Math.round(meanOutputBytes);
+            double perEvent = 1e6 / run.perSecond();
+            double driverUs = driverMicros(cfg, keys, values, valueBytes, s);
+            double array = outputArrayMicros(valueBytes, s);
+            breakdown = String.format(java.util.Locale.ROOT, "topology: %.1f us per event (wall clock), of which %.1f us the"
+                            + " driver's own record handling (the same TopologyTestDriver, settings and changelogged store"
+                            + " around a processor forwarding a prebuilt %,d-byte value: the driver commits, and checkpoints"
+                            + " the store, after every record; the application commits every commit.interval.ms) and"
+                            + " %.1f us allocating the %,d-byte output array (a Serializer returns a fresh byte[] per record;"
+                            + " core writes into one reused buffer); the rest, %.1f us, is decode, enrich, encode and the"
+                            + " record through Kafka Streams' nodes; without the driver's own handling %,.0f events/s",
+                    perEvent, driverUs, valueBytes, array, valueBytes, perEvent - driverUs - array, 1e6 / (perEvent - driverUs));
             return BenchReport.Row.of("topology", run, s.embeddingBytes(), String.format(java.util.Locale.ROOT,
                     "TopologyTestDriver, Avro in/out (mock:// registry), 1 thread; output value %,.0f bytes", meanOutputBytes));
         } finally {
@@ -120,10 +131,87 @@ final class TopologyBench {
         }
     }
 
-    private static void drain(TestDriver.Output<byte[], byte[]> output, long[] bytes, long[] records) {
+    /**
+     * Pipes the events round-robin into the driver's input topic for a warmup and a timed phase,
+     * reading the output topic every 64 records.
+     *
+     * @param counts set to: records piped, output records read, output value bytes read
+     */
+    private static TimedLoop.Run pipe(TestDriver driver, byte[][] keys, byte[][] values, double warmupSeconds, double seconds,
+                                      long[] counts) throws Exception {
+        TestDriver.Input<byte[], byte[]> input = driver.input(INPUT, new ByteArraySerializer(), new ByteArraySerializer());
+        TestDriver.Output<byte[], byte[]> output = driver.output(OUTPUT, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        int n = keys.length;
+        TimedLoop.Run run = TimedLoop.run(warmupSeconds, seconds, i -> {
+            int k = (int) (i % n);
+            input.pipe(keys[k], values[k]);
+            counts[0]++;
+            if ((i & 63) == 63) {
+                drain(output, counts);
+            }
+        });
+        drain(output, counts);
+        return run;
+    }
+
+    /**
+     * Microseconds per record of {@code TopologyTestDriver} itself: the same driver settings
+     * ({@link TokvecTopology#streamsProps}) and an in-memory changelogged store like
+     * {@link TokvecTopology#VERSION_STORE} (so the driver commits and checkpoints as it does for
+     * tokvec's task), around a processor that forwards one prebuilt value of the output's size to a
+     * byte-array sink; the same keys and input values are piped and the output read as in {@link #run}.
+     */
+    private double driverMicros(TokvecConfig cfg, byte[][] keys, byte[][] values, int valueBytes, BenchSettings s)
+            throws Exception {
+        byte[] value = new byte[valueBytes];
+        Topology t = new Topology();
+        t.addSource("floor-source", new ByteArrayDeserializer(), new ByteArrayDeserializer(), INPUT);
+        t.addProcessor("floor-forward", () -> new Processor<byte[], byte[], byte[], byte[]>() {
+            private ProcessorContext<byte[], byte[]> context;
+
+            @Override
+            public void init(ProcessorContext<byte[], byte[]> context) {
+                this.context = context;
+            }
+
+            @Override
+            public void process(Record<byte[], byte[]> record) {
+                context.forward(record.withValue(value));
+            }
+        }, "floor-source");
+        t.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore("floor-store"), Serdes.String(),
+                Serdes.ByteArray()).withCachingDisabled(), "floor-forward");
+        t.addSink("floor-sink", OUTPUT, new ByteArraySerializer(), new ByteArraySerializer(), "floor-forward");
+        Properties props = TokvecTopology.streamsProps(cfg);
+        props.put(StreamsConfig.STATE_DIR_CONFIG, Files.createDirectories(stateDir.resolve("driver-floor")).toString());
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "tokvec-bench-driver-floor");
+        try (TestDriver driver = new TestDriver(t, props)) {
+            long[] counts = new long[3];
+            TimedLoop.Run run = pipe(driver, keys, values, s.warmupSeconds() / 2, s.seconds() / 2, counts);
+            if (counts[1] != counts[0]) {
+                throw new IllegalStateException("driver floor: " + counts[0] + " records in, " + counts[1] + " out");
+            }
+            return 1e6 / run.perSecond();
+        }
+    }
+
+    /** Microseconds to allocate and fill one {@code bytes}-long array, as the output serializer does once per record. */
+    private static double outputArrayMicros(int bytes, BenchSettings s) throws Exception {
+        byte[] source = new byte[bytes];
+        long[] sink = {0};
+        TimedLoop.Run run = TimedLoop.run(s.warmupSeconds() / 2, s.seconds() / 2, i -> {
+            source[(int) (i % bytes)]++;
+            byte[] copy = java.util.Arrays.copyOf(source, bytes);
+            sink[0] += copy[(int) ((i * 31) % bytes)];
+        });
+        CoreBench.blackhole = sink[0];
+        return 1e6 / run.perSecond();
+    }
+
+    private static void drain(TestDriver.Output<byte[], byte[]> output, long[] counts) {
         for (long k = output.size(); k > 0; k--) {
-            bytes[0] += output.readValue().length;
-            records[0]++;
+            counts[2] += output.readValue().length;
+            counts[1]++;
         }
     }
 

@@ -14,10 +14,12 @@ public enum TableDtype {
 
     private final int bytes;
     private final String npyDescr;
+    private final String configName;
 
     TableDtype(int bytes, String npyDescr) {
         this.bytes = bytes;
         this.npyDescr = npyDescr;
+        this.configName = name().toLowerCase(Locale.ROOT); // read per output record: computed once
     }
 
     /** Bytes per element. */
@@ -32,7 +34,7 @@ public enum TableDtype {
 
     /** The lower-case name used in config and in the output's {@code dtype} field. */
     public String configName() {
-        return name().toLowerCase(Locale.ROOT);
+        return configName;
     }
 
     public static TableDtype parse(String key, String s) {
