@@ -6,7 +6,6 @@ import io.tokvec.core.TableDtype;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
-import java.util.function.ToIntFunction;
 
 /**
  * Reassembles a table saved as shards, in the global id order that TensorFlow's
@@ -67,7 +66,7 @@ public final class ShardedTables {
     public static EmbeddingTable assemble(List<EmbeddingTable> shards, List<String> names, Strategy strategy, Path source,
                                           String name, long version) throws TableFormatException {
         int n = shards.size();
-        int[] rows = checkShapes(shards, EmbeddingTable::rows, EmbeddingTable::dim, names);
+        int[] rows = checkShapes(shards, names);
         long total = total(rows);
         int dim = shards.get(0).dim();
         try (ScratchRows out = ScratchRows.allocate(source, n + " shards make " + total + " rows x " + dim + " float32",
@@ -83,36 +82,6 @@ public final class ShardedTables {
             }
             return new EmbeddingTable(name, version, (int) total, dim, TableDtype.FLOAT32, out.finish((int) total), null);
         }
-    }
-
-    /**
-     * The whole table, row-major little-endian float32, in global id order, on the heap (small
-     * tables; at most {@link EmbeddingTable#MAX_HEAP_BYTES}).
-     *
-     * @param shards the shards in partition order (shard 0 first)
-     * @param names  a name for each shard in messages (its file)
-     * @throws IllegalArgumentException naming the shard when the shapes do not fit the strategy
-     */
-    public static NpyReader.NpyMatrix assemble(List<NpyReader.NpyMatrix> shards, List<String> names, Strategy strategy) {
-        int n = shards.size();
-        int[] rows = checkShapes(shards, NpyReader.NpyMatrix::rows, NpyReader.NpyMatrix::dim, names);
-        long total = total(rows);
-        int dim = shards.get(0).dim();
-        long bytes = total * dim * Float.BYTES;
-        if (bytes > EmbeddingTable.MAX_HEAP_BYTES) {
-            throw new IllegalArgumentException(n + " shards make a table of " + total + " x " + dim + " float32 ("
-                    + bytes + " bytes), larger than the " + EmbeddingTable.MAX_HEAP_BYTES + " bytes shards are assembled in on the heap");
-        }
-        byte[] out = new byte[(int) bytes];
-        int rowBytes = dim * Float.BYTES;
-        long[] first = firstRows(rows);
-        for (int p = 0; p < n; p++) {
-            for (int r = 0; r < rows[p]; r++) {
-                System.arraycopy(shards.get(p).data(), r * rowBytes, out, (int) (globalRow(strategy, n, first, p, r) * rowBytes),
-                        rowBytes);
-            }
-        }
-        return new NpyReader.NpyMatrix((int) total, dim, out);
     }
 
     /** Global id of row {@code r} of shard {@code p}; {@code first[p]} is the first global row of shard p under div. */
@@ -138,21 +107,21 @@ public final class ShardedTables {
      * Refuses shards of different dims, of row counts that do not fit either strategy, or of more rows
      * in all than a table holds; returns the rows of each shard.
      */
-    private static <T> int[] checkShapes(List<T> shards, ToIntFunction<T> rowsOf, ToIntFunction<T> dimOf, List<String> names) {
+    private static int[] checkShapes(List<EmbeddingTable> shards, List<String> names) {
         int n = shards.size();
         if (n == 0) {
             throw new IllegalArgumentException("no shards");
         }
         int[] shardRows = new int[n];
-        int dim = dimOf.applyAsInt(shards.get(0));
+        int dim = shards.get(0).dim();
         long rows = 0;
         for (int p = 0; p < n; p++) {
-            int d = dimOf.applyAsInt(shards.get(p));
+            int d = shards.get(p).dim();
             if (d != dim) {
                 throw new IllegalArgumentException("shard " + p + " (" + names.get(p) + ") has dim " + d
                         + " but shard 0 (" + names.get(0) + ") has dim " + dim + ": shards differ only in their rows");
             }
-            shardRows[p] = rowsOf.applyAsInt(shards.get(p));
+            shardRows[p] = shards.get(p).rows();
             rows += shardRows[p];
         }
         for (int p = 0; p < n; p++) {

@@ -35,8 +35,14 @@ class ShardedTablesTest {
         return f;
     }
 
-    private static EmbeddingTable table(NpyReader.NpyMatrix m) {
-        return new EmbeddingTable("t", 1, m.rows(), m.dim(), m.data(), null);
+    private static EmbeddingTable shard(int rows, int dim, float... values) {
+        return EmbeddingTable.fromFloats("shard", 1, rows, dim, values, null);
+    }
+
+    /** The shards reassembled as {@link TableFiles#loadShards} does (off the heap). */
+    private EmbeddingTable assemble(List<EmbeddingTable> shards, List<String> names, ShardedTables.Strategy strategy)
+            throws TableFormatException {
+        return ShardedTables.assemble(shards, names, strategy, dir.resolve(names.get(0)), "t", 1);
     }
 
     @Test
@@ -84,9 +90,8 @@ class ShardedTablesTest {
     @Test
     void shouldGatherTheModExampleWhenTwoShardsHoldScalarRows() throws Exception {
         // params [[1, 2], [10, 20]] (two shards of two one-value rows), ids [2, 0, 2, 1, 2, 3], mod -> [2, 1, 2, 10, 2, 20]
-        NpyReader.NpyMatrix m = ShardedTables.assemble(List.of(matrix(2, 1, 1, 2), matrix(2, 1, 10, 20)),
-                List.of("p0", "p1"), ShardedTables.Strategy.MOD);
-        EnrichResult r = new Enricher(EnrichOptions.of(6)).enrichIds(table(m), List.of(2, 0, 2, 1, 2, 3));
+        EmbeddingTable t = assemble(List.of(shard(2, 1, 1, 2), shard(2, 1, 10, 20)), List.of("p0", "p1"), ShardedTables.Strategy.MOD);
+        EnrichResult r = new Enricher(EnrichOptions.of(6)).enrichIds(t, List.of(2, 0, 2, 1, 2, 3));
         assertThat(r.embeddingsAsFloats()).containsExactly(2, 1, 2, 10, 2, 20);
     }
 
@@ -94,21 +99,20 @@ class ShardedTablesTest {
     void shouldGatherTheDivExampleOfTheDocumentationWhenShardsAreUneven() throws Exception {
         // tf.nn.embedding_lookup (r2.5): params[0] [[1, 2], [3, 4]], params[1] [[5, 6], [7, 8]], params[2] [[9, 10]],
         // ids [0, 3, 4] -> [[1, 2], [7, 8], [9, 10]]
-        NpyReader.NpyMatrix m = ShardedTables.assemble(
-                List.of(matrix(2, 2, 1, 2, 3, 4), matrix(2, 2, 5, 6, 7, 8), matrix(1, 2, 9, 10)),
+        EmbeddingTable t = assemble(List.of(shard(2, 2, 1, 2, 3, 4), shard(2, 2, 5, 6, 7, 8), shard(1, 2, 9, 10)),
                 List.of("p0", "p1", "p2"), ShardedTables.Strategy.DIV);
-        EnrichResult r = new Enricher(EnrichOptions.of(3)).enrichIds(table(m), List.of(0, 3, 4));
+        EnrichResult r = new Enricher(EnrichOptions.of(3)).enrichIds(t, List.of(0, 3, 4));
         assertThat(r.embeddingsAsFloats()).containsExactly(1, 2, 7, 8, 9, 10);
     }
 
     @Test
     void shouldRefuseShardsWhoseShapesDoNotFitTheStrategy() {
-        assertThatThrownBy(() -> ShardedTables.assemble(List.of(matrix(1, 1, 1), matrix(2, 1, 2, 3)),
+        assertThatThrownBy(() -> assemble(List.of(shard(1, 1, 1), shard(2, 1, 2, 3)),
                 List.of("a.npy", "b.npy"), ShardedTables.Strategy.MOD))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("shard 0 (a.npy) has 1 rows, but 3 rows in 2 shards give shard 0 2 rows under either partition "
                         + "strategy (the first rows % shards = 1 shards hold one row more); are the shards in partition order?");
-        assertThatThrownBy(() -> ShardedTables.assemble(List.of(matrix(1, 1, 1), matrix(1, 2, 2, 3)),
+        assertThatThrownBy(() -> assemble(List.of(shard(1, 1, 1), shard(1, 2, 2, 3)),
                 List.of("a.npy", "b.npy"), ShardedTables.Strategy.DIV))
                 .hasMessageContaining("shard 1 (b.npy) has dim 2 but shard 0 (a.npy) has dim 1");
         assertThatThrownBy(() -> ShardedTables.Strategy.parse("range")).hasMessage("partition strategy must be mod or div, got 'range'");
