@@ -125,6 +125,9 @@ public final class TokvecTopology {
         return t;
     }
 
+    /** tokvec's default {@code restore.consumer.fetch.max.wait.ms} (see {@link #streamsProps}). */
+    static final String RESTORE_FETCH_MAX_WAIT_MS = "50";
+
     /**
      * Kafka Streams properties for this config: every pass-through key, plus tokvec's defaults (put
      * only if absent): application id {@code tokvec}, the processing exception handler that
@@ -133,9 +136,6 @@ public final class TokvecTopology {
      * as Kafka Streams' own {@link StreamsConfig#ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG}, so
      * tokvec's handler and Kafka's handlers name the same topic.
      */
-    /** tokvec's default {@code restore.consumer.fetch.max.wait.ms} (see {@link #streamsProps}). */
-    static final String RESTORE_FETCH_MAX_WAIT_MS = "50";
-
     public static Properties streamsProps(TokvecConfig config) {
         Properties p = new Properties();
         p.putAll(config.clientProps());
