@@ -120,7 +120,7 @@ final class TopologyBench {
                             + " driver's own record handling (the same TopologyTestDriver, settings and changelogged store"
                             + " around a processor forwarding a prebuilt %,d-byte value: the driver commits, and checkpoints"
                             + " the store, after every record; the application commits every commit.interval.ms) and"
-                            + " %.1f us allocating the %,d-byte output array (a Serializer returns a fresh byte[] per record;"
+                            + " %.1f us allocating and filling the %,d-byte output array (a Serializer returns a fresh byte[] per record;"
                             + " core writes into one reused buffer); the rest, %.1f us, is decode, enrich, encode and the"
                             + " record through Kafka Streams' nodes; without the driver's own handling %,.0f events/s",
                     perEvent, driverUs, valueBytes, array, valueBytes, perEvent - driverUs - array, 1e6 / (perEvent - driverUs));
