@@ -93,9 +93,19 @@ public class ConfluentAvroSerializer<T extends SpecificRecord> implements Serial
         DatumWriter<Object> writer = writers.computeIfAbsent(schema, s -> EnrichedEventWriter.supports(s)
                 ? new EnrichedEventWriter() : new SpecificDatumWriter<>(s, GeneratedClassData.of(record.getClass())));
         Output out = OUTPUT.get();
-        // an enriched event (tens of KB of embeddings) goes straight into an array of its exact size;
+        // an enriched event (tens of KB of embeddings) goes straight into an array of its exact size,
+        // the one its embeddings were gathered into when InPlaceEmbeddings placed them there;
         // anything else into the thread's buffer, then copied out
-        out.reset(writer instanceof EnrichedEventWriter ? WireFormat.HEADER_SIZE + EnrichedEventWriter.encodedSize((EnrichedEvent) record) : -1);
+        if (writer instanceof EnrichedEventWriter) {
+            EnrichedEvent e = (EnrichedEvent) record;
+            int body = EnrichedEventWriter.encodedSize(e);
+            int size = body < 0 ? -1 : WireFormat.HEADER_SIZE + body;
+            byte[] inPlace = size < 0 ? null : InPlaceEmbeddings.take(e.getEmbeddings(), size,
+                    WireFormat.HEADER_SIZE + EnrichedEventWriter.embeddingsOffset(e));
+            out.reset(size, inPlace);
+        } else {
+            out.reset(-1, null);
+        }
         try {
             out.writeHeader(id);
             out.encoder = EncoderFactory.get().directBinaryEncoder(out, out.encoder);
@@ -174,10 +184,14 @@ public class ConfluentAvroSerializer<T extends SpecificRecord> implements Serial
         int count;
         BinaryEncoder encoder;
 
-        /** @param exactSize the bytes about to be written, or a negative value when not known */
-        void reset(int exactSize) {
+        /**
+         * @param exactSize the bytes about to be written, or a negative value when not known
+         * @param inPlace   null, or the array of exactly that size that already holds the embeddings
+         *                  where they are about to be written (see {@link #write(byte[], int, int)})
+         */
+        void reset(int exactSize, byte[] inPlace) {
             count = 0;
-            buf = exactSize > WireFormat.HEADER_SIZE ? new byte[exactSize] : retained;
+            buf = inPlace != null ? inPlace : exactSize > WireFormat.HEADER_SIZE ? new byte[exactSize] : retained;
         }
 
         void done() {
@@ -201,6 +215,10 @@ public class ConfluentAvroSerializer<T extends SpecificRecord> implements Serial
 
         @Override
         public void write(byte[] b, int off, int len) {
+            if (b == buf && off == count) { // the embeddings of an in-place array: already where they go
+                count += len;
+                return;
+            }
             ensure(len);
             System.arraycopy(b, off, buf, count, len);
             count += len;
