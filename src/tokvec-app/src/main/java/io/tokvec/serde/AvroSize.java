@@ -1,6 +1,5 @@
 package io.tokvec.serde;
 
-import io.tokvec.avro.EnrichedEvent;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.IndexedRecord;
@@ -24,17 +23,7 @@ public final class AvroSize {
     private AvroSize() {
     }
 
-    /**
-     * An upper bound of {@code record}'s Avro binary size: for an {@code EnrichedEvent} of its own
-     * schema, the exact size tokvec's serializer writes (a sum over its ids, not a walk over the schema).
-     */
     public static long upperBound(IndexedRecord record) {
-        if (record instanceof EnrichedEvent e && EnrichedEventWriter.supports(e.getSchema())) {
-            int exact = EnrichedEventWriter.encodedSize(e);
-            if (exact >= 0) {
-                return exact;
-            }
-        }
         return of(record.getSchema(), record);
     }
 

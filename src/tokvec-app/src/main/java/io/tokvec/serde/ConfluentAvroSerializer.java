@@ -93,19 +93,9 @@ public class ConfluentAvroSerializer<T extends SpecificRecord> implements Serial
         DatumWriter<Object> writer = writers.computeIfAbsent(schema, s -> EnrichedEventWriter.supports(s)
                 ? new EnrichedEventWriter() : new SpecificDatumWriter<>(s, GeneratedClassData.of(record.getClass())));
         Output out = OUTPUT.get();
-        // an enriched event (tens of KB of embeddings) goes straight into an array of its exact size,
-        // the one its embeddings were gathered into when InPlaceEmbeddings placed them there;
+        // an enriched event (tens of KB of embeddings) goes straight into an array of its exact size;
         // anything else into the thread's buffer, then copied out
-        if (writer instanceof EnrichedEventWriter) {
-            EnrichedEvent e = (EnrichedEvent) record;
-            int body = EnrichedEventWriter.encodedSize(e);
-            int size = body < 0 ? -1 : WireFormat.HEADER_SIZE + body;
-            byte[] inPlace = size < 0 ? null : InPlaceEmbeddings.take(e.getEmbeddings(), size,
-                    WireFormat.HEADER_SIZE + EnrichedEventWriter.embeddingsOffset(e));
-            out.reset(size, inPlace);
-        } else {
-            out.reset(-1, null);
-        }
+        out.reset(writer instanceof EnrichedEventWriter ? WireFormat.HEADER_SIZE + EnrichedEventWriter.encodedSize((EnrichedEvent) record) : -1);
         try {
             out.writeHeader(id);
             out.encoder = EncoderFactory.get().directBinaryEncoder(out, out.encoder);
@@ -184,14 +174,10 @@ public class ConfluentAvroSerializer<T extends SpecificRecord> implements Serial
         int count;
         BinaryEncoder encoder;
 
-        /**
-         * @param exactSize the bytes about to be written, or a negative value when not known
-         * @param inPlace   null, or the array of exactly that size that already holds the embeddings
-         *                  where they are about to be written (see {@link #write(byte[], int, int)})
-         */
-        void reset(int exactSize, byte[] inPlace) {
+        /** @param exactSize the bytes about to be written, or a negative value when not known */
+        void reset(int exactSize) {
             count = 0;
-            buf = inPlace != null ? inPlace : exactSize > WireFormat.HEADER_SIZE ? new byte[exactSize] : retained;
+            buf = exactSize > WireFormat.HEADER_SIZE ? new byte[exactSize] : retained;
         }
 
         void done() {
@@ -215,10 +201,6 @@ public class ConfluentAvroSerializer<T extends SpecificRecord> implements Serial
 
         @Override
         public void write(byte[] b, int off, int len) {
-            if (b == buf && off == count) { // the embeddings of an in-place array: already where they go
-                count += len;
-                return;
-            }
             ensure(len);
             System.arraycopy(b, off, buf, count, len);
             count += len;

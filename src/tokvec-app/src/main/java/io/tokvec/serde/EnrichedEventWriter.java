@@ -86,58 +86,37 @@ final class EnrichedEventWriter implements DatumWriter<Object> {
      * less than writing into a buffer and copying it out).
      */
     static int encodedSize(EnrichedEvent e) {
-        long n = embeddingsOffset(e) + e.getEmbeddings().remaining()
-                + suffixSize(e.getTimestampMs(), e.getMetadata(), e.getPooled() == null ? -1 : e.getPooled().remaining(), e.getDtype());
-        return n > Integer.MAX_VALUE ? -1 : (int) n;
-    }
-
-    /** Where the bytes of {@code e}'s embeddings start in what {@link #write} writes: the size of the fields before them. */
-    static long embeddingsOffset(EnrichedEvent e) {
+        long n = stringSize(e.getId()) + stringSize(e.getTable()) + longSize(e.getTableVersion());
         List<Integer> ids = e.getIds();
-        long idBytes;
+        int count = ids.size();
+        n += arrayFraming(count);
         if (ids instanceof IntList list) {
-            idBytes = intsSize(list.array(), ids.size());
+            int[] a = list.array();
+            for (int i = 0; i < count; i++) n += intSize(a[i]);
         } else {
-            int count = ids.size();
-            idBytes = arrayFraming(count);
-            for (int i = 0; i < count; i++) idBytes += intSize(ids.get(i));
+            for (int i = 0; i < count; i++) n += intSize(ids.get(i));
         }
-        return headSize(e.getId(), e.getTable(), e.getTableVersion(), idBytes, e.getMask().size(), e.getLength(), e.getDim(),
-                e.getEmbeddings().remaining());
-    }
-
-    /**
-     * The size of the fields before the embeddings' bytes (id to dim, then the embeddings' length),
-     * given the Avro size of the ids array ({@link #intsSize}).
-     */
-    static long headSize(String id, String table, long tableVersion, long idsBytes, int maskCount, int length, int dim,
-                         int embeddingBytes) {
-        return stringSize(id) + stringSize(table) + longSize(tableVersion) + idsBytes
-                + arrayFraming(maskCount) + maskCount // a boolean is one byte
-                + intSize(length) + 1 + intSize(dim) + intSize(embeddingBytes);
-    }
-
-    /** The size of the fields after the embeddings: timestamp, metadata, pooled ({@code pooledBytes}, or -1 for null) and dtype. */
-    static long suffixSize(Long timestampMs, Map<String, String> metadata, int pooledBytes, String dtype) {
-        long n = 1 + (timestampMs == null ? 0 : longSize(timestampMs)); // union index, then the branch
+        n += arrayFraming(e.getMask().size()) + e.getMask().size(); // a boolean is one byte
+        n += intSize(e.getLength()) + 1 + intSize(e.getDim()) + bytesSize(e.getEmbeddings());
+        n += 1 + (e.getTimestampMs() == null ? 0 : longSize(e.getTimestampMs())); // union index, then the branch
+        Map<String, String> metadata = e.getMetadata();
         n += arrayFraming(metadata.size());
         for (Map.Entry<String, String> m : metadata.entrySet()) {
             n += stringSize(m.getKey()) + stringSize(m.getValue());
         }
-        n += 1 + (pooledBytes < 0 ? 0 : intSize(pooledBytes) + (long) pooledBytes);
-        return n + stringSize(dtype);
-    }
-
-    /** The Avro size of an int array holding {@code a[0..count)}. */
-    static long intsSize(int[] a, int count) {
-        long n = arrayFraming(count);
-        for (int i = 0; i < count; i++) n += intSize(a[i]);
-        return n;
+        n += 1 + (e.getPooled() == null ? 0 : bytesSize(e.getPooled()));
+        n += stringSize(e.getDtype());
+        return n > Integer.MAX_VALUE ? -1 : (int) n;
     }
 
     /** An array or map: its item count (when not empty) and the end marker, around the items. */
     private static int arrayFraming(int count) {
         return (count == 0 ? 0 : longSize(count)) + 1;
+    }
+
+    private static long bytesSize(ByteBuffer b) {
+        int len = b.remaining();
+        return intSize(len) + (long) len;
     }
 
     /** Avro writes a string as its length, then its UTF-8 bytes ({@code String.getBytes(UTF_8)} when not ASCII). */

@@ -6,11 +6,9 @@ import io.tokvec.core.EmbeddingTable;
 import io.tokvec.core.EnrichException;
 import io.tokvec.core.EnrichResult;
 import io.tokvec.core.Enricher;
-import io.tokvec.core.Pooling;
 import io.tokvec.config.TokvecConfig;
 import io.tokvec.model.Activation;
 import io.tokvec.model.ActiveTable;
-import io.tokvec.serde.InPlaceEmbeddings;
 import io.tokvec.serde.WireFormatException;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.errors.InterruptException;
@@ -49,8 +47,6 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object>
     private final int maxRequestSize;
     private final TokvecConfig.OutputEncoding encoding;
     private final String inputTopic;
-    /** Where the embeddings of a bytes-encoded record are gathered: into the array the serializer returns; or null. */
-    private final InPlaceEmbeddings inPlace;
     private ProcessorContext<byte[], Object> context;
     private PartitionVersions versions;
 
@@ -64,9 +60,6 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object>
         this.maxRequestSize = config.maxRequestSize();
         this.encoding = config.outputEncoding();
         this.inputTopic = config.inputTopic(); // a config lookup: not once per record
-        this.inPlace = encoding == TokvecConfig.OutputEncoding.BYTES && config.enrichOptions().sequence()
-                ? new InPlaceEmbeddings(config.enrichOptions().pooling() != Pooling.Mode.NONE) : null;
-        enricher.gatherInto(inPlace);
     }
 
     @Override
@@ -138,15 +131,9 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object>
         }
         EmbeddingTable table = activation.table();
         try {
-            if (inPlace != null) {
-                inPlace.event(event.getId(), event.getTimestampMs(), event.getMetadata());
-            }
             enrich(record, event, activation, t0);
         } finally {
             table.release(); // a retired version is freed once no event holds it
-            if (inPlace != null) {
-                InPlaceEmbeddings.done(); // the array of a record that was dead-lettered, not sent
-            }
         }
     }
 

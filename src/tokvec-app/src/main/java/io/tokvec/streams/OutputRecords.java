@@ -54,7 +54,7 @@ final class OutputRecords {
                 .setLength(r.length())
                 .setTruncated(r.truncated())
                 .setDim(r.dim())
-                .setEmbeddings(r.embeddingsBuffer()) // where InPlaceEmbeddings placed them, when it did
+                .setEmbeddings(ByteBuffer.wrap(r.embeddings()))
                 .setPooled(r.pooled() == null ? null : ByteBuffer.wrap(r.pooled()))
                 .setDtype(r.dtype().configName())
                 .setTimestampMs(event.getTimestampMs())

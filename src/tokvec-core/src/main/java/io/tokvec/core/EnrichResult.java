@@ -9,9 +9,6 @@ public final class EnrichResult {
     final int[] ids;
     final boolean[] mask;
     byte[] embeddings;
-    /** Where the embeddings start in {@link #embeddings}: 0, or where an {@link EmbeddingsTarget} placed them. */
-    int embeddingsOffset;
-    int embeddingsLength;
     /** The pooled vector as little-endian {@link #dtype()} bytes, or null without pooling. */
     byte[] pooled;
     TableDtype dtype = TableDtype.FLOAT32;
@@ -35,26 +32,9 @@ public final class EnrichResult {
     public boolean[] mask() { return mask; }
     /**
      * Little-endian {@link #dtype()} row-major {@code [max_len, dim]} (the internal array, exactly that
-     * long); empty when the options turn the sequence output off. Of an enricher with an
-     * {@link EmbeddingsTarget}, the target's array holds them: read {@link #embeddingsBuffer()}.
-     *
-     * @throws IllegalStateException when the embeddings were gathered into an {@link EmbeddingsTarget}'s array
+     * long); empty when the options turn the sequence output off.
      */
-    public byte[] embeddings() {
-        if (embeddingsOffset != 0 || embeddingsLength != embeddings.length) {
-            throw new IllegalStateException("the embeddings were gathered into an EmbeddingsTarget's array at offset "
-                    + embeddingsOffset + ": read embeddingsBuffer()");
-        }
-        return embeddings;
-    }
-
-    /**
-     * The embeddings, as {@link #embeddings()} describes them, as a buffer over the array that holds
-     * them: its remaining bytes, from its position in that array (not a copy).
-     */
-    public java.nio.ByteBuffer embeddingsBuffer() {
-        return java.nio.ByteBuffer.wrap(embeddings, embeddingsOffset, embeddingsLength);
-    }
+    public byte[] embeddings() { return embeddings; }
     /** The pooled vector, little-endian {@link #dtype()} {@code [dim]} (the internal array), or null when not pooling. */
     public byte[] pooled() { return pooled; }
     /** Element type of {@link #embeddings()} and {@link #pooled()}: float32, or float16 with {@code tokvec.output.dtype=float16}. */
@@ -74,11 +54,9 @@ public final class EnrichResult {
 
     /** The embeddings as a new float array, row-major {@code [max_len, dim]}. */
     public float[] embeddingsAsFloats() {
-        byte[] e = embeddingsOffset == 0 ? embeddings : java.util.Arrays.copyOfRange(embeddings, embeddingsOffset,
-                embeddingsOffset + embeddingsLength);
-        float[] out = new float[embeddingsLength / dtype.bytes()];
+        float[] out = new float[embeddings.length / dtype.bytes()];
         for (int i = 0; i < out.length; i++) {
-            out[i] = dtype == TableDtype.FLOAT16 ? EmbeddingTable.halfAt(e, i) : EmbeddingTable.floatAt(e, i);
+            out[i] = dtype == TableDtype.FLOAT16 ? EmbeddingTable.halfAt(embeddings, i) : EmbeddingTable.floatAt(embeddings, i);
         }
         return out;
     }

@@ -32,10 +32,6 @@ public final class Enricher {
     private float[] weightScratch = new float[64];
     /** Whether {@link #weightScratch} holds the kept weights of the current event. */
     private boolean weighted;
-    /** Where the embeddings go, or null for {@link EnrichResult}'s own reused buffer. */
-    private EmbeddingsTarget target;
-    /** The reused buffer of the embeddings without a target (never a target's array, which is handed on). */
-    private byte[] ownEmbeddings = new byte[0];
 
     public Enricher(EnrichOptions options) {
         this(options, TableDtype.FLOAT32);
@@ -55,16 +51,6 @@ public final class Enricher {
 
     public EnrichOptions options() {
         return options;
-    }
-
-    /**
-     * Gathers every later event's embeddings into the array {@code target} places them in (null: into
-     * the result's own reused buffer, the default). Then {@link EnrichResult#embeddingsBuffer()} reads
-     * them, and {@link EnrichResult#embeddings()} throws.
-     */
-    public Enricher gatherInto(EmbeddingsTarget target) {
-        this.target = target;
-        return this;
     }
 
     /** Enriches an event given as token ids (Avro hands {@code List<Integer>}). */
@@ -303,12 +289,6 @@ public final class Enricher {
         Arrays.fill(ids, offset + keptCount, maxLen, 0);
 
         final int dim = table.dim();
-        result.dim = dim;
-        result.length = keptCount;
-        result.truncated = total > maxLen;
-        result.oovCount = oov;
-        result.table = table.name();
-        result.tableVersion = table.version();
         if (options.sequence()) {
             gather(table, ids, mask, dim);
         } else {
@@ -316,12 +296,16 @@ public final class Enricher {
                 mask[p] = ids[p] != 0;
             }
             result.embeddings = NO_SEQUENCE;
-            result.embeddingsOffset = 0;
-            result.embeddingsLength = 0;
         }
         if (pooling != null) {
             pool(table, ids, offset, dim);
         }
+        result.dim = dim;
+        result.length = keptCount;
+        result.truncated = total > maxLen;
+        result.oovCount = oov;
+        result.table = table.name();
+        result.tableVersion = table.version();
         return result;
     }
 
@@ -331,35 +315,18 @@ public final class Enricher {
         final TableDtype outType = outputDtype;
         final int rowBytes = dim * outType.bytes();
         final int outBytes = maxLen * rowBytes;
-        final byte[] out;
-        final int base;
-        if (target != null) {
-            java.nio.ByteBuffer place = target.place(result, outBytes);
-            if (!place.hasArray() || place.remaining() < outBytes) {
-                throw new IllegalStateException("EmbeddingsTarget " + target + " placed " + place.remaining()
-                        + " bytes" + (place.hasArray() ? "" : " not backed by an accessible array") + ", not " + outBytes);
-            }
-            out = place.array();
-            base = place.arrayOffset() + place.position();
-        } else {
-            if (ownEmbeddings.length != outBytes) {
-                ownEmbeddings = new byte[outBytes];
-            }
-            out = ownEmbeddings;
-            base = 0;
+        if (result.embeddings.length != outBytes) {
+            result.embeddings = new byte[outBytes];
         }
-        result.embeddings = out;
-        result.embeddingsOffset = base;
-        result.embeddingsLength = outBytes;
+        final byte[] out = result.embeddings;
         final boolean zeroPad = options.padVector() == EnrichOptions.PadVector.ZEROS;
         for (int p = 0; p < maxLen; p++) {
             int id = ids[p];
             mask[p] = id != 0;
-            int at = base + p * rowBytes;
             if (id == 0 && zeroPad) {
-                Arrays.fill(out, at, at + rowBytes, (byte) 0);
+                Arrays.fill(out, p * rowBytes, (p + 1) * rowBytes, (byte) 0);
             } else {
-                table.copyRow(id, outType, out, at);
+                table.copyRow(id, outType, out, p * rowBytes);
             }
         }
     }
