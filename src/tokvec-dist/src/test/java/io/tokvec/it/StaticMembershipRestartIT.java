@@ -10,7 +10,10 @@ import io.tokvec.model.ModelChunker;
 import io.tokvec.serde.SchemaRegistries;
 import io.tokvec.serde.SchemaRegistryClient;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListTransactionsOptions;
 import org.apache.kafka.clients.admin.MemberDescription;
+import org.apache.kafka.clients.admin.TransactionListing;
+import org.apache.kafka.clients.admin.TransactionState;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.common.TopicPartition;
@@ -25,6 +28,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalTime;
 import java.time.temporal.ChronoUnit;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,6 +37,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -44,8 +49,13 @@ import static org.assertj.core.api.Assertions.assertThat;
  * so the other instance serves its partitions meanwhile), then killed with SIGKILL and started
  * again (its partitions wait for it: it takes them back without a rebalance), and once more without
  * the class-data archive, for comparison. Each time it ends up
- * with exactly its own partitions, and every event is still enriched exactly once. The restarts
- * map the class-data archive b's first JVM wrote at its exit (the first two). Printed, for each restart: the time
+ * with exactly its own partitions, and every event is still enriched exactly once. Last, it is
+ * killed and started with its state directory deleted (a new Kafka Streams process id, so a new
+ * transactional.id): both members hold partitions again and every event is still enriched exactly
+ * once; the times printed show what the lost directory costs, with the transactions ongoing right
+ * before and after that kill (one left open by the killed instance would hold read_committed
+ * readers of its partitions until transaction.timeout.ms). The restarts
+ * map the class-data archive b's first JVM wrote at its exit (all but the third). Printed, for each restart: the time
  * from the restart command to the first output of each of its partitions, their longest output
  * pause, and from the restarted JVM's log when it wrote its first line and when it was RUNNING.
  */
@@ -54,7 +64,7 @@ class StaticMembershipRestartIT {
     private static final Duration WAIT = Duration.ofSeconds(120);
     private static final int ROWS = 50;
     private static final int DIM = 4;
-    private static final int EVENTS = 9000;
+    private static final int EVENTS = 12000;
     private static final int PER_SECOND = 150;
     private static final int PARTITIONS = 4;
     private static final int SESSION_TIMEOUT_MS = 10_000;
@@ -97,6 +107,7 @@ class StaticMembershipRestartIT {
             ChildProcessApp b2 = null;
             ChildProcessApp b3 = null;
             ChildProcessApp b4 = null;
+            ChildProcessApp b5 = null;
             try (ArrivalMeter arrivals = new ArrivalMeter(output)) {
                 feeder.start();
                 Await.until(WAIT, "outputs from every partition", () -> arrivals.partitions() == PARTITIONS,
@@ -123,21 +134,52 @@ class StaticMembershipRestartIT {
                 b4 = ChildProcessApp.start(configB, logs.resolve("b-4.log"), "256m");
                 plain.report("SIGKILL (no archive)", ofB, b4, arrivals, () -> awaitAssignment(admin, before));
 
+                // state.dir lost (a replaced node without a volume): a new Kafka Streams process id,
+                // so a new transactional.id; b's open transaction is left to transaction.timeout.ms
+                String openBeforeKill = ongoingTransactions(admin);
+                Restart lost = Restart.signal(arrivals);
+                assertThat(b4.kill()).isEqualTo(ChildProcessApp.SIGKILL_EXIT);
+                String openAtKill = ongoingTransactions(admin);
+                deleteTree(tmp.resolve("state-b"));
+                lost.restarting(arrivals);
+                b5 = ChildProcessApp.start(configB, logs.resolve("b-5.log"), "256m", withArchive);
+                Map<String, Set<Integer>> afterLost = new TreeMap<>();
+                lost.report("SIGKILL, state.dir lost", ofB, b5, arrivals, () -> afterLost.putAll(awaitAssignment(admin, null)));
+                System.out.printf("StaticMembershipRestartIT: assignment before %s, after the restart with a lost state.dir %s;"
+                                + " transactions ongoing right before the kill: %s, right after it: %s, after the restart: %s%n",
+                        before, afterLost, openBeforeKill, openAtKill, ongoingTransactions(admin));
+
                 feeder.awaitAllAcked(WAIT);
                 Await.until(WAIT, "outputs of all " + EVENTS + " events", () -> arrivals.count() >= EVENTS,
                         () -> arrivals.count() + " outputs read");
                 assertThat(a.stop()).isIn(0, 143);
-                assertThat(b4.stop()).isIn(0, 143);
+                assertThat(b5.stop()).isIn(0, 143);
             } finally {
                 a.close();
                 b.close();
                 if (b2 != null) b2.close();
                 if (b3 != null) b3.close();
                 if (b4 != null) b4.close();
+                if (b5 != null) b5.close();
             }
             List<TopicReader.Received<EnrichedEvent>> out = output.readToEnd(WAIT);
             OutputChecks.assertExactlyOnceAndExact(out, feeder.events(), Map.of(1L, table));
         }
+    }
+
+    private static String ongoingTransactions(Admin admin) throws Exception {
+        return admin.listTransactions(new ListTransactionsOptions().filterStates(List.of(TransactionState.ONGOING)))
+                .all().get(30, TimeUnit.SECONDS).stream().map(TransactionListing::transactionalId).sorted()
+                .collect(Collectors.joining(", ", "[", "]"));
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (Stream<Path> all = Files.walk(dir)) {
+            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+        assertThat(dir).doesNotExist();
     }
 
     private Map<String, String> settings(Map<String, Object> client, String instance) {
@@ -217,10 +259,12 @@ class StaticMembershipRestartIT {
                     .collect(Collectors.joining(", "));
             long last = partitions.stream().mapToLong(first::get).max().orElseThrow() - restarted;
             long longestGap = partitions.stream().mapToLong(gaps::get).max().orElseThrow();
+            long othersGap = gaps.entrySet().stream().filter(e -> !partitions.contains(e.getKey()))
+                    .mapToLong(Map.Entry::getValue).max().orElse(0);
             System.out.printf("StaticMembershipRestartIT: %s restart (signal to restart command %.2f s): first output of"
                             + " each of its partitions after the restart command: %s (all %.2f s); longest pause of"
-                            + " their output %.2f s; its log: first line %s, RUNNING %s%n",
-                    signal, (restarted - signalled) / 1e9, perPartition, last / 1e9, longestGap / 1e9,
+                            + " their output %.2f s, of the other instance's %.2f s; its log: first line %s, RUNNING %s%n",
+                    signal, (restarted - signalled) / 1e9, perPartition, last / 1e9, longestGap / 1e9, othersGap / 1e9,
                     logged(app.log(), null), logged(app.log(), "-> RUNNING"));
         }
 
