@@ -21,14 +21,14 @@ import java.util.Locale;
  * The line loop of {@code tokvec enrich}: parse a line, enrich it with the core {@link Enricher},
  * write it; a line that fails is counted and named on stderr ({@code line N: reason}), and the
  * loop goes on. Memory is bounded whatever the input size: one reused event and result, buffered
- * streams, and at most {@link #ROW_TEXT_BUDGET} bytes of printed table rows.
+ * streams, and at most {@link #rowTextBudget} bytes of printed table rows.
  */
 final class EnrichRun {
     private static final JsonFactory JSON = JsonFactory.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .build();
-    /** Bytes of printed table rows kept for reuse (see {@link EnrichRowTexts}). */
-    static final long ROW_TEXT_BUDGET = 64L << 20;
+    /** The most bytes of printed table rows kept for reuse (see {@link EnrichRowTexts}). */
+    static final long MAX_ROW_TEXT_BUDGET = 64L << 20;
 
     private final EmbeddingTable table;
     private final EnrichOptions options;
@@ -47,7 +47,7 @@ final class EnrichRun {
         Enricher enricher = new Enricher(options);
         EnrichEventParser parser = new EnrichEventParser(JSON);
         EnrichEvent ev = new EnrichEvent();
-        try (EnrichJsonWriter writer = new EnrichJsonWriter(out, table, ROW_TEXT_BUDGET)) {
+        try (EnrichJsonWriter writer = new EnrichJsonWriter(out, table, rowTextBudget(Runtime.getRuntime().maxMemory()))) {
             String line;
             long lineNo = 0;
             while ((line = reader.readLine()) != null) {
@@ -65,6 +65,15 @@ final class EnrichRun {
                 }
             }
         }
+    }
+
+    /**
+     * Bytes of printed table rows kept for reuse in a JVM of {@code maxHeap} bytes: a sixteenth of
+     * the heap, at most {@link #MAX_ROW_TEXT_BUDGET}, so that a small heap that just holds a large
+     * vocabulary is not filled by the cache (16 MiB at {@code -Xmx256m}).
+     */
+    static long rowTextBudget(long maxHeap) {
+        return Math.max(0, Math.min(MAX_ROW_TEXT_BUDGET, maxHeap / 16));
     }
 
     private EnrichResult enrich(Enricher enricher, EnrichEvent ev) throws EnrichException {

@@ -42,9 +42,47 @@ class EnrichRowTextsTest {
         assertThat(print(r, 1 << 20, 2)).isEqualTo("0.0,0.0,0.0,0.0");
     }
 
+    @Test
+    void shouldKeepEveryRowTheBudgetHoldsAndPrintTheSameTextsAsWithoutTheCache() throws Exception {
+        int rows = 5000;
+        float[] values = new float[rows * 2];
+        java.util.Random random = new java.util.Random(7);
+        for (int i = 0; i < values.length; i++) values[i] = random.nextFloat() * 2 - 1;
+        EmbeddingTable big = EmbeddingTable.fromFloats("big", 0, rows, 2, values, null);
+        int[] ids = new int[rows];
+        for (int i = 0; i < rows; i++) ids[i] = (i * 7919) % rows; // every row once, scattered
+        EnrichResult r = new Enricher(EnrichOptions.of(rows)).enrichIds(big, ids, rows);
+
+        EnrichRowTexts all = new EnrichRowTexts(big, 4L << 20);
+        String plain = print(big, r, new EnrichRowTexts(big, 0), 1);
+        assertThat(print(big, r, all, 2)).isEqualTo(plain);
+        assertThat(all.cachedRows()).isEqualTo(rows);
+        assertThat(all.slots()).isEqualTo(16384); // 5,000 rows at most half full
+
+        // 200 KB holds 3,571 rows at 56 bytes (the shortest text, its header, 4 slots): 8,192 slots of
+        // 8 bytes; the texts of these random floats are longer, so the budget ends it before the slots
+        EnrichRowTexts some = new EnrichRowTexts(big, 200_000);
+        assertThat(some.slots()).isEqualTo(8192);
+        assertThat(print(big, r, some, 2)).isEqualTo(plain);
+        assertThat(some.cachedRows()).isBetween(1, 4095);
+        assertThat(some.budgetLeft()).isBetween(-(16L * 2 + 16), 0L);
+    }
+
+    @Test
+    void shouldKeepASixteenthOfTheHeapForRowTextsUpTo64MiB() {
+        assertThat(EnrichRun.rowTextBudget(256L << 20)).isEqualTo(16L << 20);
+        assertThat(EnrichRun.rowTextBudget(512L << 20)).isEqualTo(32L << 20);
+        assertThat(EnrichRun.rowTextBudget(1L << 30)).isEqualTo(64L << 20);
+        assertThat(EnrichRun.rowTextBudget(24L << 30)).isEqualTo(64L << 20);
+        assertThat(EnrichRun.rowTextBudget(15)).isZero();
+    }
+
     /** Prints every position of r, {@code passes} times through one cache, and returns the last pass. */
     private String print(EnrichResult r, long budget, int passes) throws Exception {
-        EnrichRowTexts texts = new EnrichRowTexts(table, budget);
+        return print(table, r, new EnrichRowTexts(table, budget), passes);
+    }
+
+    private static String print(EmbeddingTable table, EnrichResult r, EnrichRowTexts texts, int passes) throws Exception {
         String last = null;
         for (int pass = 0; pass < passes; pass++) {
             ByteArrayOutputStream bytes = new ByteArrayOutputStream();
