@@ -1,10 +1,10 @@
 package io.tokvec.core;
 
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.HashMap;
+import java.nio.charset.StandardCharsets;
+import java.util.AbstractList;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
+import java.util.RandomAccess;
 
 /**
  * A table's vocabulary, as Keras {@code StringLookup(mask_token='')} / {@code TextVectorization}
@@ -16,6 +16,12 @@ import java.util.Map;
  * {@code 1..N}; such a run of copies of row 1's token is accepted ({@link #oovRows()} counts it), and
  * those rows are not looked up as tokens: the OOV token itself is out of vocabulary, as in Keras,
  * whose lookup table holds only the tokens after the mask and OOV rows.
+ *
+ * <p>Memory: the tokens are kept as text in pages of 1 MiB (one byte per character when every
+ * character of a token is below U+0100, else two), with an open-addressing index of {@code int}s,
+ * about {@code 16–24 + length} bytes per token instead of a {@code String} and a {@code HashMap}
+ * entry each, and without copying what was read as it grows; {@link #tokens()} is a view that makes
+ * each token's {@code String} when it is read.
  */
 public final class Vocabulary {
 
@@ -26,14 +32,14 @@ public final class Vocabulary {
     /** What {@link #indexOf} returns for a token not in the vocabulary. */
     public static final int NOT_FOUND = -1;
 
-    private final List<String> tokens;
-    private final Map<String, Integer> index;
+    private final Builder store;
     private final int oovRows;
+    private final List<String> tokens;
 
-    private Vocabulary(List<String> tokens, Map<String, Integer> index, int oovRows) {
-        this.tokens = tokens;
-        this.index = index;
+    private Vocabulary(Builder store, int oovRows) {
+        this.store = store;
         this.oovRows = oovRows;
+        this.tokens = new Tokens(store);
     }
 
     /**
@@ -42,12 +48,11 @@ public final class Vocabulary {
      * appear only at row 0.
      */
     public static Vocabulary of(List<String> tokens) {
-        Map<String, Integer> index = new HashMap<>(Math.max(16, (int) (tokens.size() / 0.75f) + 1));
-        List<String> copy = new ArrayList<>(tokens.size());
         int oovRows = tokens.size() > OOV ? 1 : 0;
         while (OOV + oovRows < tokens.size() && tokens.get(OOV) != null && tokens.get(OOV).equals(tokens.get(OOV + oovRows))) {
             oovRows++;
         }
+        Builder b = new Builder(tokens.size());
         for (int i = 0; i < tokens.size(); i++) {
             String t = tokens.get(i);
             if (t == null) {
@@ -56,43 +61,16 @@ public final class Vocabulary {
             if (t.isEmpty() && i != PAD) {
                 throw new IllegalArgumentException("vocabulary entry " + i + " is the empty token, which only row 0 (padding) may be");
             }
-            copy.add(t);
             if (i > OOV && i <= oovRows) {
-                continue; // another OOV row
+                b.append(t); // another OOV row, not indexed
+                continue;
             }
-            Integer prev = index.putIfAbsent(t, i);
-            if (prev != null) {
+            int prev = b.addIfAbsent(t);
+            if (prev != NOT_FOUND) {
                 throw new IllegalArgumentException("vocabulary token '" + t + "' appears twice (rows " + prev + " and " + i + ")");
             }
         }
-        if (oovRows > 0) {
-            index.remove(tokens.get(OOV));
-        }
-        return new Vocabulary(Collections.unmodifiableList(copy), index, oovRows);
-    }
-
-    /**
-     * A vocabulary of {@code tokens} whose first two are {@code ''} (padding) and the OOV token and
-     * whose others are distinct and not empty, with the index the caller built while reading them
-     * (each of those tokens to its row; the OOV token and {@code ''} not in it), so that a large
-     * vocabulary is not indexed twice. Both are kept, not copied: the caller must not change them.
-     *
-     * @throws IllegalArgumentException if the index does not map exactly the tokens after row 1 to their rows
-     */
-    public static Vocabulary ofIndexed(List<String> tokens, Map<String, Integer> index) {
-        if (tokens.size() < 2 || !tokens.get(PAD).isEmpty() || index.size() != tokens.size() - 2) {
-            throw new IllegalArgumentException("an index of " + index.size() + " tokens for a vocabulary of " + tokens.size());
-        }
-        for (int i = 2; i < tokens.size(); i++) {
-            Integer at = index.get(tokens.get(i));
-            if (at == null || at != i || tokens.get(i).isEmpty()) {
-                throw new IllegalArgumentException("vocabulary token " + i + " '" + tokens.get(i) + "' is indexed as " + at);
-            }
-        }
-        if (index.containsKey(tokens.get(OOV))) {
-            throw new IllegalArgumentException("the OOV token '" + tokens.get(OOV) + "' is indexed");
-        }
-        return new Vocabulary(Collections.unmodifiableList(tokens), index, 1);
+        return new Vocabulary(b.done(), oovRows);
     }
 
     /** Id of a token: 0 for {@code ''}, its row if known, else {@link #OOV}. Allocates nothing. */
@@ -101,13 +79,14 @@ public final class Vocabulary {
         return id == NOT_FOUND ? OOV : id;
     }
 
-    /** 0 for {@code ''}, the token's row if it is a vocabulary token, else {@link #NOT_FOUND}. */
+    /** 0 for {@code ''}, the token's row if it is a vocabulary token, else {@link #NOT_FOUND}. Allocates nothing. */
     public int indexOf(String token) {
         if (token.isEmpty()) {
             return PAD;
         }
-        Integer id = index.get(token);
-        return id == null ? NOT_FOUND : id;
+        int row = store.find(token);
+        // the OOV token is indexed only to refuse its duplicates: it is out of vocabulary, as in Keras
+        return row == OOV && oovRows > 0 ? NOT_FOUND : row;
     }
 
     /**
@@ -119,10 +98,287 @@ public final class Vocabulary {
     }
 
     public int size() {
-        return tokens.size();
+        return store.rows;
     }
 
+    /** The token of each row, in row order: a read-only view that makes each {@code String} when it is read. */
     public List<String> tokens() {
         return tokens;
+    }
+
+    /** Bytes of heap the vocabulary holds (its arrays), for sizing. */
+    public long heapBytes() {
+        return store.heapBytes();
+    }
+
+    /**
+     * Builds a vocabulary token by token without a {@code String} per token: for readers of large
+     * word files, which check for duplicates as they go ({@link #addIfAbsent}). Not thread-safe; a
+     * builder is used once.
+     */
+    public static final class Builder {
+        private static final int PAGE_BITS = 20;
+        /** The most bytes of one token's text, and the size of a page. */
+        static final int PAGE = 1 << PAGE_BITS;
+        private static final int PAGE_MASK = PAGE - 1;
+
+        /** The text, in pages; a token never straddles two. Only the first page grows (up to {@link #PAGE}). */
+        private byte[][] pages;
+        /** Bytes used of each page. */
+        private int[] pageFill;
+        /** Where the next token goes: {@code page << PAGE_BITS | offset}. */
+        private int textLength;
+        /** Where row {@code i}'s text starts ({@code page << PAGE_BITS | offset}); row {@code rows}'s is {@code textLength}. */
+        private int[] start;
+        /** Bit {@code i}: row {@code i} is stored as UTF-16 (two bytes a character), else as Latin-1. */
+        private long[] wide;
+        /** {@code String.hashCode()} of each row's token. */
+        private int[] hashes;
+        /** Row + 1 of each indexed token, 0 for a free slot; a power of two, at most half full. */
+        private int[] slots;
+        private int indexed;
+        private int rows;
+        private boolean done;
+
+        /** A builder sized for {@code expectedRows} tokens (it grows past them). */
+        public Builder(int expectedRows) {
+            int n = Math.max(4, expectedRows);
+            pages = new byte[][] {new byte[(int) Math.min(PAGE, Math.max(64L, 6L * n))]};
+            pageFill = new int[1];
+            start = new int[n + 1];
+            wide = new long[(n >> 6) + 1];
+            hashes = new int[n];
+            slots = new int[slotsFor(n)];
+        }
+
+        private static int slotsFor(int tokens) {
+            long want = Math.max(4L, 2L * tokens);
+            if (want > 1 << 30) {
+                throw new IllegalArgumentException("a vocabulary of " + tokens + " tokens is larger than tokvec can index");
+            }
+            return Integer.highestOneBit((int) want - 1) << 1;
+        }
+
+        /** Rows added so far. */
+        public int size() {
+            return rows;
+        }
+
+        /**
+         * Adds {@code token} as the next row and indexes it, unless it is indexed already: then adds
+         * nothing and returns the row that holds it.
+         *
+         * @return {@link #NOT_FOUND} if the token was added (as row {@code size() - 1}), else its row
+         */
+        public int addIfAbsent(String token) {
+            int hash = token.hashCode();
+            int slot = slotOf(token, hash);
+            if (slots[slot] != 0) {
+                return slots[slot] - 1;
+            }
+            int row = append(token, hash);
+            if (2 * (indexed + 1) > slots.length) {
+                growSlots();
+                slot = slotOf(token, hash);
+            }
+            slots[slot] = row + 1;
+            indexed++;
+            return NOT_FOUND;
+        }
+
+        /** Adds {@code token} as the next row without indexing it (an OOV copy). */
+        void append(String token) {
+            append(token, token.hashCode());
+        }
+
+        private int append(String token, int hash) {
+            if (done) {
+                throw new IllegalStateException("the vocabulary was built already");
+            }
+            boolean latin1 = true;
+            for (int k = 0; k < token.length() && latin1; k++) {
+                latin1 = token.charAt(k) < 0x100;
+            }
+            long bytes = latin1 ? token.length() : 2L * token.length();
+            if (bytes > PAGE) {
+                throw new IllegalArgumentException("vocabulary token " + rows + " of " + token.length()
+                        + " characters is longer than a token may be (" + PAGE + " bytes: as many Latin-1 characters, half as many others)");
+            }
+            int page = textLength >>> PAGE_BITS;
+            int off = textLength & PAGE_MASK;
+            if (off + bytes > PAGE) { // the next page
+                page++;
+                off = 0;
+            }
+            if ((long) page << PAGE_BITS > Integer.MAX_VALUE - PAGE) {
+                throw new IllegalArgumentException("the vocabulary's tokens are more than " + (Integer.MAX_VALUE - PAGE) + " bytes of text");
+            }
+            if (page == pages.length) {
+                pages = Arrays.copyOf(pages, pages.length * 2);
+                pageFill = Arrays.copyOf(pageFill, pages.length);
+            }
+            if (pages[page] == null) {
+                pages[page] = new byte[PAGE];
+            } else if (off + bytes > pages[page].length) { // the first page, while it is small
+                pages[page] = Arrays.copyOf(pages[page], (int) Math.min(PAGE, Math.max(off + bytes, 2L * pages[page].length)));
+            }
+            byte[] text = pages[page];
+            if (rows + 1 >= start.length) {
+                int n = (int) Math.min(Integer.MAX_VALUE - 16, 2L * start.length);
+                start = Arrays.copyOf(start, n);
+                hashes = Arrays.copyOf(hashes, n);
+                wide = Arrays.copyOf(wide, (n >> 6) + 1);
+            }
+            int at = off;
+            if (latin1) {
+                for (int k = 0; k < token.length(); k++) {
+                    text[at + k] = (byte) token.charAt(k);
+                }
+            } else {
+                for (int k = 0; k < token.length(); k++) {
+                    char c = token.charAt(k);
+                    text[at + 2 * k] = (byte) (c >>> 8);
+                    text[at + 2 * k + 1] = (byte) c;
+                }
+                wide[rows >> 6] |= 1L << rows;
+            }
+            pageFill[page] = off + (int) bytes;
+            start[rows] = page << PAGE_BITS | off;
+            textLength = (page << PAGE_BITS) + off + (int) bytes;
+            hashes[rows] = hash;
+            start[rows + 1] = textLength;
+            return rows++;
+        }
+
+        /** The slot of {@code token}, or the free slot where it would go. */
+        private int slotOf(String token, int hash) {
+            int mask = slots.length - 1;
+            int slot = spread(hash) & mask;
+            while (true) {
+                int r = slots[slot] - 1;
+                if (r < 0 || hashes[r] == hash && matches(r, token)) {
+                    return slot;
+                }
+                slot = slot + 1 & mask;
+            }
+        }
+
+        private static int spread(int hash) {
+            int h = hash * 0x9E3779B9;
+            return h ^ h >>> 16;
+        }
+
+        private void growSlots() {
+            int[] old = slots;
+            slots = new int[slotsFor(indexed + 1)];
+            int mask = slots.length - 1;
+            for (int v : old) {
+                if (v != 0) {
+                    int slot = spread(hashes[v - 1]) & mask;
+                    while (slots[slot] != 0) {
+                        slot = slot + 1 & mask;
+                    }
+                    slots[slot] = v;
+                }
+            }
+        }
+
+        /** Bytes of row {@code row}'s text (it starts at offset {@code start[row] & PAGE_MASK} of its page). */
+        private int length(int row) {
+            int s = start[row];
+            int e = start[row + 1];
+            return (s >>> PAGE_BITS) == (e >>> PAGE_BITS) ? e - s : pageFill[s >>> PAGE_BITS] - (s & PAGE_MASK);
+        }
+
+        private boolean matches(int row, String token) {
+            byte[] text = pages[start[row] >>> PAGE_BITS];
+            int from = start[row] & PAGE_MASK;
+            int bytes = length(row);
+            if ((wide[row >> 6] & 1L << row) == 0) {
+                if (bytes != token.length()) return false;
+                for (int k = 0; k < bytes; k++) {
+                    if (token.charAt(k) != (text[from + k] & 0xff)) return false;
+                }
+            } else {
+                if (bytes != 2 * token.length()) return false;
+                for (int k = 0; k < token.length(); k++) {
+                    if (token.charAt(k) != (char) ((text[from + 2 * k] & 0xff) << 8 | text[from + 2 * k + 1] & 0xff)) return false;
+                }
+            }
+            return true;
+        }
+
+        int find(String token) {
+            int r = slots[slotOf(token, token.hashCode())] - 1;
+            return r < 0 ? NOT_FOUND : r;
+        }
+
+        String token(int row) {
+            byte[] text = pages[start[row] >>> PAGE_BITS];
+            int from = start[row] & PAGE_MASK;
+            int bytes = length(row);
+            if ((wide[row >> 6] & 1L << row) == 0) {
+                return new String(text, from, bytes, StandardCharsets.ISO_8859_1);
+            }
+            char[] chars = new char[bytes / 2];
+            for (int k = 0; k < chars.length; k++) {
+                chars[k] = (char) ((text[from + 2 * k] & 0xff) << 8 | text[from + 2 * k + 1] & 0xff);
+            }
+            return new String(chars);
+        }
+
+        long heapBytes() {
+            long text = 0;
+            for (byte[] page : pages) text += page == null ? 0 : page.length;
+            return text + 8L * pages.length + 4L * pageFill.length + 4L * start.length + 8L * wide.length + 4L * hashes.length + 4L * slots.length;
+        }
+
+        /** Trims the arrays that grew by doubling (when that frees an eighth or more) and closes the builder. */
+        Builder done() {
+            int last = textLength >>> PAGE_BITS;
+            if (last < pages.length && pages[last] != null && pages[last].length - pageFill[last] > pages[last].length / 8) {
+                pages[last] = Arrays.copyOf(pages[last], pageFill[last]);
+            }
+            if (start.length - (rows + 1) > start.length / 8) {
+                start = Arrays.copyOf(start, rows + 1);
+                hashes = Arrays.copyOf(hashes, rows);
+                wide = Arrays.copyOf(wide, (rows >> 6) + 1);
+            }
+            done = true;
+            return this;
+        }
+
+        /**
+         * The vocabulary of the rows added: row 0 must be {@code ''} and row 1 the OOV token (one OOV
+         * row), both added with {@link #addIfAbsent} like the others.
+         */
+        public Vocabulary build() {
+            if (rows < 2 || start[1] != 0) {
+                throw new IllegalArgumentException("a vocabulary built token by token starts with '' and the OOV token");
+            }
+            return new Vocabulary(done(), 1);
+        }
+    }
+
+    /** The read-only row-order view of {@link #tokens()}. */
+    private static final class Tokens extends AbstractList<String> implements RandomAccess {
+        private final Builder store;
+
+        Tokens(Builder store) {
+            this.store = store;
+        }
+
+        @Override
+        public String get(int index) {
+            if (index < 0 || index >= store.rows) {
+                throw new IndexOutOfBoundsException("row " + index + " of a vocabulary of " + store.rows);
+            }
+            return store.token(index);
+        }
+
+        @Override
+        public int size() {
+            return store.rows;
+        }
     }
 }

@@ -7,11 +7,7 @@ import io.tokvec.core.Vocabulary;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * Builds the table of a word-vector file (GloVe, word2vec): row 0 is the padding token {@code ''}
@@ -33,9 +29,8 @@ final class WordTableBuilder implements AutoCloseable {
     private final ScratchRows storage;
     private final byte[] row;
     private int rows = RESERVED;
-    private final List<String> words;
-    /** Each file word to its row: checks for duplicates, then becomes the vocabulary's index. */
-    private final Map<String, Integer> index;
+    /** The words so far, indexed as they come: checks for duplicates, then becomes the vocabulary. */
+    private final Vocabulary.Builder words;
     /** Line of each row's word (text files; in binary files word {@code w} is row {@code w + 1}). */
     private final long[] lines;
 
@@ -61,11 +56,10 @@ final class WordTableBuilder implements AutoCloseable {
         this.storage = ScratchRows.allocate(file, capacity + " rows x " + dim + " float32", capacity, rowBytes);
         this.row = new byte[rowBytes];
         int sizeHint = (int) Math.min(capacity, 1 << 24);
-        this.words = new ArrayList<>(sizeHint);
-        this.index = new HashMap<>((int) (sizeHint / 0.75f) + 1);
+        this.words = new Vocabulary.Builder(sizeHint);
         this.lines = unit.equals("line") ? new long[(int) capacity] : null;
-        words.add(PAD);
-        words.add(UNK);
+        words.addIfAbsent(PAD);
+        words.addIfAbsent(UNK);
     }
 
     int dim() {
@@ -93,15 +87,14 @@ final class WordTableBuilder implements AutoCloseable {
             throw new TableFormatException(file, where(pos), "is more than the " + (storage.capacity() - RESERVED)
                     + " words the file was sized for");
         }
-        Integer prev = index.putIfAbsent(word, rows);
-        if (prev != null) {
+        int prev = words.addIfAbsent(word);
+        if (prev != Vocabulary.NOT_FOUND) {
             long first = lines != null ? lines[prev] : prev - 1;
             throw new TableFormatException(file, where(pos), "the word '" + word + "' appears twice (first at " + unit + " " + first + ")");
         }
         if (lines != null) {
             lines[rows] = pos;
         }
-        words.add(word);
         rows++;
     }
 
@@ -276,7 +269,7 @@ final class WordTableBuilder implements AutoCloseable {
      * GloVe file with blank lines holds fewer words than lines). Freeing the table frees the storage.
      */
     EmbeddingTable build(String name, long version) throws TableFormatException {
-        Vocabulary vocabulary = Vocabulary.ofIndexed(words, index);
+        Vocabulary vocabulary = words.build();
         return new EmbeddingTable(name, version, rows, dim, TableDtype.FLOAT32, storage.finish(rows), vocabulary);
     }
 

@@ -24,8 +24,8 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 /**
  * A word2vec binary file larger than 2 GiB (2,300,000 words x 256 float32 = 2.36 GB of vectors,
  * generated from a seed and streamed to disk row by row) is loaded by {@code tokvec.jar enrich} in a
- * child JVM whose heap ({@code -Xmx512m}) is far smaller than the table: the loader builds the table
- * off the heap, in a temporary mapped file under the child's {@code java.io.tmpdir}. Events of words
+ * child JVM whose heap ({@code -Xmx128m}: the words' text and index fit it) is far smaller than the
+ * table: the loader builds the table off the heap, in a temporary mapped file under the child's {@code java.io.tmpdir}. Events of words
  * spread over the whole table (both sides of every 1 GiB segment boundary, the first and last words,
  * an OOV word) come out with exactly the file's vectors. The temporary file is gone once the child
  * has exited; the word2vec file is deleted at the end.
@@ -35,7 +35,7 @@ class LargeWord2VecIT {
     /** Words and dim can be changed for a one-off measurement, e.g. {@code -Dtokvec.it.w2v.words=3000000 -Dtokvec.it.w2v.dim=300}. */
     private static final int WORDS = Integer.getInteger("tokvec.it.w2v.words", 2_300_000);
     private static final int DIM = Integer.getInteger("tokvec.it.w2v.dim", 256);
-    private static final String HEAP = System.getProperty("tokvec.it.w2v.heap", "512m");
+    private static final String HEAP = System.getProperty("tokvec.it.w2v.heap", "128m");
     private static final long SEED = 20261202L;
     private static final long BYTES = (long) WORDS * DIM * Float.BYTES;
     private static final int MAX_LEN = 8;
