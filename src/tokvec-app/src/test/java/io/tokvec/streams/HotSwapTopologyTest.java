@@ -7,6 +7,7 @@ import io.tokvec.avro.ModelRecord;
 import io.tokvec.avro.TableChunk;
 import io.tokvec.avro.TableCommit;
 import io.tokvec.core.EmbeddingTable;
+import io.tokvec.core.TableChecksum;
 import io.tokvec.model.ModelChunker;
 import io.tokvec.model.ModelKey;
 import io.tokvec.model.TableRejectedException.Reason;
@@ -186,6 +187,39 @@ class HotSwapTopologyTest {
         h.publish(table(1)); // 8 x 2 x 4 = 64 bytes
         assertThat(h.registry.activeVersion()).isEqualTo(-1);
         assertThat(h.registry.rejectedCount(Reason.TOO_LARGE)).isEqualTo(1);
+    }
+
+    @Test
+    void shouldRejectAVersionWithATokenTwiceWhetherOrNotItsVocabularyChecksumSaysSo() {
+        // rows 4 and 5 (chunk 2) become "w4", "w2": row 5 repeats row 2
+        List<String> tampered = List.of("", "[UNK]", "w2", "w3", "w4", "w2", "w6", "w7");
+        for (boolean checksumOfTheTamperedTokens : new boolean[] {true, false}) {
+            TopologyHarness h = harness(Map.of());
+            h.publish(table(1));
+            ModelChunker v2 = chunker(2);
+            for (int i = 0; i < v2.chunkCount(); i++) {
+                ModelRecord r = v2.chunk(i).record();
+                if (i == 2) ((TableChunk) r.getBody()).setTokens(List.of("w4", "w2"));
+                h.sendModel(ModelKey.chunk(TopologyHarness.TABLE, 2, i).topicKey(), r);
+            }
+            ModelRecord commit = v2.commit(Map.of()).record();
+            if (checksumOfTheTamperedTokens) {
+                ((TableCommit) commit.getBody()).setVocabChecksum(TableChecksum.ofVocabulary(tampered));
+            }
+            h.sendModel(ModelKey.commit(TopologyHarness.TABLE, 2).topicKey(), commit);
+
+            assertThat(h.registry.activeVersion()).isEqualTo(1);
+            assertThat(h.registry.rejectedCount(Reason.VOCAB_MISMATCH)).isEqualTo(1);
+            String message = h.registry.recentRejections().get(0).message();
+            if (checksumOfTheTamperedTokens) {
+                assertThat(message).isEqualTo("emb v2: vocabulary token 'w2' appears twice (rows 2 and 5)");
+            } else {
+                assertThat(message).startsWith("emb v2: vocabulary checksum is " + TableChecksum.ofVocabulary(tampered)
+                        + " but the commit says sha256:");
+            }
+            h.pipeTokens("e", "w2", "w7");
+            assertThat(h.outputs()).extracting(EnrichedEvent::getTableVersion).containsExactly(1L);
+        }
     }
 
     @Test

@@ -32,10 +32,15 @@ public final class TableChecksum {
     public static String ofVocabulary(List<String> tokens) {
         MessageDigest md = sha256();
         for (String t : tokens) {
-            md.update(t.getBytes(StandardCharsets.UTF_8));
-            md.update((byte) '\n');
+            addToken(md, t);
         }
         return PREFIX + HexFormat.of().formatHex(md.digest());
+    }
+
+    /** Adds one token to a vocabulary checksum being computed token by token ({@link #format} ends it). */
+    public static void addToken(MessageDigest md, String token) {
+        md.update(token.getBytes(StandardCharsets.UTF_8));
+        md.update((byte) '\n');
     }
 
     /** A fresh SHA-256 digest for streaming use. */

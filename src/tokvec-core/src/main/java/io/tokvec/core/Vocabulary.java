@@ -48,29 +48,11 @@ public final class Vocabulary {
      * appear only at row 0.
      */
     public static Vocabulary of(List<String> tokens) {
-        int oovRows = tokens.size() > OOV ? 1 : 0;
-        while (OOV + oovRows < tokens.size() && tokens.get(OOV) != null && tokens.get(OOV).equals(tokens.get(OOV + oovRows))) {
-            oovRows++;
-        }
         Builder b = new Builder(tokens.size());
-        for (int i = 0; i < tokens.size(); i++) {
-            String t = tokens.get(i);
-            if (t == null) {
-                throw new IllegalArgumentException("vocabulary entry " + i + " is null");
-            }
-            if (t.isEmpty() && i != PAD) {
-                throw new IllegalArgumentException("vocabulary entry " + i + " is the empty token, which only row 0 (padding) may be");
-            }
-            if (i > OOV && i <= oovRows) {
-                b.append(t); // another OOV row, not indexed
-                continue;
-            }
-            int prev = b.addIfAbsent(t);
-            if (prev != NOT_FOUND) {
-                throw new IllegalArgumentException("vocabulary token '" + t + "' appears twice (rows " + prev + " and " + i + ")");
-            }
+        for (String t : tokens) {
+            b.add(t);
         }
-        return new Vocabulary(b.done(), oovRows);
+        return b.build();
     }
 
     /** Id of a token: 0 for {@code ''}, its row if known, else {@link #OOV}. Allocates nothing. */
@@ -139,6 +121,10 @@ public final class Vocabulary {
         private int indexed;
         private int rows;
         private boolean done;
+        /** Row 1's token and the rows that hold it (see {@link #add}); copies end at the first other token. */
+        private String oovToken;
+        private int oovCopies;
+        private boolean oovRun = true;
 
         /** A builder sized for {@code expectedRows} tokens (it grows past them). */
         public Builder(int expectedRows) {
@@ -186,9 +172,34 @@ public final class Vocabulary {
             return NOT_FOUND;
         }
 
-        /** Adds {@code token} as the next row without indexing it (an OOV copy). */
-        void append(String token) {
-            append(token, token.hashCode());
+        /**
+         * Adds the next row as {@link Vocabulary#of} reads it: duplicates are refused, except the
+         * copies of row 1's token (the OOV token) right after it, which are not indexed, and the empty
+         * token, which only row 0 may be.
+         *
+         * @throws IllegalArgumentException naming the row, for a null, a misplaced empty or a duplicate token
+         */
+        public void add(String token) {
+            int i = rows;
+            if (token == null) {
+                throw new IllegalArgumentException("vocabulary entry " + i + " is null");
+            }
+            if (token.isEmpty() && i != PAD) {
+                throw new IllegalArgumentException("vocabulary entry " + i + " is the empty token, which only row 0 (padding) may be");
+            }
+            if (i == OOV) {
+                oovToken = token;
+            } else if (i > OOV && oovRun && token.equals(oovToken)) {
+                oovCopies++;
+                append(token, token.hashCode()); // another OOV row, not indexed
+                return;
+            } else if (i > OOV) {
+                oovRun = false;
+            }
+            int prev = addIfAbsent(token);
+            if (prev != NOT_FOUND) {
+                throw new IllegalArgumentException("vocabulary token '" + token + "' appears twice (rows " + prev + " and " + i + ")");
+            }
         }
 
         private int append(String token, int hash) {
@@ -349,14 +360,11 @@ public final class Vocabulary {
         }
 
         /**
-         * The vocabulary of the rows added: row 0 must be {@code ''} and row 1 the OOV token (one OOV
-         * row), both added with {@link #addIfAbsent} like the others.
+         * The vocabulary of the rows added. Its OOV rows are row 1 and the copies of its token that
+         * {@link #add} took right after it ({@link #addIfAbsent} takes none); none if it has one row.
          */
         public Vocabulary build() {
-            if (rows < 2 || start[1] != 0) {
-                throw new IllegalArgumentException("a vocabulary built token by token starts with '' and the OOV token");
-            }
-            return new Vocabulary(done(), 1);
+            return new Vocabulary(done(), rows > OOV ? 1 + oovCopies : 0);
         }
     }
 

@@ -15,7 +15,6 @@ import io.tokvec.core.Vocabulary;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.security.MessageDigest;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
@@ -127,7 +126,11 @@ public final class TableBuilder {
         final int rows = (int) commit.getRows();
         final int dim = commit.getDim();
         final int rowBytes = dim * Float.BYTES;
-        final List<String> vocab = new ArrayList<>();
+        // the tokens go straight into the vocabulary (no list of Strings) and its checksum; a token it
+        // refuses is reported after the checksums, as a list would have been
+        final Vocabulary.Builder vocab = new Vocabulary.Builder(Math.min(rows, 1 << 16));
+        final MessageDigest vmd = TableChecksum.sha256();
+        final String[] vocabError = {null};
         final int[] state = {0, 0, -1}; // chunks seen, next row, whether chunks carry tokens (-1 unknown, 0 no, 1 yes)
         final long[] firstBad = {-1};
         final TableRejectedException[] failure = {null};
@@ -177,7 +180,16 @@ public final class TableBuilder {
                         throw new TableRejectedException(TableRejectedException.Reason.VOCAB_MISMATCH, what + ": chunk "
                                 + k.index() + " has " + chunk.getTokens().size() + " tokens for " + chunk.getRowCount() + " rows");
                     }
-                    vocab.addAll(chunk.getTokens());
+                    for (String token : chunk.getTokens()) {
+                        TableChecksum.addToken(vmd, token);
+                        if (vocabError[0] == null) {
+                            try {
+                                vocab.add(token);
+                            } catch (IllegalArgumentException e) {
+                                vocabError[0] = e.getMessage();
+                            }
+                        }
+                    }
                 }
                 state[0]++;
                 state[1] += chunk.getRowCount();
@@ -205,7 +217,8 @@ public final class TableBuilder {
                         + ": the chunks " + (state[2] == 1 ? "carry" : "carry no") + " vocabulary but the commit "
                         + (commit.getVocabChecksum() == null ? "has no" : "has a") + " vocab_checksum");
             }
-            vocabulary = verifiedVocabulary(what, vocab, commit.getVocabChecksum());
+            checkVocabulary(what, TableChecksum.format(vmd), commit.getVocabChecksum(), vocabError[0]);
+            vocabulary = vocab.build();
         }
         EmbeddingTable t = new EmbeddingTable(table, version, rows, dim, dtype, segs, vocabulary);
         if (!allowNonFinite && firstBad[0] >= 0) {
@@ -221,16 +234,26 @@ public final class TableBuilder {
 
     /** Checks the vocabulary against the commit's checksum and builds its index. */
     static Vocabulary verifiedVocabulary(String what, List<String> tokens, String checksum) throws TableRejectedException {
-        String vsum = TableChecksum.ofVocabulary(tokens);
-        if (!vsum.equalsIgnoreCase(checksum)) {
-            throw new TableRejectedException(TableRejectedException.Reason.VOCAB_MISMATCH,
-                    what + ": vocabulary checksum is " + vsum + " but the commit says " + checksum);
-        }
+        checkVocabulary(what, TableChecksum.ofVocabulary(tokens), checksum, null);
         try {
             return Vocabulary.of(tokens);
         } catch (IllegalArgumentException e) {
-            throw new TableRejectedException(TableRejectedException.Reason.VOCAB_MISMATCH, what + ": " + e.getMessage());
+            throw vocabRejected(what, e.getMessage());
         }
+    }
+
+    /** Rejects a vocabulary whose checksum {@code vsum} is not the commit's, then one its builder refused ({@code refused}, or null). */
+    private static void checkVocabulary(String what, String vsum, String checksum, String refused) throws TableRejectedException {
+        if (!vsum.equalsIgnoreCase(checksum)) {
+            throw vocabRejected(what, "vocabulary checksum is " + vsum + " but the commit says " + checksum);
+        }
+        if (refused != null) {
+            throw vocabRejected(what, refused);
+        }
+    }
+
+    private static TableRejectedException vocabRejected(String what, String why) {
+        return new TableRejectedException(TableRejectedException.Reason.VOCAB_MISMATCH, what + ": " + why);
     }
 
     /**
