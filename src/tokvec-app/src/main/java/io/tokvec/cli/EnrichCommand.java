@@ -54,7 +54,7 @@ public final class EnrichCommand implements Callable<Integer> {
 
     @Option(names = "--partition-strategy", paramLabel = "mod|div", converter = StrategyConverter.class,
             description = "With --shards: how TF's embedding_lookup(params_list, ids, partition_strategy) spread the "
-                    + "ids (mod: id % n picks the shard; div: contiguous blocks). Required with --shards.")
+                    + "ids (mod: id %% n picks the shard; div: contiguous blocks). Required with --shards.")
     ShardedTables.Strategy partitionStrategy;
 
     @Option(names = "--format", paramLabel = "npy|glove|word2vec", converter = FormatConverter.class,

@@ -67,8 +67,8 @@ public final class PublishCommand implements Callable<Integer> {
     List<Path> shards;
 
     @Option(names = "--partition-strategy", paramLabel = "mod|div", converter = EnrichCommand.StrategyConverter.class,
-            description = "With --shards: TF embedding_lookup's partition_strategy (mod: id % n picks the shard, "
-                    + "id // n the row; div: contiguous blocks, the first rows % n shards one row longer).")
+            description = "With --shards: TF embedding_lookup's partition_strategy (mod: id %% n picks the shard, "
+                    + "id // n the row; div: contiguous blocks, the first rows %% n shards one row longer).")
     ShardedTables.Strategy partitionStrategy;
 
     @Option(names = "--vocab", paramLabel = "FILE", description = "Vocabulary for an .npy table: line i = row i (Keras get_vocabulary()).")

@@ -139,6 +139,46 @@ class TableSnapshotsTest {
         assertSameValues(second.registry().active(), table(1, 40));
     }
 
+    static EmbeddingTable tableWithVocabulary(long v, int rows) {
+        List<String> vocab = new ArrayList<>(List.of("", "[UNK]", "naïve", "日本語"));
+        for (int i = vocab.size(); i < rows; i++) vocab.add("w" + i);
+        EmbeddingTable plain = table(v, rows);
+        float[] f = new float[rows * 3];
+        for (int i = 0; i < f.length; i++) f[i] = plain.get(i / 3, i % 3);
+        return EmbeddingTable.fromFloats("t", v, rows, 3, f, vocab);
+    }
+
+    @Test
+    void shouldRestoreTheVocabularyOfASnapshotAndRebuildWhenItsVocabularyFileIsCorrupted() throws Exception {
+        EmbeddingTable want = tableWithVocabulary(1, 40);
+        ModelRecoveryTest.MapStore store = new ModelRecoveryTest.MapStore();
+        Setup first = registry(TableDtype.FLOAT32, 1 << 20);
+        publish(first.registry(), store, want);
+        first.registry().close();
+
+        Setup second = registry(TableDtype.FLOAT32, 1 << 20);
+        second.registry().recover(store);
+        assertThat(second.memory().allocated).as("builds after the restart").isEmpty();
+        assertThat(second.registry().active().vocabulary().tokens()).containsExactlyElementsOf(want.vocabulary().tokens());
+        assertThat(second.registry().active().vocabulary().indexOf("日本語")).isEqualTo(3);
+        assertThat(second.registry().active().vocabulary().indexOf("w39")).isEqualTo(39);
+        second.registry().close();
+
+        // the last token "w39" becomes "w38": its checksum no longer matches (and row 38 holds it already)
+        Path vocabFile = dir.resolve("t-v1.float32" + TableSnapshots.VOCAB);
+        byte[] bytes = Files.readAllBytes(vocabFile);
+        assertThat(bytes[bytes.length - 1]).isEqualTo((byte) '9');
+        bytes[bytes.length - 1] = '8';
+        Files.write(vocabFile, bytes);
+
+        Setup third = registry(TableDtype.FLOAT32, 1 << 20);
+        third.registry().recover(store);
+        assertThat(third.memory().allocated).as("rebuilt from the store").containsExactly("t-v1.float32");
+        assertThat(third.registry().active().vocabulary().tokens()).containsExactlyElementsOf(want.vocabulary().tokens());
+        assertThat(third.registry().active().vocabulary().indexOf("w39")).isEqualTo(39);
+        assertSameValues(third.registry().active(), want);
+    }
+
     @Test
     void shouldNotUseASnapshotOfAnotherDtype() {
         ModelRecoveryTest.MapStore store = new ModelRecoveryTest.MapStore();

@@ -17,7 +17,7 @@ import java.util.RandomAccess;
  * those rows are not looked up as tokens: the OOV token itself is out of vocabulary, as in Keras,
  * whose lookup table holds only the tokens after the mask and OOV rows.
  *
- * <p>Memory: the tokens are kept as text in pages of 1 MiB (one byte per character when every
+ * <p>Memory: the tokens are kept as text in pages of 256 KiB (one byte per character when every
  * character of a token is below U+0100, else two), with an open-addressing index of {@code int}s,
  * about {@code 16–24 + length} bytes per token instead of a {@code String} and a {@code HashMap}
  * entry each, and without copying what was read as it grows; {@link #tokens()} is a view that makes
@@ -99,7 +99,8 @@ public final class Vocabulary {
      * builder is used once.
      */
     public static final class Builder {
-        private static final int PAGE_BITS = 20;
+        /** 256 KiB: below half of G1's smallest region, so a page is never a humongous object. */
+        private static final int PAGE_BITS = 18;
         /** The most bytes of one token's text, and the size of a page. */
         static final int PAGE = 1 << PAGE_BITS;
         private static final int PAGE_MASK = PAGE - 1;
@@ -181,6 +182,21 @@ public final class Vocabulary {
          */
         public void add(String token) {
             int i = rows;
+            int prev = addOrFind(token);
+            if (prev != NOT_FOUND) {
+                throw new IllegalArgumentException("vocabulary token '" + token + "' appears twice (rows " + prev + " and " + i + ")");
+            }
+        }
+
+        /**
+         * {@link #add} for readers that name positions their own way: adds the next row, unless its
+         * token is already indexed (a duplicate), which adds nothing.
+         *
+         * @return {@link #NOT_FOUND} if the token was added, else the row that holds it
+         * @throws IllegalArgumentException naming the row, for a null or a misplaced empty token
+         */
+        public int addOrFind(String token) {
+            int i = rows;
             if (token == null) {
                 throw new IllegalArgumentException("vocabulary entry " + i + " is null");
             }
@@ -192,14 +208,11 @@ public final class Vocabulary {
             } else if (i > OOV && oovRun && token.equals(oovToken)) {
                 oovCopies++;
                 append(token, token.hashCode()); // another OOV row, not indexed
-                return;
+                return NOT_FOUND;
             } else if (i > OOV) {
                 oovRun = false;
             }
-            int prev = addIfAbsent(token);
-            if (prev != NOT_FOUND) {
-                throw new IllegalArgumentException("vocabulary token '" + token + "' appears twice (rows " + prev + " and " + i + ")");
-            }
+            return addIfAbsent(token);
         }
 
         private int append(String token, int hash) {

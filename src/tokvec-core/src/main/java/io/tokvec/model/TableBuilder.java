@@ -15,7 +15,6 @@ import io.tokvec.core.Vocabulary;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.security.MessageDigest;
-import java.util.List;
 import java.util.Objects;
 
 /**
@@ -232,18 +231,8 @@ public final class TableBuilder {
         return t;
     }
 
-    /** Checks the vocabulary against the commit's checksum and builds its index. */
-    static Vocabulary verifiedVocabulary(String what, List<String> tokens, String checksum) throws TableRejectedException {
-        checkVocabulary(what, TableChecksum.ofVocabulary(tokens), checksum, null);
-        try {
-            return Vocabulary.of(tokens);
-        } catch (IllegalArgumentException e) {
-            throw vocabRejected(what, e.getMessage());
-        }
-    }
-
     /** Rejects a vocabulary whose checksum {@code vsum} is not the commit's, then one its builder refused ({@code refused}, or null). */
-    private static void checkVocabulary(String what, String vsum, String checksum, String refused) throws TableRejectedException {
+    static void checkVocabulary(String what, String vsum, String checksum, String refused) throws TableRejectedException {
         if (!vsum.equalsIgnoreCase(checksum)) {
             throw vocabRejected(what, "vocabulary checksum is " + vsum + " but the commit says " + checksum);
         }

@@ -124,12 +124,12 @@ public final class TableFiles {
             return t;
         }
         try {
-            List<String> tokens = VocabularyFile.read(vocabFile);
-            if (tokens.size() != t.rows()) {
-                throw new TableFormatException(vocabFile, null, "lists " + tokens.size() + " tokens but table " + file
+            Vocabulary vocab = VocabularyFile.load(vocabFile);
+            if (vocab.size() != t.rows()) {
+                throw new TableFormatException(vocabFile, null, "lists " + vocab.size() + " tokens but table " + file
                         + " has " + t.rows() + " rows; line i of the vocabulary must be the token of row i");
             }
-            return new EmbeddingTable(t.name(), t.version(), t.rows(), t.dim(), t.dtype(), t.segments(), Vocabulary.of(tokens));
+            return new EmbeddingTable(t.name(), t.version(), t.rows(), t.dim(), t.dtype(), t.segments(), vocab);
         } catch (IOException | RuntimeException e) {
             t.retire(); // frees the table's storage now
             throw e;

@@ -1,5 +1,7 @@
 package io.tokvec.tables;
 
+import io.tokvec.core.Vocabulary;
+
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -7,10 +9,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * A vocabulary file: UTF-8, one token per line, line {@code i} (0-based) is the token of row
@@ -32,10 +31,19 @@ public final class VocabularyFile {
     private VocabularyFile() {
     }
 
-    /** Reads the tokens of a vocabulary file, in row order. */
+    /** Reads the tokens of a vocabulary file, in row order (a view of {@link #load}'s vocabulary). */
     public static List<String> read(Path file) throws IOException {
-        List<String> tokens = new ArrayList<>();
-        Map<String, Long> seen = new HashMap<>();
+        return load(file).tokens();
+    }
+
+    /**
+     * Reads a vocabulary file into its {@link Vocabulary}, token by token: no list of {@code String}s
+     * and no second index is held on the way, so a file of millions of tokens needs about the heap the
+     * vocabulary itself takes.
+     */
+    public static Vocabulary load(Path file) throws IOException {
+        // sized from a first pass that counts the lines, so that the index is not grown (and copied) as it fills
+        Vocabulary.Builder vocab = new Vocabulary.Builder((int) Math.min(1 << 30, GloveReader.countLines(file)));
         try (ByteLineReader lines = new ByteLineReader(Files.newInputStream(file))) {
             while (lines.next()) {
                 long no = lines.lineNumber();
@@ -58,16 +66,19 @@ public final class VocabularyFile {
                 if (token.isEmpty() && no != 1) {
                     throw new TableFormatException(file, where, "is empty; only the first line (row 0, the padding token '') may be");
                 }
-                // another OOV row: row 1's token again, right after a run of it that starts at row 1
-                boolean oovRow = tokens.size() > 1 && token.equals(tokens.get(1)) && token.equals(tokens.get(tokens.size() - 1));
-                Long prev = oovRow ? null : seen.putIfAbsent(token, no);
-                if (prev != null) {
-                    throw new TableFormatException(file, where, "token '" + token + "' already appears on line " + prev);
+                int prev;
+                try {
+                    // row 1's token again right after a run of it from row 1 is another OOV row, not a duplicate
+                    prev = vocab.addOrFind(token);
+                } catch (IllegalArgumentException e) {
+                    throw new TableFormatException(file, where, e.getMessage());
                 }
-                tokens.add(token);
+                if (prev != Vocabulary.NOT_FOUND) {
+                    throw new TableFormatException(file, where, "token '" + token + "' already appears on line " + (prev + 1));
+                }
             }
         }
-        return tokens;
+        return vocab.build();
     }
 
     /** Writes tokens one per line, each followed by {@code '\n'}; {@link #read} gives them back. */
