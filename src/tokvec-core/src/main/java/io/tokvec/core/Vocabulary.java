@@ -95,7 +95,7 @@ public final class Vocabulary {
 
     /**
      * Builds a vocabulary token by token without a {@code String} per token: for readers of large
-     * word files, which check for duplicates as they go ({@link #addIfAbsent}). Not thread-safe; a
+     * word files, which check for duplicates as they go ({@link #addOrFind}). Not thread-safe; a
      * builder is used once.
      */
     public static final class Builder {
@@ -151,13 +151,8 @@ public final class Vocabulary {
             return rows;
         }
 
-        /**
-         * Adds {@code token} as the next row and indexes it, unless it is indexed already: then adds
-         * nothing and returns the row that holds it.
-         *
-         * @return {@link #NOT_FOUND} if the token was added (as row {@code size() - 1}), else its row
-         */
-        public int addIfAbsent(String token) {
+        /** Adds {@code token} as the next row and indexes it, unless it is indexed already: then adds nothing and returns its row. */
+        private int addIfAbsent(String token) {
             int hash = token.hashCode();
             int slot = slotOf(token, hash);
             if (slots[slot] != 0) {
@@ -373,8 +368,8 @@ public final class Vocabulary {
         }
 
         /**
-         * The vocabulary of the rows added. Its OOV rows are row 1 and the copies of its token that
-         * {@link #add} took right after it ({@link #addIfAbsent} takes none); none if it has one row.
+         * The vocabulary of the rows added. Its OOV rows are row 1 and the copies of its token added
+         * right after it; none if it has one row.
          */
         public Vocabulary build() {
             return new Vocabulary(done(), rows > OOV ? 1 + oovCopies : 0);

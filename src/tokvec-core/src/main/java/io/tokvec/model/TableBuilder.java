@@ -125,11 +125,8 @@ public final class TableBuilder {
         final int rows = (int) commit.getRows();
         final int dim = commit.getDim();
         final int rowBytes = dim * Float.BYTES;
-        // the tokens go straight into the vocabulary (no list of Strings) and its checksum; a token it
-        // refuses is reported after the checksums, as a list would have been
-        final Vocabulary.Builder vocab = new Vocabulary.Builder(Math.min(rows, 1 << 16));
-        final MessageDigest vmd = TableChecksum.sha256();
-        final String[] vocabError = {null};
+        // the tokens go straight into the vocabulary and its checksum, without a list of Strings
+        final CheckedVocabulary vocab = new CheckedVocabulary(Math.min(rows, 1 << 16));
         final int[] state = {0, 0, -1}; // chunks seen, next row, whether chunks carry tokens (-1 unknown, 0 no, 1 yes)
         final long[] firstBad = {-1};
         final TableRejectedException[] failure = {null};
@@ -180,14 +177,7 @@ public final class TableBuilder {
                                 + k.index() + " has " + chunk.getTokens().size() + " tokens for " + chunk.getRowCount() + " rows");
                     }
                     for (String token : chunk.getTokens()) {
-                        TableChecksum.addToken(vmd, token);
-                        if (vocabError[0] == null) {
-                            try {
-                                vocab.add(token);
-                            } catch (IllegalArgumentException e) {
-                                vocabError[0] = e.getMessage();
-                            }
-                        }
+                        vocab.add(token);
                     }
                 }
                 state[0]++;
@@ -216,8 +206,7 @@ public final class TableBuilder {
                         + ": the chunks " + (state[2] == 1 ? "carry" : "carry no") + " vocabulary but the commit "
                         + (commit.getVocabChecksum() == null ? "has no" : "has a") + " vocab_checksum");
             }
-            checkVocabulary(what, TableChecksum.format(vmd), commit.getVocabChecksum(), vocabError[0]);
-            vocabulary = vocab.build();
+            vocabulary = vocab.verify(what, commit.getVocabChecksum());
         }
         EmbeddingTable t = new EmbeddingTable(table, version, rows, dim, dtype, segs, vocabulary);
         if (!allowNonFinite && firstBad[0] >= 0) {
@@ -229,20 +218,6 @@ public final class TableBuilder {
                     + " (set tokvec.table.allow.nonfinite=true to accept NaN/Inf)");
         }
         return t;
-    }
-
-    /** Rejects a vocabulary whose checksum {@code vsum} is not the commit's, then one its builder refused ({@code refused}, or null). */
-    static void checkVocabulary(String what, String vsum, String checksum, String refused) throws TableRejectedException {
-        if (!vsum.equalsIgnoreCase(checksum)) {
-            throw vocabRejected(what, "vocabulary checksum is " + vsum + " but the commit says " + checksum);
-        }
-        if (refused != null) {
-            throw vocabRejected(what, refused);
-        }
-    }
-
-    private static TableRejectedException vocabRejected(String what, String why) {
-        return new TableRejectedException(TableRejectedException.Reason.VOCAB_MISMATCH, what + ": " + why);
     }
 
     /**

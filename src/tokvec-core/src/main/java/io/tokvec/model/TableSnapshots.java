@@ -3,7 +3,6 @@ package io.tokvec.model;
 import io.tokvec.avro.TableCommit;
 import io.tokvec.core.EmbeddingTable;
 import io.tokvec.core.MappedTableMemory;
-import io.tokvec.core.TableChecksum;
 import io.tokvec.core.TableDtype;
 import io.tokvec.core.TableMemory;
 import io.tokvec.core.TableSegments;
@@ -23,7 +22,6 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
@@ -129,12 +127,11 @@ public final class TableSnapshots {
             }
             Vocabulary vocab = null;
             if (commit.getVocabChecksum() != null) {
-                SnapshotVocabulary read = readVocabulary(sibling(file, VOCAB), rows);
+                CheckedVocabulary read = readVocabulary(sibling(file, VOCAB), rows);
                 if (read == null) {
                     return discard(file, "its vocabulary file is unreadable");
                 }
-                TableBuilder.checkVocabulary(table + " v" + version, read.checksum(), commit.getVocabChecksum(), read.refused());
-                vocab = read.tokens().build();
+                vocab = read.verify(table + " v" + version, commit.getVocabChecksum());
             }
             EmbeddingTable t = new EmbeddingTable(table, version, rows, dim, dtype, segs, vocab);
             ok = true;
@@ -212,33 +209,19 @@ public final class TableSnapshots {
         }
     }
 
-    /** A snapshot's vocabulary as read: its tokens, their checksum, and why the builder refused one (or null). */
-    private record SnapshotVocabulary(Vocabulary.Builder tokens, String checksum, String refused) {
-    }
-
     /** Reads the vocabulary file of a snapshot of {@code rows} rows token by token, or null if it cannot be read. */
-    private static SnapshotVocabulary readVocabulary(Path file, int rows) {
+    private static CheckedVocabulary readVocabulary(Path file, int rows) {
         try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file), 1 << 16))) {
             int n = in.readInt();
             if (n != rows) {
                 return null;
             }
-            Vocabulary.Builder tokens = new Vocabulary.Builder(n);
-            MessageDigest md = TableChecksum.sha256();
-            String refused = null;
+            CheckedVocabulary tokens = new CheckedVocabulary(n);
             for (int i = 0; i < n; i++) {
                 byte[] b = in.readNBytes(in.readInt());
-                String token = new String(b, StandardCharsets.UTF_8);
-                TableChecksum.addToken(md, token);
-                if (refused == null) {
-                    try {
-                        tokens.add(token);
-                    } catch (IllegalArgumentException e) {
-                        refused = e.getMessage();
-                    }
-                }
+                tokens.add(new String(b, StandardCharsets.UTF_8));
             }
-            return new SnapshotVocabulary(tokens, TableChecksum.format(md), refused);
+            return tokens;
         } catch (IOException | RuntimeException e) {
             return null;
         }

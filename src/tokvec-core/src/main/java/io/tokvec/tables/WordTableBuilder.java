@@ -58,8 +58,8 @@ final class WordTableBuilder implements AutoCloseable {
         int sizeHint = (int) Math.min(capacity, 1 << 24);
         this.words = new Vocabulary.Builder(sizeHint);
         this.lines = unit.equals("line") ? new long[(int) capacity] : null;
-        words.addIfAbsent(PAD);
-        words.addIfAbsent(UNK);
+        words.addOrFind(PAD);
+        words.addOrFind(UNK);
     }
 
     int dim() {
@@ -87,7 +87,7 @@ final class WordTableBuilder implements AutoCloseable {
             throw new TableFormatException(file, where(pos), "is more than the " + (storage.capacity() - RESERVED)
                     + " words the file was sized for");
         }
-        int prev = words.addIfAbsent(word);
+        int prev = words.addOrFind(word);
         if (prev != Vocabulary.NOT_FOUND) {
             long first = lines != null ? lines[prev] : prev - 1;
             throw new TableFormatException(file, where(pos), "the word '" + word + "' appears twice (first at " + unit + " " + first + ")");

@@ -36,13 +36,13 @@ class VocabularyTest {
     @Test
     void shouldBuildTokenByTokenAndRefuseDuplicatesNamingTheFirstRow() {
         Vocabulary.Builder b = new Vocabulary.Builder(1); // grows from the smallest size
-        assertThat(b.addIfAbsent("")).isEqualTo(Vocabulary.NOT_FOUND);
-        assertThat(b.addIfAbsent("[UNK]")).isEqualTo(Vocabulary.NOT_FOUND);
+        assertThat(b.addOrFind("")).isEqualTo(Vocabulary.NOT_FOUND);
+        assertThat(b.addOrFind("[UNK]")).isEqualTo(Vocabulary.NOT_FOUND);
         for (int i = 0; i < 10_000; i++) {
-            assertThat(b.addIfAbsent("w" + i)).isEqualTo(Vocabulary.NOT_FOUND);
+            assertThat(b.addOrFind("w" + i)).isEqualTo(Vocabulary.NOT_FOUND);
         }
-        assertThat(b.addIfAbsent("w1234")).isEqualTo(1236);
-        assertThat(b.addIfAbsent("[UNK]")).isEqualTo(1);
+        assertThat(b.addOrFind("w1234")).isEqualTo(1236);
+        assertThat(b.addOrFind("[UNK]")).isEqualTo(1);
         assertThat(b.size()).isEqualTo(10_002);
         Vocabulary v = b.build();
 
@@ -54,7 +54,7 @@ class VocabularyTest {
         assertThat(v.indexOf("[UNK]")).isEqualTo(Vocabulary.NOT_FOUND);
         assertThat(v.lookup("w10000")).isEqualTo(Vocabulary.OOV);
         assertThat(v.tokens().get(9_999 + 2)).isEqualTo("w9999");
-        assertThatThrownBy(() -> b.addIfAbsent("late")).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> b.addOrFind("late")).isInstanceOf(IllegalStateException.class);
     }
 
     @Test
@@ -79,10 +79,10 @@ class VocabularyTest {
     void shouldHoldALargeVocabularyInAFewBytesMoreThanItsText() {
         int n = 200_000;
         Vocabulary.Builder b = new Vocabulary.Builder(n);
-        b.addIfAbsent("");
-        b.addIfAbsent("[UNK]");
+        b.addOrFind("");
+        b.addOrFind("[UNK]");
         for (int i = 0; i < n; i++) {
-            b.addIfAbsent("token" + i); // 6 to 11 characters
+            b.addOrFind("token" + i); // 6 to 11 characters
         }
         Vocabulary v = b.build();
         // text: 10.9 bytes a token on average; offsets, hashes and a bit 8.1; 2^19 slots of 4 bytes: 10.5
