@@ -16,6 +16,7 @@ import io.tokvec.serde.ConfluentAvroSerializer;
 import io.tokvec.serde.SchemaRegistryClient;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -30,7 +31,10 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.security.PublicKey;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 
 /**
@@ -129,12 +133,39 @@ public final class TokvecTopology {
     static final String RESTORE_FETCH_MAX_WAIT_MS = "50";
 
     /**
+     * tokvec's defaults for the producer of every stream thread (see {@link #streamsProps}), chosen for
+     * output records of tens of KB ({@code max_len x dim x 4} bytes: 66 KB at 128 x 128), measured with
+     * {@code tokvec bench} (benchmarks page):
+     * <ul>
+     *   <li>{@code batch.size} 1 MiB (Kafka: 16 KiB). A record larger than the batch size gets a batch of
+     *       its own, and the producer sends one batch per partition per request: with 16 KiB every
+     *       output record was a produce request of its own (at most 5 in flight), in a buffer allocated
+     *       for it alone (only batch-size buffers are pooled). 1 MiB holds 15 outputs of 66 KB and stays
+     *       under the broker's default {@code message.max.bytes} (1 MiB + 12 bytes).</li>
+     *   <li>{@code linger.ms} 5 (Kafka Streams: 100). A batch is sent once full or this old; 100 ms
+     *       would hold back records at low rates now that a record no longer fills a batch by itself.</li>
+     *   <li>{@code buffer.memory} 64 MiB (Kafka: 32 MiB): a 1 MiB batch per output partition being filled
+     *       plus those in flight.</li>
+     * </ul>
+     */
+    public static final Map<String, String> PRODUCER_DEFAULTS = producerDefaults();
+
+    private static Map<String, String> producerDefaults() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put(ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(1 << 20));
+        m.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+        m.put(ProducerConfig.BUFFER_MEMORY_CONFIG, Long.toString(64L << 20));
+        return Collections.unmodifiableMap(m);
+    }
+
+    /**
      * Kafka Streams properties for this config: every pass-through key, plus tokvec's defaults (put
      * only if absent): application id {@code tokvec}, the processing exception handler that
      * dead-letters unexpected failures, for the global thread too, and the production exception
      * handler that dead-letters output records the producer refuses. The dead-letter topic is passed
      * as Kafka Streams' own {@link StreamsConfig#ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG}, so
-     * tokvec's handler and Kafka's handlers name the same topic.
+     * tokvec's handler and Kafka's handlers name the same topic. The producer gets
+     * {@link #PRODUCER_DEFAULTS} for every key set neither as {@code producer.<key>} nor as {@code <key>}.
      */
     public static Properties streamsProps(TokvecConfig config) {
         Properties p = new Properties();
@@ -148,10 +179,16 @@ public final class TokvecTopology {
         // (500 ms) at the broker, which answers a connection's requests in order: the next task's
         // restore (its ListOffsets) waits behind it, so each restarted task was ready 0.5 s after
         // the previous one. The restore consumer only reads changelogs, so short waits cost little.
-        String restoreFetchWait = StreamsConfig.restoreConsumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG);
-        if (!p.containsKey(restoreFetchWait) && !p.containsKey(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG)) {
-            p.put(restoreFetchWait, RESTORE_FETCH_MAX_WAIT_MS);
-        }
+        putUnlessSet(p, StreamsConfig.restoreConsumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG),
+                ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, RESTORE_FETCH_MAX_WAIT_MS);
+        PRODUCER_DEFAULTS.forEach((key, value) -> putUnlessSet(p, StreamsConfig.producerPrefix(key), key, value));
         return p;
+    }
+
+    /** Puts {@code prefixedKey=value} unless the prefixed or the plain key is set (Kafka Streams lets the prefixed one win). */
+    private static void putUnlessSet(Properties p, String prefixedKey, String plainKey, String value) {
+        if (!p.containsKey(prefixedKey) && !p.containsKey(plainKey)) {
+            p.put(prefixedKey, value);
+        }
     }
 }

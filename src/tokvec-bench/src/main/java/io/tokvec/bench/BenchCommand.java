@@ -18,9 +18,10 @@ import java.util.Set;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
         description = {
-                "Benchmark tokvec: core, topology, naive DSL baseline, end to end vs passthrough, table swap under load.",
-                "The last line printed is: bench: core=<ev/s> topology=<ev/s> naive=<ev/s> e2e=<ev/s> "
-                        + "passthrough=<ev/s> swap_gap_ms=<ms> heap_peak_ratio=<x> large_gap_ms=<ms> large_rss_ratio=<x> publish_mb_s=<MB/s>",
+                "Benchmark tokvec: core, topology, naive DSL baseline; side by side on a broker in its own process, tokvec run "
+                        + "against a Python loop and a plain producer (the ceiling); table swap under load.",
+                "The last line printed is: bench: core=<ev/s> topology=<ev/s> naive=<ev/s> peer=<ev/s> ceiling=<ev/s> ... "
+                        + "e2e_eos=<ev/s> ... swap_gap_ms=<ms> ... (one key=value per figure, n/a for parts not run)",
                 "It swaps a 1,000,000 x 128 table (512 MB) and needs about 2.2 GiB of heap: if the JVM default is smaller, run e.g. java -Xmx6g -jar target/tokvec.jar bench"})
 public final class BenchCommand implements TokvecCommand {
 
@@ -28,7 +29,8 @@ public final class BenchCommand implements TokvecCommand {
     boolean quick;
 
     @Option(names = "--parts", split = ",", paramLabel = "PART",
-            description = "Parts to run (default all but large): core, numpy, topology, naive, e2e (with passthrough), swap, "
+            description = "Parts to run (default all but large): core, numpy, topology, naive; side by side on a broker process: "
+                    + "ceiling, peer, e2e, bytes (float16, compression), scale (2 partitions); swap, latency, "
                     + "large (opt-in: swap a 3,000,000 x 300 table under load; ~25 GB of disk, run with -Xmx1g).")
     String[] parts;
 
@@ -62,7 +64,7 @@ public final class BenchCommand implements TokvecCommand {
     @Option(names = "--e2e-warmup", hidden = true, description = "Warmup events of each end-to-end round.")
     Integer e2eWarmup;
 
-    @Option(names = "--e2e-rounds", hidden = true, description = "Rounds of e2e and of passthrough (alternating; the median counts).")
+    @Option(names = "--e2e-rounds", hidden = true, description = "Rounds of each side-by-side pipeline (alternating; the median counts).")
     Integer e2eRounds;
 
     @Option(names = "--swap-rows", hidden = true, description = "Rows of the swapped-in table.")

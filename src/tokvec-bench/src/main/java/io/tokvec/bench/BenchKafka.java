@@ -1,6 +1,5 @@
 package io.tokvec.bench;
 
-import io.tokvec.broker.EmbeddedKafkaBroker;
 import io.tokvec.config.TokvecConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -13,15 +12,13 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The Kafka settings the broker parts share, so that the tokvec application and the passthrough copy
- * are measured under the same conditions.
+ * The Kafka settings the in-process application parts (swap, latency, large) share: the tokvec
+ * application with tokvec's own defaults, the bench's producers and readers, and the topics, on the
+ * broker process.
  */
 final class BenchKafka {
 
-    /**
-     * Producer settings of both the application (as {@code producer.*} Kafka Streams overrides) and the
-     * passthrough copy: a batch holds several 66 KB output records, a short linger, no compression.
-     */
+    /** Producer settings of the bench's own producers (feeders, publishers of the swap parts). */
     static final Map<String, String> PRODUCER = orderedMap(
             ProducerConfig.LINGER_MS_CONFIG, "5",
             ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(512 * 1024),
@@ -37,25 +34,13 @@ final class BenchKafka {
     private BenchKafka() {
     }
 
-    /**
-     * Broker settings: old output segments are deleted soon, so long runs do not fill the disk; the
-     * log cleaner's dedupe buffer (a 128 MiB heap array by default, for the compacted model topic) is
-     * 16 MiB, because the broker shares the heap whose peak the swap part measures (the model topic
-     * has a few thousand keys; 16 MiB holds about 700,000).
-     */
-    static EmbeddedKafkaBroker.Builder broker() {
-        return EmbeddedKafkaBroker.builder()
-                .brokerProperty("log.retention.check.interval.ms", "10000")
-                .brokerProperty("log.cleaner.dedupe.buffer.size", Integer.toString(16 << 20));
-    }
-
-    /** A tokvec application config on the embedded broker, topics named {@code <prefix>-events} etc. */
-    static TokvecConfig appConfig(EmbeddedKafkaBroker broker, String prefix, String scope, Path stateDir, BenchSettings s) {
+    /** A tokvec application config (tokvec's defaults, the bench's topics) on the broker, topics named {@code <prefix>-events} etc. */
+    static TokvecConfig appConfig(BrokerProcess broker, String prefix, String scope, Path stateDir, BenchSettings s) {
         return appConfig(broker, prefix, scope, stateDir, s, Map.of());
     }
 
-    /** As {@link #appConfig(EmbeddedKafkaBroker, String, String, Path, BenchSettings)}, with some keys overridden. */
-    static TokvecConfig appConfig(EmbeddedKafkaBroker broker, String prefix, String scope, Path stateDir, BenchSettings s,
+    /** As {@link #appConfig(BrokerProcess, String, String, Path, BenchSettings)}, with some keys overridden. */
+    static TokvecConfig appConfig(BrokerProcess broker, String prefix, String scope, Path stateDir, BenchSettings s,
                                   Map<String, String> overrides) {
         Map<String, String> p = new HashMap<>();
         broker.clientProperties().forEach((k, v) -> p.put(k, String.valueOf(v)));
@@ -64,7 +49,6 @@ final class BenchKafka {
         p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, s.guarantee());
         p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, Integer.toString(Math.min(s.partitions(),
                 Runtime.getRuntime().availableProcessors())));
-        PRODUCER.forEach((k, v) -> p.put(StreamsConfig.producerPrefix(k), v));
         p.put(TokvecConfig.SCHEMA_REGISTRY_URL, "mock://" + scope);
         p.put(TokvecConfig.TOPIC_INPUT, prefix + "-events");
         p.put(TokvecConfig.TOPIC_OUTPUT, prefix + "-enriched");
@@ -78,13 +62,13 @@ final class BenchKafka {
     }
 
     /** Creates input, output (LogAppendTime) and dead-letter topics; the application creates the model topic. */
-    static void createTopics(EmbeddedKafkaBroker broker, TokvecConfig cfg) {
+    static void createTopics(BrokerProcess broker, TokvecConfig cfg) {
         broker.createTopic(cfg.inputTopic(), cfg.topicPartitions(), Map.of());
         broker.createTopic(cfg.outputTopic(), cfg.topicPartitions(), OUTPUT_TOPIC);
         broker.createTopic(cfg.dlqTopic(), cfg.topicPartitions(), Map.of());
     }
 
-    static Map<String, Object> producerProps(EmbeddedKafkaBroker broker, String clientId) {
+    static Map<String, Object> producerProps(BrokerProcess broker, String clientId) {
         Map<String, Object> p = new HashMap<>(broker.clientProperties());
         p.putAll(PRODUCER);
         p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
@@ -92,12 +76,12 @@ final class BenchKafka {
     }
 
     /** Consumers that read outputs: larger fetches than the default 1 MiB per partition (outputs are 66 KB each). */
-    static Map<String, Object> outputConsumerProps(EmbeddedKafkaBroker broker, String clientId, BenchSettings s) {
+    static Map<String, Object> outputConsumerProps(BrokerProcess broker, String clientId, BenchSettings s) {
         return outputConsumerProps(broker, clientId, s.guarantee());
     }
 
-    /** As {@link #outputConsumerProps(EmbeddedKafkaBroker, String, BenchSettings)}, for the given processing guarantee. */
-    static Map<String, Object> outputConsumerProps(EmbeddedKafkaBroker broker, String clientId, String guarantee) {
+    /** As {@link #outputConsumerProps(BrokerProcess, String, BenchSettings)}, for the given processing guarantee. */
+    static Map<String, Object> outputConsumerProps(BrokerProcess broker, String clientId, String guarantee) {
         Map<String, Object> p = new HashMap<>(broker.clientProperties());
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
@@ -105,12 +89,6 @@ final class BenchKafka {
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG,
                 guarantee.startsWith("exactly_once") ? "read_committed" : "read_uncommitted");
         return p;
-    }
-
-    static String describeProducer() {
-        StringBuilder sb = new StringBuilder();
-        PRODUCER.forEach((k, v) -> sb.append(sb.length() == 0 ? "" : ", ").append(k).append('=').append(v));
-        return sb.toString();
     }
 
     private static Map<String, String> orderedMap(String... kv) {

@@ -1,12 +1,12 @@
 package io.tokvec.bench;
 
-import io.tokvec.broker.EmbeddedKafkaBroker;
 
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.stream.Stream;
@@ -81,24 +81,22 @@ public final class BenchRunner {
                     report.add(r);
                 });
             }
-            if (settings.runs("e2e") || settings.runs("swap") || settings.runs("large") || settings.runs("latency")
-                    || settings.runs("threads")) {
+            if (settings.runsSideBySide() || !System.getProperty("tokvec.bench.variants", "").isBlank()) {
+                part("side by side (" + String.join(", ", settings.parts().stream().filter(BenchSettings.SIDE_BY_SIDE_PARTS::contains)
+                        .sorted().toList()) + ")", () -> new SideBySideBench(workload, work).run(report, out));
+            }
+            if (settings.runs("swap") || settings.runs("large") || settings.runs("latency")) {
                 long b0 = System.nanoTime();
-                try (EmbeddedKafkaBroker broker = BenchKafka.broker().dataDir(work.resolve("broker")).build().start()) {
-                    out.printf(Locale.ROOT, "broker: embedded KRaft broker on %s started in %.1f s%n", broker.bootstrapServers(),
-                            (System.nanoTime() - b0) / 1e9);
+                try (BrokerProcess broker = BrokerProcess.start(work.resolve("broker"), work.resolve("logs/broker.log"))) {
+                    out.printf(Locale.ROOT, "broker: %s started in %.1f s%n", broker, (System.nanoTime() - b0) / 1e9);
                     Path state = Files.createDirectories(work.resolve("state"));
-                    if (settings.runs("e2e")) {
-                        part("e2e+passthrough", () -> new BrokerBench(workload, broker, state).run(report));
-                    }
                     if (settings.runs("swap")) {
                         part("swap", () -> new SwapBench(workload, broker, state).run(report));
+                        broker.deleteTopics(List.of(""));
                     }
                     if (settings.runs("latency")) {
                         part("latency", () -> new LatencyBench(workload, broker, state).run(report));
-                    }
-                    if (settings.runs("threads")) {
-                        part("threads", () -> new ThreadsBench(workload, broker, state).run(report));
+                        broker.deleteTopics(List.of(""));
                     }
                     if (settings.runs("large")) {
                         part("large", () -> new LargeSwapBench(workload, broker, state).run(report));

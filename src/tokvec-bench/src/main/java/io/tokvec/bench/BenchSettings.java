@@ -18,16 +18,17 @@ import java.util.Set;
  * @param seconds       timed phase of each in-process part
  * @param naiveEvents   distinct events the naive topology cycles (it keeps one aggregate per event id)
  * @param e2eWarmup     events of each end-to-end round before the timed ones
- * @param e2eEvents     timed events of each end-to-end (and passthrough) round
+ * @param e2eEvents     timed events of each end-to-end round (side by side: every pipeline, each round)
  * @param e2eRounds     rounds of each, alternating
  * @param swapRows      rows of the table swapped in while events flow
  * @param swapBeforeSeconds steady flow measured before the swap table is published
  * @param swapAfterSeconds  flow kept up after the swap
  * @param partitions    partitions of the input and output topics (one stream thread per partition)
  * @param guarantee     processing.guarantee of the tokvec application
- * @param parts         which parts run: core, numpy, topology, naive, e2e (with passthrough), swap, latency
- *                      (end-to-end latency at fixed rates, both guarantees), threads (e2e with 1 and 2 stream
- *                      threads), large (opt-in)
+ * @param parts         which parts run: core, numpy, topology, naive; side by side on a broker process (see
+ *                      {@link SideBySideBench}): ceiling, peer, e2e, bytes (float16, compression), scale (2 partitions);
+ *                      on the in-process broker: swap, latency (end-to-end latency at fixed rates, both guarantees),
+ *                      large (opt-in)
  * @param python        python interpreter for the numpy comparison, or null to look for one
  */
 public record BenchSettings(boolean quick, int rows, int dim, int maxLen, int maxEventLen, int events, long seed,
@@ -36,11 +37,13 @@ public record BenchSettings(boolean quick, int rows, int dim, int maxLen, int ma
                             String guarantee, Set<String> parts, String python) {
 
     /** The parts a run may name; {@code large} runs only when named ({@code --parts large}). */
-    public static final Set<String> ALL_PARTS = Set.of("core", "numpy", "topology", "naive", "e2e", "swap", "latency", "threads",
-            "large");
+    public static final Set<String> ALL_PARTS = Set.of("core", "numpy", "topology", "naive", "ceiling", "peer", "e2e", "bytes",
+            "scale", "swap", "latency", "large");
     /** The parts a run without {@code --parts} runs. */
-    public static final Set<String> DEFAULT_PARTS = Set.of("core", "numpy", "topology", "naive", "e2e", "swap", "latency",
-            "threads");
+    public static final Set<String> DEFAULT_PARTS = Set.of("core", "numpy", "topology", "naive", "ceiling", "peer", "e2e", "bytes",
+            "scale", "swap", "latency");
+    /** The parts that run side by side on a broker in its own process ({@link SideBySideBench}). */
+    public static final Set<String> SIDE_BY_SIDE_PARTS = Set.of("ceiling", "peer", "e2e", "bytes", "scale");
 
     public BenchSettings {
         parts = Set.copyOf(parts);
@@ -60,13 +63,13 @@ public record BenchSettings(boolean quick, int rows, int dim, int maxLen, int ma
 
     /** {@code bench --quick}: shorter phases and fewer events; the swap uses the full 1,000,000-row table too. */
     public static BenchSettings quickPreset() {
-        return new BenchSettings(true, 100_000, 128, 128, 256, 10_000, 42L, 2, 4, 1_000, 2_000, 8_000, 3,
+        return new BenchSettings(true, 100_000, 128, 128, 256, 10_000, 42L, 2, 4, 1_000, 1_500, 10_500, 2,
                 1_000_000, 4, 3, 1, "at_least_once", DEFAULT_PARTS, null);
     }
 
     /** {@code bench}: longer phases, more events, and the 1,000,000 x 128 swap table. */
     public static BenchSettings fullPreset() {
-        return new BenchSettings(false, 100_000, 128, 128, 256, 20_000, 42L, 5, 10, 2_000, 5_000, 25_000, 3,
+        return new BenchSettings(false, 100_000, 128, 128, 256, 20_000, 42L, 5, 10, 2_000, 3_000, 27_000, 3,
                 1_000_000, 8, 4, 1, "at_least_once", DEFAULT_PARTS, null);
     }
 
@@ -82,6 +85,11 @@ public record BenchSettings(boolean quick, int rows, int dim, int maxLen, int ma
 
     public boolean runs(String part) {
         return parts.contains(part);
+    }
+
+    /** Whether any side-by-side part runs. */
+    public boolean runsSideBySide() {
+        return parts.stream().anyMatch(SIDE_BY_SIDE_PARTS::contains);
     }
 
     /** Bytes of the main table. */

@@ -1,6 +1,5 @@
 package io.tokvec.bench;
 
-import io.tokvec.broker.EmbeddedKafkaBroker;
 import io.tokvec.config.TokvecConfig;
 import io.tokvec.kafka.Topics;
 import io.tokvec.model.TableRegistry;
@@ -31,10 +30,10 @@ final class LargeSwapBench {
     private static final long MAX_AHEAD = 500;
 
     private final Workload workload;
-    private final EmbeddedKafkaBroker broker;
+    private final BrokerProcess broker;
     private final Path stateDir;
 
-    LargeSwapBench(Workload workload, EmbeddedKafkaBroker broker, Path stateDir) {
+    LargeSwapBench(Workload workload, BrokerProcess broker, Path stateDir) {
         this.workload = workload;
         this.broker = broker;
         this.stateDir = stateDir;

@@ -1,6 +1,5 @@
 package io.tokvec.bench;
 
-import io.tokvec.broker.EmbeddedKafkaBroker;
 import io.tokvec.config.TokvecConfig;
 import io.tokvec.core.EmbeddingTable;
 import io.tokvec.kafka.ModelPublisher;
@@ -50,11 +49,11 @@ final class LatencyBench {
     }
 
     private final Workload workload;
-    private final EmbeddedKafkaBroker broker;
+    private final BrokerProcess broker;
     private final Path stateDir;
     private final Duration timeout = Duration.ofMinutes(5);
 
-    LatencyBench(Workload workload, EmbeddedKafkaBroker broker, Path stateDir) {
+    LatencyBench(Workload workload, BrokerProcess broker, Path stateDir) {
         this.workload = workload;
         this.broker = broker;
         this.stateDir = stateDir;
@@ -66,8 +65,8 @@ final class LatencyBench {
         for (String guarantee : List.of(StreamsConfig.AT_LEAST_ONCE, StreamsConfig.EXACTLY_ONCE_V2)) {
             measure(guarantee, swapTable, report);
         }
-        report.detail("latency: produce (CreateTime) to enriched record received, ms resolution; producer linger.ms="
-                + BenchKafka.PRODUCER.get("linger.ms") + "; exactly_once_v2 outputs become visible at each commit"
+        report.detail("latency: produce (CreateTime) to enriched record received, ms resolution; the bench's producer linger.ms="
+                + BenchKafka.PRODUCER.get("linger.ms") + ", tokvec's producer its defaults; exactly_once_v2 outputs become visible at each commit"
                 + " (commit.interval.ms=100 by default); paced runs of " + seconds() + " s each");
     }
 
@@ -100,7 +99,7 @@ final class LatencyBench {
                 if (swap.version() == 2) swappedAt.set(System.currentTimeMillis());
             });
             app.start();
-            double max = BrokerBench.round(producer, cfg.inputTopic(), keys, values, out, s, timeout);
+            double max = Rounds.round(producer, cfg.inputTopic(), keys, values, out, s, timeout);
             report.add(new BenchReport.Row("lat-max", max, Double.NaN, max * s.embeddingBytes() / 1e6, String.format(Locale.ROOT,
                     "%s: maximum rate for the latency runs (%,d events flooded)", guarantee, s.e2eEvents())));
             Latencies half = null;

@@ -1,7 +1,6 @@
 package io.tokvec.bench;
 
 import io.tokvec.avro.ModelRecord;
-import io.tokvec.broker.EmbeddedKafkaBroker;
 import io.tokvec.kafka.ModelPublisher;
 import io.tokvec.kafka.Topics;
 import io.tokvec.model.ModelChunker;
@@ -59,10 +58,10 @@ final class SwapBench {
     private static final long MAX_AHEAD = 2000;
 
     private final Workload workload;
-    private final EmbeddedKafkaBroker broker;
+    private final BrokerProcess broker;
     private final Path stateDir;
 
-    SwapBench(Workload workload, EmbeddedKafkaBroker broker, Path stateDir) {
+    SwapBench(Workload workload, BrokerProcess broker, Path stateDir) {
         this.workload = workload;
         this.broker = broker;
         this.stateDir = stateDir;

@@ -114,6 +114,44 @@ public final class Workload {
         return out;
     }
 
+    /**
+     * Mean size of the first {@code n} events' outputs as tokvec writes them (Confluent wire format,
+     * EnrichedEvent, float32 embeddings, pre padding and truncation, table {@value #TABLE} version 1):
+     * what the bench's ceiling writes per record. The bench checks it against what tokvec wrote.
+     */
+    public double meanOutputBytes(int n, int maxLen, int dim) {
+        long total = 0;
+        int count = Math.min(n, events.length);
+        for (int e = 0; e < count; e++) {
+            int[] ids = events[e];
+            int kept = Math.min(ids.length, maxLen);
+            long size = 5; // magic byte + schema id
+            size += varint(eventId(e).length()) + eventId(e).length();
+            size += 1 + TABLE.length() + varint(1); // table, table_version
+            size += varint(maxLen) + 1 + (maxLen - kept); // ids: block count, end, padding zeros
+            for (int i = ids.length - kept; i < ids.length; i++) {
+                size += varint(ids[i]);
+            }
+            size += varint(maxLen) + maxLen + 1; // mask
+            size += varint(kept) + 1 + varint(dim); // length, truncated, dim
+            long emb = (long) maxLen * dim * Float.BYTES;
+            size += varint(emb) + emb;
+            size += 1 + 1 + 1 + 1 + "float32".length(); // timestamp null, empty metadata, pooled null, dtype
+            total += size;
+        }
+        return (double) total / count;
+    }
+
+    /** Bytes of an Avro int/long (zig-zag varint). */
+    private static int varint(long v) {
+        long z = (v << 1) ^ (v >> 63);
+        int n = 1;
+        while ((z >>>= 7) != 0) {
+            n++;
+        }
+        return n;
+    }
+
     /** Mean tokens per event (before truncation). */
     public double meanLength() {
         long sum = 0;

@@ -34,9 +34,35 @@ class BenchCommandTest {
         String[] lines = out.strip().split("\n");
         String last = lines[lines.length - 1];
         assertThat(last).matches(BenchReportTest.LAST_LINE);
-        assertThat(last).matches("bench: core=\\d+ topology=\\d+ naive=n/a e2e=n/a passthrough=n/a swap_gap_ms=n/a heap_peak_ratio=n/a"
-                + " large_gap_ms=n/a large_rss_ratio=n/a publish_mb_s=n/a p99_ms=n/a swap_p99_ms=n/a");
+        assertThat(last).matches("bench: core=\\d+ topology=\\d+ naive=n/a peer=n/a ceiling=n/a ceiling_default=n/a e2e_eos=n/a"
+                + " e2e_alos=n/a e2e_f16=n/a e2e_lz4=n/a e2e_zstd=n/a ceiling_2p=n/a e2e_2threads=n/a e2e_2inst=n/a"
+                + " swap_gap_ms=n/a heap_peak_ratio=n/a large_gap_ms=n/a large_rss_ratio=n/a publish_mb_s=n/a p99_ms=n/a swap_p99_ms=n/a");
         assertThat(out).contains("core-list", "TopologyTestDriver", "table 1,000 x 8");
+    }
+
+    /**
+     * The side-by-side parts on a tiny workload: a broker process, the ceiling producers, the Python
+     * peer (when Debian's python3 with its packages is there), tokvec run instances with the shipped
+     * config, float16 and compressed outputs, two partitions. Every figure is produced; none is judged.
+     */
+    @Test
+    void shouldRunTheSideBySidePartsOnATinyWorkload() {
+        String out = run(0, "bench", "--quick", "--parts", "ceiling,peer,e2e,bytes,scale", "--rows", "1000", "--dim", "8",
+                "--max-len", "16", "--max-event-len", "32", "--events", "50", "--e2e-warmup", "20", "--e2e-events", "100",
+                "--e2e-rounds", "1");
+        String[] lines = out.strip().split("\n");
+        String last = lines[lines.length - 1];
+        assertThat(last).matches(BenchReportTest.LAST_LINE);
+        assertThat(last).matches("bench: core=n/a topology=n/a naive=n/a peer=(\\d+|n/a) ceiling=\\d+ ceiling_default=\\d+ e2e_eos=\\d+"
+                + " e2e_alos=\\d+ e2e_f16=\\d+ e2e_lz4=\\d+ e2e_zstd=\\d+ ceiling_2p=\\d+ e2e_2threads=\\d+ e2e_2inst=\\d+ .*");
+        if (last.contains("peer=n/a")) {
+            assertThat(out).contains("peer skipped: no python3");
+        } else {
+            assertThat(out).contains("Python loop");
+        }
+        // what each tokvec row wrote: EnrichedEvents of 16 x 8 float32 (float16: half the embeddings)
+        assertThat(out).contains("tokvec run, shipped config (exactly_once_v2)", "tokvec.output.dtype=float16",
+                "compression.type=zstd", "2 x tokvec run");
     }
 
     @Test

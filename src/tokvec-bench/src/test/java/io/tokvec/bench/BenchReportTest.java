@@ -5,30 +5,40 @@ import org.junit.jupiter.api.Test;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 class BenchReportTest {
 
-    static final String LAST_LINE = "bench: core=(\\d+|n/a) topology=(\\d+|n/a) naive=(\\d+|n/a) e2e=(\\d+|n/a) "
-            + "passthrough=(\\d+|n/a) swap_gap_ms=(\\d+|n/a) heap_peak_ratio=(\\d+\\.\\d\\d|n/a) large_gap_ms=(\\d+|n/a) "
+    static final String LAST_LINE = "bench: core=(\\d+|n/a) topology=(\\d+|n/a) naive=(\\d+|n/a) peer=(\\d+|n/a) ceiling=(\\d+|n/a) "
+            + "ceiling_default=(\\d+|n/a) e2e_eos=(\\d+|n/a) e2e_alos=(\\d+|n/a) e2e_f16=(\\d+|n/a) e2e_lz4=(\\d+|n/a) "
+            + "e2e_zstd=(\\d+|n/a) ceiling_2p=(\\d+|n/a) e2e_2threads=(\\d+|n/a) e2e_2inst=(\\d+|n/a) "
+            + "swap_gap_ms=(\\d+|n/a) heap_peak_ratio=(\\d+\\.\\d\\d|n/a) large_gap_ms=(\\d+|n/a) "
             + "large_rss_ratio=(\\d+\\.\\d\\d|n/a) publish_mb_s=(\\d+|n/a) p99_ms=(\\d+|n/a) swap_p99_ms=(\\d+|n/a)";
 
     @Test
     void shouldFormatTheLastLineExactly() {
-        BenchReport.Summary s = new BenchReport.Summary(123456.4, 8031.5, 54.2, 1468.0, 2114.49, 214.0, 1.234, null, null, null, 38.0, 61.6);
+        BenchReport.Summary s = new BenchReport.Summary(Map.ofEntries(Map.entry("core", 123456.4), Map.entry("topology", 8031.5),
+                Map.entry("naive", 54.2), Map.entry("peer", 1799.5), Map.entry("ceiling", 5440.0), Map.entry("ceiling_default", 2870.0),
+                Map.entry("e2e_eos", 1468.0), Map.entry("e2e_alos", 2114.49), Map.entry("e2e_f16", 3000.0), Map.entry("e2e_lz4", 1.0),
+                Map.entry("e2e_zstd", 2.0), Map.entry("ceiling_2p", 3.0), Map.entry("e2e_2threads", 4.0), Map.entry("e2e_2inst", 5.0),
+                Map.entry("swap_gap_ms", 214.0), Map.entry("heap_peak_ratio", 1.234), Map.entry("p99_ms", 38.0),
+                Map.entry("swap_p99_ms", 61.6)));
         assertThat(s.lastLine()).isEqualTo(
-                "bench: core=123456 topology=8032 naive=54 e2e=1468 passthrough=2114 swap_gap_ms=214 heap_peak_ratio=1.23"
-                        + " large_gap_ms=n/a large_rss_ratio=n/a publish_mb_s=n/a p99_ms=38 swap_p99_ms=62");
+                "bench: core=123456 topology=8032 naive=54 peer=1800 ceiling=5440 ceiling_default=2870 e2e_eos=1468 e2e_alos=2114"
+                        + " e2e_f16=3000 e2e_lz4=1 e2e_zstd=2 ceiling_2p=3 e2e_2threads=4 e2e_2inst=5 swap_gap_ms=214"
+                        + " heap_peak_ratio=1.23 large_gap_ms=n/a large_rss_ratio=n/a publish_mb_s=n/a p99_ms=38 swap_p99_ms=62");
         assertThat(s.lastLine()).matches(LAST_LINE);
     }
 
     @Test
     void shouldWriteNaForPartsThatDidNotRun() {
-        BenchReport.Summary s = new BenchReport.Summary(90000.0, null, null, null, null, null, null);
+        BenchReport.Summary s = new BenchReport.Summary(Map.of("core", 90000.0));
         assertThat(s.lastLine()).isEqualTo(
-                "bench: core=90000 topology=n/a naive=n/a e2e=n/a passthrough=n/a swap_gap_ms=n/a heap_peak_ratio=n/a"
-                        + " large_gap_ms=n/a large_rss_ratio=n/a publish_mb_s=n/a p99_ms=n/a swap_p99_ms=n/a");
+                "bench: core=90000 topology=n/a naive=n/a peer=n/a ceiling=n/a ceiling_default=n/a e2e_eos=n/a e2e_alos=n/a"
+                        + " e2e_f16=n/a e2e_lz4=n/a e2e_zstd=n/a ceiling_2p=n/a e2e_2threads=n/a e2e_2inst=n/a swap_gap_ms=n/a"
+                        + " heap_peak_ratio=n/a large_gap_ms=n/a large_rss_ratio=n/a publish_mb_s=n/a p99_ms=n/a swap_p99_ms=n/a");
         assertThat(s.lastLine()).matches(LAST_LINE);
     }
 
@@ -37,7 +47,8 @@ class BenchReportTest {
         java.util.Locale before = java.util.Locale.getDefault();
         try {
             java.util.Locale.setDefault(java.util.Locale.GERMANY);
-            BenchReport.Summary s = new BenchReport.Summary(1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 2.0, 70.4, 2.1, 151.6, 7.0, 8.0);
+            BenchReport.Summary s = new BenchReport.Summary(Map.of("swap_gap_ms", 6.0, "heap_peak_ratio", 2.0, "large_gap_ms", 70.4,
+                    "large_rss_ratio", 2.1, "publish_mb_s", 151.6, "p99_ms", 7.0, "swap_p99_ms", 8.0));
             assertThat(s.lastLine()).endsWith("swap_gap_ms=6 heap_peak_ratio=2.00 large_gap_ms=70 large_rss_ratio=2.10 publish_mb_s=152"
                     + " p99_ms=7 swap_p99_ms=8");
         } finally {
