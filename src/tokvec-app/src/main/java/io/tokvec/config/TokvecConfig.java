@@ -60,6 +60,7 @@ public final class TokvecConfig extends AbstractConfig {
     public static final String TABLE_DTYPE = "tokvec.table.dtype";
     public static final String TABLE_MEMORY_BYTES = "tokvec.table.memory.bytes";
     public static final String OUTPUT_DTYPE = "tokvec.output.dtype";
+    public static final String OUTPUT_ARRAY_CACHE_BYTES = "tokvec.output.array.cache.bytes";
     public static final String MAX_TOKENS = "tokvec.max.tokens";
     public static final String TOPIC_PARTITIONS = "tokvec.topic.partitions";
     public static final String TOPIC_REPLICATION = "tokvec.topic.replication.factor";
@@ -147,6 +148,14 @@ public final class TokvecConfig extends AbstractConfig {
                             + "rounded to nearest even as numpy's astype(np.float16)). The record's dtype field names it. "
                             + "float16 needs tokvec.output.encoding=bytes.",
                     GROUP_ENRICH, 13, ConfigDef.Width.SHORT, OUTPUT_DTYPE)
+            .define(OUTPUT_ARRAY_CACHE_BYTES, Type.LONG, 64L << 20, Range.atLeast(0), Importance.LOW,
+                    "Each stream thread of the application writes output records into arrays it keeps, one per record"
+                            + " length, and hands the producer the same array again for its next record of that length (the"
+                            + " producer copies it into its batch before the next record is written) instead of a fresh"
+                            + " array per record: at most this many bytes of arrays per thread (and at most a sixteenth of"
+                            + " the heap); 0 gives every record a fresh array (set 0 if a producer interceptor of yours"
+                            + " keeps the records it sees).",
+                    GROUP_ENRICH, 14, ConfigDef.Width.SHORT, OUTPUT_ARRAY_CACHE_BYTES)
             .define(TABLE, Type.STRING, "embeddings", TokvecConfig::validateTableName, Importance.HIGH,
                     "Name of the embedding table this application serves (model topic keys are name/version/...).",
                     GROUP_TABLE, 1, ConfigDef.Width.MEDIUM, TABLE)
@@ -300,6 +309,11 @@ public final class TokvecConfig extends AbstractConfig {
 
     public TableDtype tableDtype() { return TableDtype.parse(TABLE_DTYPE, getString(TABLE_DTYPE)); }
     public TableDtype outputDtype() { return TableDtype.parse(OUTPUT_DTYPE, getString(OUTPUT_DTYPE)); }
+
+    /** {@code tokvec.output.array.cache.bytes}, at most a sixteenth of the maximum heap. */
+    public long outputArrayCacheBytes() {
+        return Math.min(getLong(OUTPUT_ARRAY_CACHE_BYTES), Runtime.getRuntime().maxMemory() / 16);
+    }
 
     /**
      * Where table versions are mapped and their verified snapshots kept:

@@ -30,6 +30,12 @@ import org.apache.kafka.common.serialization.Serializer;
  * (topic, schema) so the registry is asked once, the {@link SpecificDatumWriter} is cached per
  * schema, and each thread reuses its own output buffer.
  *
+ * <p>{@link #reusingOutputArrays}: an {@link EnrichedEvent} is written into an array the thread
+ * keeps and hands out again for its next EnrichedEvent of the same length (see {@link OutputArrays}),
+ * instead of a fresh array per record. Only for a caller that is done with the array before the
+ * thread serializes again: Kafka Streams' sink, whose producer copies the value into its batch within
+ * {@code send}.
+ *
  * <p>Failures: {@link WireFormatException} with {@link WireFormatException.Reason#REGISTRY_UNAVAILABLE}
  * when the registry cannot be reached (network, timeout, 5xx); a plain {@link SerializationException}
  * when the registry refuses the schema (e.g. 409 incompatible, 401 unauthorized) or the record cannot
@@ -47,11 +53,14 @@ public class ConfluentAvroSerializer<T extends SpecificRecord> implements Serial
     /** Per-thread buffers larger than this are dropped after use rather than kept. */
     private static final int MAX_RETAINED_BUFFER = 4 << 20;
     private static final ThreadLocal<Output> OUTPUT = ThreadLocal.withInitial(Output::new);
+    /** Each thread's kept arrays of EnrichedEvents, for serializers that reuse them. */
+    private static final ThreadLocal<OutputArrays> ARRAYS = new ThreadLocal<>();
 
     private volatile SchemaRegistryClient client;
     private volatile boolean ownsClient;
     private volatile boolean isKey;
     private volatile boolean autoRegister = true;
+    private volatile long reuseBytesPerThread;
 
     /** Schema id per schema, then per topic. */
     private final ConcurrentMap<Schema, ConcurrentMap<String, Integer>> ids = new ConcurrentHashMap<>();
@@ -69,6 +78,22 @@ public class ConfluentAvroSerializer<T extends SpecificRecord> implements Serial
     public ConfluentAvroSerializer(SchemaRegistryClient client, boolean isKey) {
         this.client = client;
         this.isKey = isKey;
+    }
+
+    /**
+     * From now on each thread writes EnrichedEvents into arrays it keeps, by exact length, up to
+     * {@code maxBytesPerThread} of them (0: a fresh array per record, the default). The array returned
+     * by {@link #serialize} is then valid only until the same thread serializes another EnrichedEvent:
+     * for Kafka Streams' sink (its producer copies the value into a batch within {@code send}), not for
+     * callers that keep values, such as {@code TopologyTestDriver}'s output topics or a producer
+     * interceptor that holds on to records.
+     */
+    public ConfluentAvroSerializer<T> reusingOutputArrays(long maxBytesPerThread) {
+        if (maxBytesPerThread < 0) {
+            throw new IllegalArgumentException("maxBytesPerThread must be >= 0: " + maxBytesPerThread);
+        }
+        this.reuseBytesPerThread = maxBytesPerThread;
+        return this;
     }
 
     @Override
@@ -93,9 +118,14 @@ public class ConfluentAvroSerializer<T extends SpecificRecord> implements Serial
         DatumWriter<Object> writer = writers.computeIfAbsent(schema, s -> EnrichedEventWriter.supports(s)
                 ? new EnrichedEventWriter() : new SpecificDatumWriter<>(s, GeneratedClassData.of(record.getClass())));
         Output out = OUTPUT.get();
-        // an enriched event (tens of KB of embeddings) goes straight into an array of its exact size;
-        // anything else into the thread's buffer, then copied out
-        out.reset(writer instanceof EnrichedEventWriter ? WireFormat.HEADER_SIZE + EnrichedEventWriter.encodedSize((EnrichedEvent) record) : -1);
+        // an enriched event (tens of KB of embeddings) goes straight into an array of its exact size (a
+        // kept one when reusing); anything else into the thread's buffer, then copied out
+        if (writer instanceof EnrichedEventWriter) {
+            int size = EnrichedEventWriter.encodedSize((EnrichedEvent) record);
+            out.reset(size < 0 ? -1 : WireFormat.HEADER_SIZE + size, arrays());
+        } else {
+            out.reset(-1, null);
+        }
         try {
             out.writeHeader(id);
             out.encoder = EncoderFactory.get().directBinaryEncoder(out, out.encoder);
@@ -111,6 +141,20 @@ public class ConfluentAvroSerializer<T extends SpecificRecord> implements Serial
             }
             out.done();
         }
+    }
+
+    /** The thread's kept arrays when this serializer reuses them, else null. */
+    private OutputArrays arrays() {
+        long max = reuseBytesPerThread;
+        if (max == 0) {
+            return null;
+        }
+        OutputArrays a = ARRAYS.get();
+        if (a == null) {
+            a = new OutputArrays(max);
+            ARRAYS.set(a);
+        }
+        return a;
     }
 
     /** Uses {@code c} from now on; closes it on {@link #close()} when {@code owned}. */
@@ -174,10 +218,17 @@ public class ConfluentAvroSerializer<T extends SpecificRecord> implements Serial
         int count;
         BinaryEncoder encoder;
 
-        /** @param exactSize the bytes about to be written, or a negative value when not known */
-        void reset(int exactSize) {
+        /**
+         * @param exactSize the bytes about to be written, or a negative value when not known
+         * @param arrays    where an array of that size comes from, or null for a fresh one
+         */
+        void reset(int exactSize, OutputArrays arrays) {
             count = 0;
-            buf = exactSize > WireFormat.HEADER_SIZE ? new byte[exactSize] : retained;
+            if (exactSize <= WireFormat.HEADER_SIZE) {
+                buf = retained;
+            } else {
+                buf = arrays != null ? arrays.get(exactSize) : new byte[exactSize];
+            }
         }
 
         void done() {

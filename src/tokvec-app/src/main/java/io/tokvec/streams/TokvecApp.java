@@ -48,7 +48,7 @@ public final class TokvecApp implements AutoCloseable {
         this.schemaRegistry = new RetryingSchemaRegistryClient(SchemaRegistries.forConfig(config.clientProps()),
                 config.registryRetryTimeoutMs(), config.registryRetryBackoffMaxMs());
         this.registry = TokvecTopology.newRegistry(config, schemaRegistry.withTimeout(Long.MAX_VALUE));
-        this.streams = new KafkaStreams(TokvecTopology.build(config, registry, schemaRegistry, metrics), TokvecTopology.streamsProps(config));
+        this.streams = new KafkaStreams(TokvecTopology.build(config, registry, schemaRegistry, metrics, true), TokvecTopology.streamsProps(config));
         streams.setUncaughtExceptionHandler(e -> {
             // Bad records never get here (they are dead-lettered); what does is transient (schema
             // registry or broker unreachable) or a bug: replace the thread, which resumes from the

@@ -102,8 +102,22 @@ public final class TokvecTopology {
         return new CommitVerifier(keys);
     }
 
+    /**
+     * The topology, each output record serialized into a fresh array: safe wherever values are kept
+     * after they are produced (TopologyTestDriver's output topics).
+     */
     public static Topology build(TokvecConfig config, TableRegistry registry, SchemaRegistryClient schemaRegistry,
                                  TokvecMetrics metrics) {
+        return build(config, registry, schemaRegistry, metrics, false);
+    }
+
+    /**
+     * The topology; with {@code reuseOutputArrays} each stream thread serializes output records into
+     * arrays it keeps by length (up to {@link TokvecConfig#outputArrayCacheBytes()}), for a Kafka
+     * producer, which copies every value into its batch within {@code send} ({@link TokvecApp}).
+     */
+    public static Topology build(TokvecConfig config, TableRegistry registry, SchemaRegistryClient schemaRegistry,
+                                 TokvecMetrics metrics, boolean reuseOutputArrays) {
         metrics.bind(registry);
         Topology t = new Topology();
         StoreBuilder<KeyValueStore<String, byte[]>> store = Stores
@@ -115,7 +129,8 @@ public final class TokvecTopology {
 
         ConfluentAvroDeserializer<TokenEvent> eventDeserializer =
                 new ConfluentAvroDeserializer<>(TokenEvent.class, schemaRegistry, false);
-        ConfluentAvroSerializer<SpecificRecord> outputSerializer = new ConfluentAvroSerializer<>(schemaRegistry, false);
+        ConfluentAvroSerializer<SpecificRecord> outputSerializer = new ConfluentAvroSerializer<SpecificRecord>(schemaRegistry, false)
+                .reusingOutputArrays(reuseOutputArrays ? config.outputArrayCacheBytes() : 0);
         ConfluentAvroSerializer<DeadLetter> dlqSerializer = new ConfluentAvroSerializer<>(schemaRegistry, false);
 
         t.addSource(INPUT_SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), config.inputTopic());
