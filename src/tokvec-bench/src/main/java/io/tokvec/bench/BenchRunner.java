@@ -37,6 +37,8 @@ public final class BenchRunner {
         out.println("tokvec bench " + settings.describe());
         out.println("machine: " + machine());
         Path work = Files.createTempDirectory("tokvec-bench-");
+        Thread cleanup = new Thread(() -> deleteTree(work), "bench-work-dir-cleanup"); // when stopped by a signal
+        Runtime.getRuntime().addShutdownHook(cleanup);
         try {
             Workload workload = new Workload(settings);
             long t0 = System.nanoTime();
@@ -105,6 +107,11 @@ public final class BenchRunner {
             }
         } finally {
             deleteTree(work);
+            try {
+                Runtime.getRuntime().removeShutdownHook(cleanup);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook runs anyway
+            }
         }
         report.print(out);
         return failed ? 1 : 0;

@@ -63,13 +63,13 @@ public record BenchSettings(boolean quick, int rows, int dim, int maxLen, int ma
 
     /** {@code bench --quick}: shorter phases and fewer events; the swap uses the full 1,000,000-row table too. */
     public static BenchSettings quickPreset() {
-        return new BenchSettings(true, 100_000, 128, 128, 256, 10_000, 42L, 2, 4, 1_000, 1_500, 10_500, 2,
+        return new BenchSettings(true, 100_000, 128, 128, 256, 10_000, 42L, 2, 4, 1_000, 3_000, 12_000, 2,
                 1_000_000, 4, 3, 1, "at_least_once", DEFAULT_PARTS, null);
     }
 
     /** {@code bench}: longer phases, more events, and the 1,000,000 x 128 swap table. */
     public static BenchSettings fullPreset() {
-        return new BenchSettings(false, 100_000, 128, 128, 256, 20_000, 42L, 5, 10, 2_000, 3_000, 27_000, 3,
+        return new BenchSettings(false, 100_000, 128, 128, 256, 20_000, 42L, 5, 10, 2_000, 10_000, 30_000, 3,
                 1_000_000, 8, 4, 1, "at_least_once", DEFAULT_PARTS, null);
     }
 

@@ -37,9 +37,14 @@ final class BrokerProcess implements AutoCloseable {
         this.admin = Admin.create(clientProperties());
     }
 
-    /** Starts {@code tokvec broker --port 0 --registry-port 0 --dir DIR} and waits until it listens. */
+    /**
+     * Starts {@code tokvec broker --port 0 --registry-port 0 --dir DIR} and waits until it listens; JVM
+     * options from the system property {@code tokvec.bench.broker.jvm} (space-separated; none by default).
+     */
     static BrokerProcess start(Path dir, Path log) throws IOException, InterruptedException, TimeoutException {
-        ChildProcess p = ChildProcess.start("broker", ChildProcess.java(List.of(), "io.tokvec.cli.Main",
+        String opts = System.getProperty("tokvec.bench.broker.jvm", "").trim();
+        List<String> jvm = opts.isEmpty() ? List.of() : List.of(opts.split("\\s+"));
+        ChildProcess p = ChildProcess.start("broker", ChildProcess.java(jvm, "io.tokvec.cli.Main",
                 List.of("broker", "--port", "0", "--registry-port", "0", "--dir", dir.toString())), log);
         try {
             String bootstrap = p.awaitLine(LISTENING, Duration.ofMinutes(2)).group(1);

@@ -4,7 +4,6 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,6 +22,13 @@ import java.util.regex.Pattern;
  * SIGTERM, waits, then kills.
  */
 final class ChildProcess implements AutoCloseable {
+
+    /** Children still running: a bench stopped by a signal takes them down too. */
+    private static final java.util.Set<Process> LIVE = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> LIVE.forEach(Process::destroyForcibly), "bench-children-stop"));
+    }
 
     private final String name;
     private final Process process;
@@ -43,6 +49,8 @@ final class ChildProcess implements AutoCloseable {
     static ChildProcess start(String name, List<String> command, Path log) throws IOException {
         Files.createDirectories(log.getParent());
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        LIVE.add(p);
+        p.onExit().thenRun(() -> LIVE.remove(p));
         return new ChildProcess(name, p, log);
     }
 
@@ -175,9 +183,5 @@ final class ChildProcess implements AutoCloseable {
         if (code != 0) {
             throw new IllegalStateException(p.name() + " exited with " + code + "; last lines:\n" + p.tail(20));
         }
-    }
-
-    static UncheckedIOException unchecked(IOException e) {
-        return new UncheckedIOException(e);
     }
 }

@@ -21,8 +21,9 @@ import java.util.function.BooleanSupplier;
 /**
  * The outputs of one side-by-side round, read after the pipeline has written them all (so that
  * reading costs the pipeline nothing): every record's LogAppendTime, the bytes, and the first value.
- * {@link #await} first watches the output's last stable offsets (cheap) until they reach the
- * expected count and stop moving, then reads the topic, read_committed, from the beginning.
+ * {@link Reader#awaitComplete} watches the output's last stable offsets (cheap) until they reach the
+ * expected count and stop moving, then {@link Reader#read} reads the topic, read_committed, from the
+ * beginning.
  */
 final class OutputTimes {
 
@@ -63,28 +64,35 @@ final class OutputTimes {
         }
     }
 
-    /**
-     * Waits until {@code topic} holds at least {@code expected} committed records, then reads them.
-     *
-     * @param alive false once the pipeline has died (then the wait fails at once, with what is there)
-     */
-    static OutputTimes await(String bootstrap, String topic, long expected, int warmup, Duration timeout, BooleanSupplier alive)
-            throws InterruptedException, TimeoutException {
-        Map<String, Object> p = new HashMap<>();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(ConsumerConfig.CLIENT_ID_CONFIG, "bench-output-reader");
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(16 << 20));
-        p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, Integer.toString(64 << 20));
-        p.put(ConsumerConfig.CHECK_CRCS_CONFIG, "false");
-        ValueSize values = new ValueSize();
-        long deadline = System.nanoTime() + timeout.toNanos();
-        try (KafkaConsumer<byte[], Integer> consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), values)) {
-            List<TopicPartition> parts = consumer.partitionsFor(topic).stream()
-                    .map(i -> new TopicPartition(i.topic(), i.partition())).toList();
+    /** A reader of one output topic: {@link #awaitComplete}, then {@link #read}. */
+    static final class Reader implements AutoCloseable {
+        private final KafkaConsumer<byte[], Integer> consumer;
+        private final ValueSize values = new ValueSize();
+        private final String topic;
+        private final List<TopicPartition> parts;
+
+        Reader(String bootstrap, String topic) {
+            Map<String, Object> p = new HashMap<>();
+            p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+            p.put(ConsumerConfig.CLIENT_ID_CONFIG, "bench-output-reader");
+            p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+            p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+            p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(16 << 20));
+            p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, Integer.toString(64 << 20));
+            p.put(ConsumerConfig.CHECK_CRCS_CONFIG, "false");
+            this.consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), values);
+            this.topic = topic;
+            this.parts = consumer.partitionsFor(topic).stream().map(i -> new TopicPartition(i.topic(), i.partition())).toList();
             consumer.assign(parts);
-            // 1. the last stable offsets reach the count (transaction markers take offsets too) and stay
+        }
+
+        /**
+         * Waits until the topic's last stable offsets (transaction markers take offsets too) reach
+         * {@code expected} and stay there for 300 ms, or, once {@code alive} says the pipeline has
+         * exited, stay for 2 s. Cheap: one offsets request every 100 ms.
+         */
+        void awaitComplete(long expected, Duration timeout, BooleanSupplier alive) throws InterruptedException, TimeoutException {
+            long deadline = System.nanoTime() + timeout.toNanos();
             long last = -1;
             long stableSince = System.nanoTime();
             while (true) {
@@ -93,17 +101,26 @@ final class OutputTimes {
                     last = end;
                     stableSince = System.nanoTime();
                 } else if (end >= expected && System.nanoTime() - stableSince > 300_000_000L) {
-                    break;
+                    return;
                 }
                 if (!alive.getAsBoolean() && System.nanoTime() - stableSince > 2_000_000_000L) {
-                    break;
+                    return;
                 }
                 if (System.nanoTime() > deadline) {
                     throw new TimeoutException(topic + ": " + end + " offsets of " + expected + " expected records within " + timeout);
                 }
                 Thread.sleep(100);
             }
-            // 2. read everything committed
+        }
+
+        /**
+         * Reads every committed record from the beginning.
+         *
+         * @param warmup outputs before the measured ones
+         * @throws IllegalStateException when fewer than {@code expected} are there
+         */
+        OutputTimes read(long expected, int warmup, Duration timeout) throws TimeoutException {
+            long deadline = System.nanoTime() + timeout.toNanos();
             consumer.seekToBeginning(parts);
             Map<TopicPartition, Long> ends = consumer.endOffsets(parts);
             long[] ts = new long[(int) Math.max(16, expected)];
@@ -124,8 +141,7 @@ final class OutputTimes {
                 }
             }
             if (n < expected) {
-                throw new IllegalStateException(topic + ": " + n + " records of " + expected + " expected"
-                        + (alive.getAsBoolean() ? "" : " (the pipeline exited)"));
+                throw new IllegalStateException(topic + ": " + n + " records of " + expected + " expected");
             }
             if (!logAppend) {
                 throw new IllegalStateException(topic + " must use message.timestamp.type=LogAppendTime");
@@ -133,6 +149,11 @@ final class OutputTimes {
             long[] sorted = Arrays.copyOf(ts, n);
             Arrays.sort(sorted);
             return new OutputTimes(sorted, warmup, bytes, values.first);
+        }
+
+        @Override
+        public void close() {
+            consumer.close(Duration.ofSeconds(5));
         }
     }
 

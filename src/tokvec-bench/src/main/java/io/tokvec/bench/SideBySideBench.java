@@ -103,7 +103,7 @@ final class SideBySideBench {
 
     /** One round of one pipeline. */
     record Round(double eventsPerSecond, double meanBytes, double pipelineCpuMsPerEvent, double brokerCpuMsPerEvent,
-                 long longestGapMs) {
+                 long longestGapMs, String threads) {
     }
 
     private final Workload workload;
@@ -230,6 +230,7 @@ final class SideBySideBench {
                     progress.printf(Locale.ROOT, "  round %d %-16s %,8.0f events/s  %,7.0f B/event  pipeline %.2f ms CPU/event,"
                                     + " broker %.2f ms CPU/event, longest gap %d ms%n", r + 1, p.name(), round.eventsPerSecond(),
                             round.meanBytes(), round.pipelineCpuMsPerEvent(), round.brokerCpuMsPerEvent(), round.longestGapMs());
+                    progress.printf(Locale.ROOT, "    CPU by thread: %s%n", round.threads());
                     progress.flush();
                 }
             }
@@ -281,9 +282,13 @@ final class SideBySideBench {
         try {
             double brokerCpu0;
             double cpu0;
+            ThreadCpu brokerThreads0;
+            ThreadCpu threads0;
             switch (p.kind()) {
                 case CEILING -> {
                     brokerCpu0 = env.broker().cpuSeconds();
+                    brokerThreads0 = ThreadCpu.of(env.broker().pid());
+                    threads0 = ThreadCpu.of(List.of());
                     cpu0 = 0;
                     List<String> args = new ArrayList<>(List.of(env.broker().bootstrapServers(), out, Integer.toString(total),
                             Long.toString(meanOutputBytes())));
@@ -296,6 +301,8 @@ final class SideBySideBench {
                     procs.add(peer);
                     peer.awaitLine(PEER_READY, Duration.ofMinutes(2));
                     brokerCpu0 = env.broker().cpuSeconds();
+                    brokerThreads0 = ThreadCpu.of(env.broker().pid());
+                    threads0 = ThreadCpu.of(peer.pid());
                     cpu0 = peer.cpuSeconds();
                     feed(env, in);
                 }
@@ -316,23 +323,36 @@ final class SideBySideBench {
                     }
                     awaitTokvecReady(env.admin(), procs, appId, p);
                     brokerCpu0 = env.broker().cpuSeconds();
+                    brokerThreads0 = ThreadCpu.of(env.broker().pid());
+                    threads0 = ThreadCpu.of(pids(procs));
                     cpu0 = procs.stream().mapToDouble(ChildProcess::cpuSeconds).sum();
                     feed(env, in);
                 }
                 default -> throw new IllegalStateException();
             }
             OutputTimes times;
-            try {
-                times = OutputTimes.await(env.broker().bootstrapServers(), out, total, s.e2eWarmup(), timeout,
-                        () -> procs.stream().allMatch(ChildProcess::alive));
+            double brokerCpu;
+            String threads;
+            double tokvecCpu = Double.NaN;
+            try (OutputTimes.Reader reader = new OutputTimes.Reader(env.broker().bootstrapServers(), out)) {
+                reader.awaitComplete(total, timeout, () -> procs.stream().allMatch(ChildProcess::alive));
+                // CPU used until every output was written (the read below is the bench's, not the pipeline's)
+                brokerCpu = env.broker().cpuSeconds() - brokerCpu0;
+                threads = "broker: " + ThreadCpu.of(env.broker().pid()).topSince(brokerThreads0, 5);
+                if (p.kind() != Kind.CEILING) { // the peer may have exited already: then only the broker's
+                    threads = p.name() + ": " + ThreadCpu.of(pids(procs)).topSince(threads0, 5) + "; " + threads;
+                }
+                if (p.kind() == Kind.TOKVEC) {
+                    tokvecCpu = procs.stream().mapToDouble(ChildProcess::cpuSeconds).sum() - cpu0;
+                }
+                times = reader.read(total, s.e2eWarmup(), timeout);
             } catch (IllegalStateException | TimeoutException e) {
                 throw new IllegalStateException(p.name() + ": " + e.getMessage() + procs.stream()
                         .map(c -> "\n--- last lines of " + c + ":\n" + c.tail(15)).collect(Collectors.joining()), e);
             }
-            double brokerCpu = env.broker().cpuSeconds() - brokerCpu0;
             double cpu;
             if (p.kind() == Kind.TOKVEC) {
-                cpu = procs.stream().mapToDouble(ChildProcess::cpuSeconds).sum() - cpu0;
+                cpu = tokvecCpu;
                 checkTokvecOutput(env, out, times.firstValue());
                 checkNoDeadLetters(env, prefix + "-dlq");
             } else {
@@ -342,12 +362,16 @@ final class SideBySideBench {
                         .map(m -> Double.parseDouble(m.group(1))).orElse(Double.NaN) - cpu0;
             }
             return new Round(times.eventsPerSecond(), times.meanBytes(), 1e3 * cpu / total, 1e3 * brokerCpu / total,
-                    times.longestGapMs());
+                    times.longestGapMs(), threads);
         } finally {
             procs.forEach(ChildProcess::close);
             deleteTopics(env.admin(), prefix);
             deleteTree(stateDir);
         }
+    }
+
+    private static List<Long> pids(List<ChildProcess> procs) {
+        return procs.stream().map(ChildProcess::pid).toList();
     }
 
     /**
