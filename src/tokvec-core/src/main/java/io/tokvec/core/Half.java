@@ -63,8 +63,29 @@ public final class Half {
         return sign | ((exp - 15 + 127) << 23) | (mant << 13);
     }
 
-    /** float16 pattern nearest to a float32 (ties to even), as numpy's {@code astype(np.float16)}. */
+    /** Smallest float32 magnitude (bits) that is a normal float16: 2^-14. */
+    private static final int HALF_MIN_NORMAL = 0x38800000;
+    /** Smallest float32 magnitude (bits) that rounds to float16 infinity: 65520. */
+    private static final int HALF_OVERFLOW = 0x477ff000;
+
+    /**
+     * float16 pattern nearest to a float32 (ties to even), as numpy's {@code astype(np.float16)}.
+     * Values whose float16 is normal (2^-14 up to 65504 after rounding, what embeddings almost always
+     * are) take a branch-light path: rebias the exponent, add half a unit of the last kept bit plus the
+     * tie-breaking bit, shift (a carry out of the significand moves into the exponent, as it should);
+     * the rest (subnormals, zero, overflow, infinity, NaN) goes through {@link #floatToHalfSlow}.
+     */
     public static short floatToHalf(float f) {
+        int x = Float.floatToRawIntBits(f);
+        int abs = x & 0x7fffffff;
+        if (abs >= HALF_MIN_NORMAL && abs < HALF_OVERFLOW) {
+            return (short) (((x >>> 16) & 0x8000) | ((abs - 0x38000000 + 0x0fff + ((abs >>> 13) & 1)) >>> 13));
+        }
+        return floatToHalfSlow(f);
+    }
+
+    /** {@link #floatToHalf} case by case: every float32, special values included (also the reference of the fast path). */
+    static short floatToHalfSlow(float f) {
         int x = Float.floatToRawIntBits(f);
         int sign = (x >>> 16) & 0x8000;
         int exp = (x >>> 23) & 0xff;
