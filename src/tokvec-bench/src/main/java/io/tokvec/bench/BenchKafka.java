@@ -61,6 +61,45 @@ final class BenchKafka {
         return new TokvecConfig(p);
     }
 
+    /**
+     * The config of a {@code tokvec run} process on the broker process: its schema registry, the
+     * bench's topics ({@code <prefix>-events} etc.), replication factor 1, the settings' guarantee,
+     * tokvec's defaults for everything else; some keys overridden.
+     */
+    static Map<String, String> appProps(BrokerProcess broker, String prefix, Path stateDir, BenchSettings s,
+                                        Map<String, String> overrides) {
+        Map<String, String> p = new java.util.LinkedHashMap<>();
+        p.put("bootstrap.servers", broker.bootstrapServers());
+        p.put(TokvecConfig.SCHEMA_REGISTRY_URL, broker.registryUrl());
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, "tokvec-" + prefix);
+        p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, s.guarantee());
+        p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, "1");
+        p.put(TokvecConfig.TOPIC_REPLICATION, "1");
+        p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, Integer.toString(Math.min(s.partitions(),
+                Runtime.getRuntime().availableProcessors())));
+        p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+        p.put(TokvecConfig.TOPIC_INPUT, prefix + "-events");
+        p.put(TokvecConfig.TOPIC_OUTPUT, prefix + "-enriched");
+        p.put(TokvecConfig.TOPIC_MODEL, prefix + "-model");
+        p.put(TokvecConfig.TOPIC_DLQ, prefix + "-dlq");
+        p.put(TokvecConfig.TOPIC_PARTITIONS, Integer.toString(s.partitions()));
+        p.put(TokvecConfig.TABLE, Workload.TABLE);
+        p.put(TokvecConfig.MAX_LEN, Integer.toString(s.maxLen()));
+        p.putAll(overrides);
+        return p;
+    }
+
+    /** Records (offsets) in {@code topic}, all partitions. */
+    static long endOffsets(BrokerProcess broker, String topic) throws Exception {
+        var parts = broker.admin().describeTopics(java.util.List.of(topic)).allTopicNames().get(1, java.util.concurrent.TimeUnit.MINUTES)
+                .get(topic).partitions();
+        var request = new HashMap<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec>();
+        parts.forEach(i -> request.put(new org.apache.kafka.common.TopicPartition(topic, i.partition()),
+                org.apache.kafka.clients.admin.OffsetSpec.latest()));
+        return broker.admin().listOffsets(request).all().get(1, java.util.concurrent.TimeUnit.MINUTES).values().stream()
+                .mapToLong(org.apache.kafka.clients.admin.ListOffsetsResult.ListOffsetsResultInfo::offset).sum();
+    }
+
     /** Creates input, output (LogAppendTime) and dead-letter topics; the application creates the model topic. */
     static void createTopics(BrokerProcess broker, TokvecConfig cfg) {
         broker.createTopic(cfg.inputTopic(), cfg.topicPartitions(), Map.of());

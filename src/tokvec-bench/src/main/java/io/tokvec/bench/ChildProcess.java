@@ -34,6 +34,7 @@ final class ChildProcess implements AutoCloseable {
     private final Process process;
     private final Path log;
     private final List<String> lines = new ArrayList<>();
+    private final List<Long> arrivals = new ArrayList<>(); // wall-clock ms each line was read
     private final Thread pump;
 
     private ChildProcess(String name, Process process, Path log) {
@@ -77,6 +78,7 @@ final class ChildProcess implements AutoCloseable {
                 out.println(line);
                 synchronized (this) {
                     lines.add(line);
+                    arrivals.add(System.currentTimeMillis());
                     notifyAll();
                 }
             }
@@ -117,13 +119,22 @@ final class ChildProcess implements AutoCloseable {
      * @throws IllegalStateException when the process exited first
      */
     synchronized Matcher awaitLine(Pattern pattern, Duration timeout) throws InterruptedException, TimeoutException {
+        return awaitLineAt(pattern, timeout).matcher();
+    }
+
+    /** A matching line and the wall-clock time (ms) the bench read it. */
+    record Line(Matcher matcher, long arrivedMs) {
+    }
+
+    /** As {@link #awaitLine}, with the time the line was read (the child's output is not buffered: about when it was written). */
+    synchronized Line awaitLineAt(Pattern pattern, Duration timeout) throws InterruptedException, TimeoutException {
         long deadline = System.nanoTime() + timeout.toNanos();
         int seen = 0;
         while (true) {
             for (; seen < lines.size(); seen++) {
                 Matcher m = pattern.matcher(lines.get(seen));
                 if (m.find()) {
-                    return m;
+                    return new Line(m, arrivals.get(seen));
                 }
             }
             if (!process.isAlive() && !pump.isAlive()) {

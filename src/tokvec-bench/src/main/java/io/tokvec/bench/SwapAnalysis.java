@@ -4,7 +4,8 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Pure arithmetic over what the swap part recorded: output times and heap observations.
+ * Pure arithmetic over what the swap part recorded: output times, and the pauses and heap of the
+ * application's JVM ({@link GcLog}).
  */
 final class SwapAnalysis {
 
@@ -63,58 +64,36 @@ final class SwapAnalysis {
         return n * 1000.0 / (to - from);
     }
 
-    /** Largest sample in {@code [from, to]}, or -1. */
-    static long peakSample(List<HeapMonitor.Point> samples, long from, long to) {
-        long peak = -1;
-        for (HeapMonitor.Point p : samples) {
-            if (p.timeMs() >= from && p.timeMs() <= to) {
-                peak = Math.max(peak, p.usedBytes());
-            }
-        }
-        return peak;
-    }
-
-    /** Largest old-generation sample in {@code [from, to]}, or -1. */
-    static long peakOldSample(List<HeapMonitor.Point> samples, long from, long to) {
-        long peak = -1;
-        for (HeapMonitor.Point p : samples) {
-            if (p.timeMs() >= from && p.timeMs() <= to) {
-                peak = Math.max(peak, p.oldBytes());
-            }
-        }
-        return peak;
-    }
-
     /** Largest heap-after-collection of collections that ended in {@code [from, to]}, or -1. */
-    static long peakAfterGc(List<HeapMonitor.Gc> gcs, long from, long to) {
+    static long peakAfterGc(List<GcLog.Pause> pauses, long from, long to) {
         long peak = -1;
-        for (HeapMonitor.Gc g : gcs) {
-            if (g.endMs() >= from && g.endMs() <= to) {
-                peak = Math.max(peak, g.usedAfter());
+        for (GcLog.Pause g : pauses) {
+            if (!g.safepoint() && g.endMs() >= from && g.endMs() <= to) {
+                peak = Math.max(peak, g.heapAfter());
             }
         }
         return peak;
     }
 
-    /** Longest collection pause that ended in {@code [from, to]}, or 0. */
-    static long longestPause(List<HeapMonitor.Gc> gcs, long from, long to) {
-        long longest = 0;
-        for (HeapMonitor.Gc g : gcs) {
-            if (g.endMs() >= from && g.endMs() <= to) {
-                longest = Math.max(longest, g.durationMs());
+    /** Longest safepoint (every stop of all Java threads) that ended in {@code [from, to]}, or 0. */
+    static double longestPause(List<GcLog.Pause> pauses, long from, long to) {
+        double longest = 0;
+        for (GcLog.Pause g : pauses) {
+            if (g.safepoint() && g.endMs() >= from && g.endMs() <= to) {
+                longest = Math.max(longest, g.millis());
             }
         }
         return longest;
     }
 
-    /** Heap used after the last collection that ended before {@code t}, or -1. */
-    static long lastAfterGc(List<HeapMonitor.Gc> gcs, long t) {
+    /** Heap after the last collection that ended before {@code t}, or -1. */
+    static long lastAfterGc(List<GcLog.Pause> pauses, long t) {
         long used = -1;
         long at = Long.MIN_VALUE;
-        for (HeapMonitor.Gc g : gcs) {
-            if (g.endMs() < t && g.endMs() >= at) {
+        for (GcLog.Pause g : pauses) {
+            if (!g.safepoint() && g.endMs() < t && g.endMs() >= at) {
                 at = g.endMs();
-                used = g.usedAfter();
+                used = g.heapAfter();
             }
         }
         return used;

@@ -4,11 +4,9 @@ import io.tokvec.avro.ModelRecord;
 import io.tokvec.kafka.ModelPublisher;
 import io.tokvec.kafka.Topics;
 import io.tokvec.model.ModelChunker;
-import io.tokvec.model.TableRegistry;
 import io.tokvec.serde.ConfluentAvroSerializer;
-import io.tokvec.serde.MockSchemaRegistry;
+import io.tokvec.serde.SchemaRegistries;
 import io.tokvec.serde.SchemaRegistryClient;
-import io.tokvec.streams.TokvecApp;
 import io.tokvec.config.TokvecConfig;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -24,23 +22,22 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Pattern;
 
 /**
- * A table swap under load, on the embedded broker. The tokvec application runs with the main table
- * (v1, published with {@link ModelPublisher}) while a feeder keeps events flowing; after a steady
- * period, a {@code swapRows x dim} table (v2) is published to the model topic (chunks, then the
- * commit) and the application builds, verifies and swaps to it while it keeps enriching. The v2
- * records are generated chunk by chunk ({@link StreamedTable}) and spooled to a file before the
- * measured periods, then sent with ModelPublisher's producer settings: the bench never holds the
- * 512 MB table itself, so the heap measured is the application's (plus the broker's and the
- * clients', which share the JVM), and generating gaussians does not compete for the CPU.
+ * A table swap under load. tokvec runs as users run it ({@code tokvec run} in a JVM of its own, the
+ * JVM's defaults, its stop-the-world pauses and heap logged by {@link GcLog}) against the broker
+ * process, with the main table (v1, published with {@link ModelPublisher}) while a feeder keeps
+ * events flowing; after a steady period, a {@code swapRows x dim} table (v2) is published to the
+ * model topic (chunks, then the commit) and the application builds, verifies and swaps to it while it
+ * keeps enriching. The v2 records are generated chunk by chunk ({@link StreamedTable}) and spooled to
+ * a file before the measured periods, then sent with ModelPublisher's producer settings.
  *
  * <ul>
  *   <li>gap: the longest time between two consecutive output records in the swap window, from the
@@ -48,14 +45,17 @@ import java.util.concurrent.atomic.AtomicReference;
  *       batch was appended, so consumer polling does not add batching of its own; ms resolution).
  *       The window runs from the first chunk sent to one second after the pointer flip.</li>
  *   <li>dip: outputs per second in the window against the steady period before it.</li>
- *   <li>heap: sampled every 2 ms (heap used, garbage included) and after every collection (live
- *       then); both against the swap table's bytes, with the baseline before the publish.</li>
+ *   <li>pauses and heap: every safepoint of the application's JVM, and its heap after every
+ *       collection (what was live then, plus garbage of the old generation not yet collected), against
+ *       the swap table's bytes, with the baseline before the publish.</li>
  * </ul>
  */
 final class SwapBench {
 
     static final long AFTER_SWAP_MS = 1000;
     private static final long MAX_AHEAD = 2000;
+    private static final Pattern ACTIVE = Pattern.compile("\"active_version\"\\s*:\\s*(-?\\d+)");
+    private static final Pattern BUILT = Pattern.compile("-> v(\\d+) .*built and verified in (\\d+) ms");
 
     private final Workload workload;
     private final BrokerProcess broker;
@@ -69,12 +69,13 @@ final class SwapBench {
 
     void run(BenchReport report) throws Exception {
         BenchSettings s = workload.settings();
-        String scope = "tokvec-bench-swap-" + System.nanoTime();
-        SchemaRegistryClient registry = MockSchemaRegistry.getClientForScope(scope);
-        TokvecConfig cfg = BenchKafka.appConfig(broker, "swap", scope, stateDir, s);
+        Path dir = Files.createDirectories(stateDir.resolve("swap"));
+        Map<String, String> props = BenchKafka.appProps(broker, "swap", dir.resolve("state"), s, Map.of(
+                TokvecConfig.HTTP_PORT, "0", TokvecConfig.HTTP_BIND, "127.0.0.1"));
+        TokvecConfig cfg = new TokvecConfig(props);
         BenchKafka.createTopics(broker, cfg);
-        Topics.ensureAll(cfg);
-        try {
+        try (SchemaRegistryClient registry = SchemaRegistries.forConfig(Map.of(SchemaRegistries.URL, broker.registryUrl()))) {
+            Topics.ensureModelTopic(broker.admin(), cfg);
             try (ModelPublisher publisher = new ModelPublisher(cfg, registry)) {
                 publisher.publish(workload.table(), ModelChunker.DEFAULT_CHUNK_BYTES, Map.of("source", "tokvec bench"), null);
             }
@@ -82,70 +83,56 @@ final class SwapBench {
             byte[][] keys = workload.keys(n);
             byte[][] values = workload.serialized(registry, cfg.inputTopic(), n);
             long swapVersion = workload.table().version() + 1;
-            AtomicLong swappedAt = new AtomicLong(-1);
-            AtomicReference<TableRegistry.Swap> swap = new AtomicReference<>();
-
             StreamedTable table = new StreamedTable(Workload.TABLE, swapVersion, s.swapRows(), s.dim(), s.seed() + 1);
-            Path spooled = spool(table, cfg, registry, stateDir.resolve("swap-table.spool"));
+            Path spooled = spool(table, cfg, registry, dir.resolve("swap-table.spool"));
+            Path gcLog = dir.resolve("swap-app-gc.log");
+            List<String> jvm = new ArrayList<>(GcLog.options(gcLog));
+            jvm.addAll(TokvecProcess.jvmOptions("tokvec.bench.tokvec.jvm"));
             OutputRecorder out = new OutputRecorder(BenchKafka.outputConsumerProps(broker, "bench-swap-reader", s),
                     cfg.outputTopic(), true);
             Measured m;
-            try (TokvecApp app = new TokvecApp(cfg)) {
-                app.registry().onSwap(sw -> {
-                    if (sw.version() == swapVersion) {
-                        swappedAt.set(System.currentTimeMillis());
-                        swap.set(sw);
-                    }
-                });
-                app.start();
-                awaitVersion(app, workload.table().version(), Duration.ofMinutes(2));
+            try (TokvecProcess app = TokvecProcess.start("swap-app", props, dir.resolve("swap-app.properties"), jvm,
+                    dir.resolve("swap-app.log"))) {
+                app.awaitReady(Duration.ofMinutes(5));
                 try (EventFeeder feeder = new EventFeeder(BenchKafka.producerProps(broker, "bench-swap-feeder"),
                         cfg.inputTopic(), keys, values, MAX_AHEAD, out::count)) {
                     Thread.sleep((long) (s.warmupSeconds() * 1000));
-                    System.gc(); // a settled heap before the measured periods (not inside them)
-                    try (HeapMonitor heap = new HeapMonitor(2);
-                         ProgressSampler progress = new ProgressSampler(() -> app.metrics().enrichedCount())) {
-                        Thread.sleep((long) (s.swapBeforeSeconds() * 1000));
-                        long tPublish = System.currentTimeMillis();
-                        publish(cfg, spooled, table.chunkCount() + 1);
-                        long tCommitted = System.currentTimeMillis();
-                        awaitVersion(app, swapVersion, Duration.ofMinutes(10));
-                        Thread.sleep((long) (s.swapAfterSeconds() * 1000));
-                        long tEnd = System.currentTimeMillis();
-                        m = new Measured(tPublish, tCommitted, swappedAt.get(), tEnd, swap.get(), heap.samples(), heap.gcs(),
-                                progress.changes());
-                    }
+                    Thread.sleep((long) (s.swapBeforeSeconds() * 1000));
+                    long tPublish = System.currentTimeMillis();
+                    publish(cfg, spooled, table.chunkCount() + 1);
+                    long tCommitted = System.currentTimeMillis();
+                    long tSwap = awaitVersion(app, swapVersion, Duration.ofMinutes(10));
+                    Thread.sleep((long) (s.swapAfterSeconds() * 1000));
+                    long tEnd = System.currentTimeMillis();
+                    m = new Measured(tPublish, tCommitted, tSwap, tEnd, buildMillis(app, swapVersion));
                     if (feeder.failure() != null) {
                         throw new IllegalStateException("event feeder failed", feeder.failure());
                     }
                 }
-                if (app.metrics().deadLetterCount() != 0) {
-                    throw new IllegalStateException("swap: " + app.metrics().deadLetterCount() + " events were dead-lettered");
+                long dead = BenchKafka.endOffsets(broker, cfg.dlqTopic());
+                if (dead != 0) {
+                    throw new IllegalStateException("swap: " + dead + " events were dead-lettered");
                 }
             } finally {
                 out.close();
                 Files.deleteIfExists(spooled);
             }
-            analyse(report, s, out, m, table);
-        } finally {
-            MockSchemaRegistry.dropScope(scope);
+            analyse(report, s, out, m, table, GcLog.read(gcLog));
         }
     }
 
-    /** What happened during the swap: wall-clock times (ms), the registry's swap, heap and progress observations. */
-    private record Measured(long tPublish, long tCommitted, long tSwap, long tEnd, TableRegistry.Swap swap,
-                            List<HeapMonitor.Point> samples, List<HeapMonitor.Gc> gcs, long[] progress) {
+    /** What happened during the swap: wall-clock times (ms), and how long the registry took to build and verify v2. */
+    private record Measured(long tPublish, long tCommitted, long tSwap, long tEnd, long buildMillis) {
     }
 
-    private static void analyse(BenchReport report, BenchSettings s, OutputRecorder out, Measured m, StreamedTable table) {
+    private static void analyse(BenchReport report, BenchSettings s, OutputRecorder out, Measured m, StreamedTable table,
+                                List<GcLog.Pause> pauses) {
         long tPublish = m.tPublish();
         long tCommitted = m.tCommitted();
         long tSwap = m.tSwap();
         long tEnd = m.tEnd();
-        long[] progress = m.progress();
         int chunks = table.chunkCount();
         long tableBytes = table.bytes();
-        TableRegistry.Swap swap = m.swap();
         long[] stamps = out.timestamps();
         long[] received = out.receivedMillis();
         long winEnd = Math.min(tSwap + AFTER_SWAP_MS, tEnd);
@@ -154,67 +141,50 @@ final class SwapBench {
         long gap = gapAt[1];
         long gapBefore = SwapAnalysis.longestGap(stamps, beforeStart, tPublish);
         long gapReceived = SwapAnalysis.longestGap(received, tPublish, winEnd);
-        long[] appGapAt = SwapAnalysis.longestGapAt(progress, tPublish, winEnd);
-        long appGapBefore = SwapAnalysis.longestGap(progress, beforeStart, tPublish);
         double rateBefore = SwapAnalysis.rate(stamps, beforeStart, tPublish);
         double rateWindow = SwapAnalysis.rate(stamps, tPublish, winEnd);
         double rateAfter = SwapAnalysis.rate(stamps, winEnd, tEnd);
-
-        List<HeapMonitor.Point> samples = m.samples();
-        List<HeapMonitor.Gc> gcs = m.gcs();
-        long peakSampled = SwapAnalysis.peakSample(samples, tPublish, winEnd);
-        long peakOld = SwapAnalysis.peakOldSample(samples, tPublish, winEnd);
-        long baseline = SwapAnalysis.lastAfterGc(gcs, tPublish);
-        if (baseline < 0) { // no collection in the steady period: its lowest sample
-            baseline = samples.stream().filter(p -> p.timeMs() < tPublish).mapToLong(HeapMonitor.Point::usedBytes).min().orElse(-1);
+        long baseline = SwapAnalysis.lastAfterGc(pauses, tPublish);
+        long peakLive = SwapAnalysis.peakAfterGc(pauses, tPublish, winEnd);
+        if (peakLive < 0) { // no collection in the window: the last one before it
+            peakLive = baseline;
         }
-        long peakLive = SwapAnalysis.peakAfterGc(gcs, tPublish, winEnd);
-        if (peakLive < 0) { // no collection in the window: the old generation's sampled peak bounds what was live
-            peakLive = peakOld;
-        }
-        long pause = SwapAnalysis.longestPause(gcs, tPublish, winEnd);
-        long pauseBefore = SwapAnalysis.longestPause(gcs, beforeStart, tPublish);
+        double pause = SwapAnalysis.longestPause(pauses, tPublish, winEnd);
+        double pauseBefore = SwapAnalysis.longestPause(pauses, beforeStart, tPublish);
         double mib = 1048576.0;
 
         report.swapGapMs = (double) gap;
         report.heapPeakRatio = peakLive / (double) tableBytes;
         report.add(new BenchReport.Row("swap", rateWindow, Double.NaN, rateWindow * s.embeddingBytes() / 1e6, String.format(Locale.ROOT,
-                "outputs/s in the swap window (%.0f%% of before); longest output gap %d ms; live heap peak %.2fx the table",
+                "outputs/s in the swap window (%.0f%% of before); longest output gap %d ms; heap after GC peak %.2fx the table",
                 100 * rateWindow / rateBefore, gap, report.heapPeakRatio)));
         report.detail(String.format(Locale.ROOT, "swap table: %,d x %d float32 = %.0f MiB (%s), %d chunks; published in %.1f s; "
-                        + "commit -> active in %d ms (registry build+verify %d ms)",
+                        + "commit -> active in %d ms (registry build+verify %d ms); tokvec run in its own JVM (%s)",
                 s.swapRows(), s.dim(), tableBytes / mib, s.swapRows() == 1_000_000 ? "the full size" : "smaller than the full 1,000,000 rows",
-                chunks, (tCommitted - tPublish) / 1000.0, tSwap - tCommitted, swap == null ? -1 : swap.buildMillis()));
+                chunks, (tCommitted - tPublish) / 1000.0, tSwap - tCommitted, m.buildMillis(), s.guarantee()));
         report.detail(String.format(Locale.ROOT, "swap window: publish start -> flip + %d ms = %.1f s; outputs/s before %,.0f, "
                         + "in window %,.0f (%.0f%%), after %,.0f",
                 AFTER_SWAP_MS, (winEnd - tPublish) / 1000.0, rateBefore, rateWindow, 100 * rateWindow / rateBefore, rateAfter));
-        report.detail(String.format(Locale.ROOT, "swap gaps (LogAppendTime%s): longest %d ms in the window, %d ms in the %.0f s "
-                        + "before; by consumer receive time %d ms; longest GC pause %d ms in the window, %d ms before",
-                out.allLogAppendTime() ? "" : ", NOT all records carried it", gap, gapBefore, s.swapBeforeSeconds(), gapReceived,
-                pause, pauseBefore));
-        report.detail(String.format(Locale.ROOT, "swap, application side (enriched counter polled every ms): longest "
-                        + "processing gap %d ms in the window (at %d..%d ms from publish start), %d ms before",
-                appGapAt[1], appGapAt[0] - appGapAt[1] - tPublish, appGapAt[0] - tPublish, appGapBefore));
-        report.detail(String.format(Locale.ROOT, "swap timeline (ms from publish start): commit sent %d, flip %d, longest output "
-                        + "gap %d..%d; GC pauses in the window (as the GC MXBeans report them: G1 Remark/Cleanup pauses are not among them on "
-                        + "JDK 17): %s",
-                tCommitted - tPublish, tSwap - tPublish, gapAt[0] - gap - tPublish, gapAt[0] - tPublish,
-                describeGcs(gcs, tPublish, winEnd)));
-        report.detail(String.format(Locale.ROOT, "swap heap (one JVM: broker, clients and bench included): baseline live before "
-                        + "the publish %.0f MiB; in the window, peak live (heap after a GC; heap_peak_ratio) %.0f MiB = %.2fx the table "
-                        + "(%.2fx above the baseline); old gen sampled peak %.0f MiB; heap used sampled every 2 ms, garbage "
-                        + "included, peak %.0f MiB = %.2fx; max heap %.0f MiB",
-                baseline / mib, peakLive / mib, peakLive / (double) tableBytes, (peakLive - baseline) / (double) tableBytes,
-                peakOld / mib, peakSampled / mib, peakSampled / (double) tableBytes, Runtime.getRuntime().maxMemory() / mib));
+        report.detail(String.format(Locale.ROOT, "swap gaps (LogAppendTime%s): longest %d ms in the window (%d..%d ms from publish"
+                        + " start; commit sent at %d, flip at %d), %d ms in the %.0f s before; by consumer receive time %d ms",
+                out.allLogAppendTime() ? "" : ", NOT all records carried it", gap, gapAt[0] - gap - tPublish, gapAt[0] - tPublish,
+                tCommitted - tPublish, tSwap - tPublish, gapBefore, s.swapBeforeSeconds(), gapReceived));
+        report.detail(String.format(Locale.ROOT, "swap pauses of the application's JVM (safepoints, from its -Xlog:gc,safepoint):"
+                        + " longest %.0f ms in the window, %.0f ms in the %.0f s before; in the window %s",
+                pause, pauseBefore, s.swapBeforeSeconds(), describePauses(pauses, tPublish, winEnd)));
+        report.detail(String.format(Locale.ROOT, "swap heap of the application's JVM: after the last collection before the publish"
+                        + " %.0f MiB; in the window, peak after a collection (heap_peak_ratio; old-generation garbage not yet"
+                        + " collected included) %.0f MiB = %.2fx the table (%.2fx above the baseline)",
+                baseline / mib, peakLive / mib, peakLive / (double) tableBytes, (peakLive - baseline) / (double) tableBytes));
     }
 
-    /** The collections in the window: how many, and the five longest with when they ended. */
-    private static String describeGcs(List<HeapMonitor.Gc> gcs, long from, long to) {
-        List<HeapMonitor.Gc> in = gcs.stream().filter(g -> g.endMs() >= from && g.endMs() <= to)
-                .sorted((a, b) -> Long.compare(b.durationMs(), a.durationMs())).toList();
-        StringBuilder sb = new StringBuilder().append(in.size()).append(in.isEmpty() ? "" : ", longest");
-        for (HeapMonitor.Gc g : in.subList(0, Math.min(5, in.size()))) {
-            sb.append(String.format(Locale.ROOT, " %d ms at %d (%s)", g.durationMs(), g.endMs() - from, g.cause()));
+    /** The safepoints in the window: how many, and the five longest with when they ended (ms from {@code from}). */
+    private static String describePauses(List<GcLog.Pause> pauses, long from, long to) {
+        List<GcLog.Pause> in = pauses.stream().filter(g -> g.safepoint() && g.endMs() >= from && g.endMs() <= to)
+                .sorted((a, b) -> Double.compare(b.millis(), a.millis())).toList();
+        StringBuilder sb = new StringBuilder().append(in.size()).append(" safepoints").append(in.isEmpty() ? "" : ", longest");
+        for (GcLog.Pause g : in.subList(0, Math.min(5, in.size()))) {
+            sb.append(String.format(Locale.ROOT, " %.0f ms at %d (%s)", g.millis(), g.endMs() - from, g.what()));
         }
         return sb.toString();
     }
@@ -260,14 +230,32 @@ final class SwapBench {
         }
     }
 
-    static void awaitVersion(TokvecApp app, long version, Duration timeout) throws InterruptedException {
+    /** Polls {@code /health/ready} every 10 ms until it names {@code version}; the wall-clock time it first did. */
+    static long awaitVersion(TokvecProcess app, long version, Duration timeout) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (app.registry().activeVersion() != version) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("table v" + version + " did not become active within " + timeout
-                        + ": " + app.registry().describeVersions());
+        while (true) {
+            java.util.regex.Matcher m = ACTIVE.matcher(app.get("/health/ready"));
+            if (m.find() && Long.parseLong(m.group(1)) == version) {
+                return System.currentTimeMillis();
             }
-            Thread.sleep(5);
+            if (!app.alive()) {
+                throw new IllegalStateException("the application exited; last lines:\n" + app.process().tail(20));
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("table v" + version + " did not become active within " + timeout);
+            }
+            Thread.sleep(10);
         }
+    }
+
+    /** The build and verify time the application logged for {@code version}, or -1. */
+    private static long buildMillis(TokvecProcess app, long version) {
+        for (String line : app.process().lines()) {
+            java.util.regex.Matcher m = BUILT.matcher(line);
+            if (m.find() && Long.parseLong(m.group(1)) == version) {
+                return Long.parseLong(m.group(2));
+            }
+        }
+        return -1;
     }
 }

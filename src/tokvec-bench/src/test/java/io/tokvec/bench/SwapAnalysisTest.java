@@ -32,14 +32,27 @@ class SwapAnalysisTest {
     void shouldComputeRatesAndHeapPeaks() {
         long[] t = {0, 100, 200, 300, 1500};
         assertThat(SwapAnalysis.rate(t, 0, 1000)).isEqualTo(4.0);
-        List<HeapMonitor.Point> samples = List.of(new HeapMonitor.Point(10, 5, 1), new HeapMonitor.Point(20, 9, 3),
-                new HeapMonitor.Point(30, 7, 2));
-        assertThat(SwapAnalysis.peakSample(samples, 15, 40)).isEqualTo(9);
-        assertThat(SwapAnalysis.peakOldSample(samples, 25, 40)).isEqualTo(2);
-        List<HeapMonitor.Gc> gcs = List.of(new HeapMonitor.Gc(10, 50, 3, "young", "x"), new HeapMonitor.Gc(20, 80, 7, "young", "x"),
-                new HeapMonitor.Gc(30, 60, 2, "young", "x"));
-        assertThat(SwapAnalysis.lastAfterGc(gcs, 25)).isEqualTo(80);
-        assertThat(SwapAnalysis.peakAfterGc(gcs, 25, 40)).isEqualTo(60);
-        assertThat(SwapAnalysis.longestPause(gcs, 0, 40)).isEqualTo(7);
+        List<GcLog.Pause> pauses = List.of(new GcLog.Pause(10, 3, 50, "Pause Young"), new GcLog.Pause(10, 3.2, -1, "safepoint G1"),
+                new GcLog.Pause(20, 7, 80, "Pause Young"), new GcLog.Pause(20, 7.5, -1, "safepoint G1"),
+                new GcLog.Pause(30, 2, 60, "Pause Young"), new GcLog.Pause(35, 9, -1, "safepoint Deoptimize"));
+        assertThat(SwapAnalysis.lastAfterGc(pauses, 25)).isEqualTo(80);
+        assertThat(SwapAnalysis.peakAfterGc(pauses, 25, 40)).isEqualTo(60);
+        assertThat(SwapAnalysis.longestPause(pauses, 0, 30)).isEqualTo(7.5);
+        assertThat(SwapAnalysis.longestPause(pauses, 0, 40)).isEqualTo(9);
+    }
+
+    @Test
+    void shouldReadPausesAndHeapFromAUnifiedGcLog(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path log = dir.resolve("gc.log");
+        java.nio.file.Files.writeString(log, String.join("\n",
+                "[1796599740681ms] Using G1",
+                "[1796599743852ms] GC(0) Pause Young (Normal) (G1 Evacuation Pause) 6M->3M(64M) 75.330ms",
+                "[1796599743852ms] Safepoint \"G1CollectForAllocation\", Time since last: 960873132 ns, Reaching safepoint: 4949 ns,"
+                        + " Cleanup: 38703 ns, At safepoint: 75556241 ns, Total: 75599893 ns",
+                "[1796599744000ms] GC(1) Pause Remark 2G->1G(4G) 1.250ms", ""));
+        List<GcLog.Pause> p = GcLog.read(log);
+        assertThat(p).containsExactly(new GcLog.Pause(1796599743852L, 75.33, 3L << 20, "Pause Young (Normal) (G1 Evacuation Pause)"),
+                new GcLog.Pause(1796599743852L, 75.599893, -1, "safepoint G1CollectForAllocation"),
+                new GcLog.Pause(1796599744000L, 1.25, 1L << 30, "Pause Remark"));
     }
 }
