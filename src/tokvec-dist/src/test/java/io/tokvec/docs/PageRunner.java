@@ -263,7 +263,7 @@ final class PageRunner implements AutoCloseable {
     }
 
     /** SIGTERM to the process and its children, then SIGKILL to what is left after 30 s. */
-    private static void stop(Process p) throws InterruptedException {
+    private static void stop(Process p) {
         List<ProcessHandle> all = new ArrayList<>(p.descendants().toList());
         all.add(p.toHandle());
         all.forEach(ProcessHandle::destroy);
@@ -272,13 +272,16 @@ final class PageRunner implements AutoCloseable {
                 h.onExit().get(30, TimeUnit.SECONDS);
             } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
                 h.destroyForcibly();
+            } catch (InterruptedException e) {
+                h.destroyForcibly();
+                Thread.currentThread().interrupt();
             }
         }
     }
 
     /** Stops what runs in the background (the application before the broker), then deletes the folder. */
     @Override
-    public void close() throws Exception {
+    public void close() throws IOException {
         for (int i = background.size() - 1; i >= 0; i--) {
             stop(background.get(i));
         }
