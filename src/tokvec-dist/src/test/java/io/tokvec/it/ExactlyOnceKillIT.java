@@ -1,10 +1,10 @@
 package io.tokvec.it;
 
-import io.tokvec.devkit.LocalSchemaRegistryServer;
 import io.tokvec.avro.DeadLetter;
 import io.tokvec.avro.EnrichedEvent;
 import io.tokvec.avro.TokenEvent;
 import io.tokvec.core.EmbeddingTable;
+import io.tokvec.devkit.TestSchemaRegistry;
 import io.tokvec.kafka.ModelPublisher;
 import io.tokvec.kafka.Topics;
 import io.tokvec.model.ModelChunker;
@@ -30,7 +30,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Exactly-once under SIGKILL: the application runs as a child process ({@code java -jar tokvec.jar
  * run --config FILE}, exactly_once_v2, 100 ms commits) and is killed with SIGKILL and restarted
  * several times while a producer keeps feeding events; v2 is published between two kills. The
- * child and this JVM share an HTTP schema registry ({@link LocalSchemaRegistryServer}, what {@code tokvec broker} serves), as a
+ * child and this JVM share an HTTP schema registry ({@link TestSchemaRegistry}, what {@code tokvec broker} serves), as a
  * {@code mock://} scope cannot cross processes. Read with read_committed, every input event
  * appears exactly once in the output, each record equals the table of the version it names, both
  * versions appear, versions never go back within a partition (a restarted instance serves the
@@ -51,7 +51,7 @@ class ExactlyOnceKillIT {
     @RegisterExtension
     static final BrokerExtension KAFKA = new BrokerExtension("ExactlyOnceKillIT");
     @RegisterExtension
-    static final HttpRegistryExtension REGISTRY = new HttpRegistryExtension();
+    static final TestSchemaRegistry REGISTRY = new TestSchemaRegistry();
 
     @TempDir
     Path tmp;

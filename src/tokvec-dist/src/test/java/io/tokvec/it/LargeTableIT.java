@@ -7,7 +7,7 @@ import io.tokvec.broker.EmbeddedKafkaBroker;
 import io.tokvec.config.TokvecConfig;
 import io.tokvec.core.EmbeddingTable;
 import io.tokvec.core.TableDtype;
-import io.tokvec.devkit.LocalSchemaRegistryServer;
+import io.tokvec.devkit.TestSchemaRegistry;
 import io.tokvec.kafka.ModelPublisher;
 import io.tokvec.kafka.Topics;
 import io.tokvec.model.ModelChunker;
@@ -22,6 +22,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -59,7 +60,8 @@ class LargeTableIT {
     private static final int EVENTS = 60;
 
     private static EmbeddedKafkaBroker broker;
-    private static LocalSchemaRegistryServer schemaRegistry;
+    @RegisterExtension
+    static final TestSchemaRegistry schemaRegistry = new TestSchemaRegistry();
 
     @TempDir
     Path tmp;
@@ -67,13 +69,11 @@ class LargeTableIT {
     @BeforeAll
     static void start() throws IOException {
         broker = EmbeddedKafkaBroker.builder().build().start();
-        schemaRegistry = new LocalSchemaRegistryServer(0, null);
     }
 
     @AfterAll
     static void stop() {
         if (broker != null) broker.close();
-        if (schemaRegistry != null) schemaRegistry.close();
     }
 
     @Test

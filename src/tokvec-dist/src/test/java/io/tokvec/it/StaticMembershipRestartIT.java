@@ -4,6 +4,7 @@ import io.tokvec.avro.EnrichedEvent;
 import io.tokvec.avro.TokenEvent;
 import io.tokvec.config.TokvecConfig;
 import io.tokvec.core.EmbeddingTable;
+import io.tokvec.devkit.TestSchemaRegistry;
 import io.tokvec.kafka.ModelPublisher;
 import io.tokvec.kafka.Topics;
 import io.tokvec.model.ModelChunker;
@@ -73,7 +74,7 @@ class StaticMembershipRestartIT {
     @RegisterExtension
     static final BrokerExtension KAFKA = new BrokerExtension("StaticMembershipRestartIT");
     @RegisterExtension
-    static final HttpRegistryExtension REGISTRY = new HttpRegistryExtension();
+    static final TestSchemaRegistry REGISTRY = new TestSchemaRegistry();
 
     @TempDir
     Path tmp;
