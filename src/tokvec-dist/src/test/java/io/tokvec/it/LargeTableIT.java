@@ -20,6 +20,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -49,6 +50,7 @@ import static org.assertj.core.api.Assumptions.assumeThat;
  * served from it. The test prints the publish rate and the time to the first event after the restart
  * (README, "Tables of any size", has the figures for 3.6 GB).
  */
+@Tag(ItTags.LARGE)
 class LargeTableIT {
 
     /** Rows and dim can be raised for a one-off measurement, e.g. {@code -Dtokvec.it.large.rows=3000000 -Dtokvec.it.large.dim=300} (3.6 GB). */
