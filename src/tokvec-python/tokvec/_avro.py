@@ -88,12 +88,17 @@ def decode_varints(seg, n, max_bytes=10, what="array"):
     if ends.size == seg.size:  # every value fits one byte
         z = seg.astype(np.uint64)
     else:
-        lens = np.diff(ends, prepend=-1)
-        if int(lens.max()) > max_bytes:
-            raise DecodeError(f"{what}: a varint of {int(lens.max())} bytes (at most {max_bytes})")
-        starts = ends - lens + 1
-        shift = (np.arange(seg.size, dtype=np.int64) - np.repeat(starts, lens)) * 7
-        z = np.add.reduceat((seg & 0x7F).astype(np.uint64) << shift.astype(np.uint64), starts)
+        starts = np.empty_like(ends)
+        starts[0] = 0
+        starts[1:] = ends[:-1] + 1
+        lens = ends - starts + 1
+        longest = int(lens.max())
+        if longest > max_bytes:
+            raise DecodeError(f"{what}: a varint of {longest} bytes (at most {max_bytes})")
+        z = (seg[starts] & 0x7F).astype(np.uint64)
+        for k in range(1, longest):  # the k-th byte of every value that has one
+            idx = np.flatnonzero(lens > k)
+            z[idx] |= (seg[starts[idx] + k] & 0x7F).astype(np.uint64) << np.uint64(7 * k)
     return (z >> np.uint64(1)).view(np.int64) ^ -(z & np.uint64(1)).view(np.int64)
 
 

@@ -65,7 +65,8 @@ class Sender:
             except BufferError:  # the producer's queue is full: let it drain
                 self.producer.poll(0.05)
             except KafkaException as e:
-                raise SendError(f"cannot send {what} to topic {self.topic!r}: {e.args[0].str()}") from None
+                err = e.args[0]
+                raise SendError(f"cannot send {what} to topic {self.topic!r}: {err.str()}{_hint(err, self.topic)}") from None
         self.sent += 1
         self.producer.poll(0)
         self.check()

@@ -5,6 +5,7 @@ import time
 from dataclasses import dataclass, field
 from typing import List, Optional
 
+import numpy as np
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
 
@@ -111,8 +112,9 @@ class Publisher:
 
     def activate(self, version, reason=None):
         """Writes an activate record: the application makes retained version ``version`` the active one."""
-        if not isinstance(version, int) or version < 1:
+        if isinstance(version, bool) or not isinstance(version, (int, np.integer)) or version < 1:
             raise ValueError(f"version must be an integer >= 1, got {version!r}")
+        version = int(version)
         sender = self._sender()
         sender.send(activate_key(self.table).encode("utf-8"), self._value(activate_value(self.table, version, reason)),
                     f"activate record {activate_key(self.table)} (version {version})")

@@ -105,6 +105,8 @@ class _Reader:
 
     def commit(self):
         """Commits the consumer group's offsets up to the end of the last batch yielded (synchronously)."""
+        if self._consumer is None:
+            raise RuntimeError("this reader is closed")
         if not self._positions:
             return
         offsets = [TopicPartition(t, p, o) for (t, p), o in self._positions.items()]

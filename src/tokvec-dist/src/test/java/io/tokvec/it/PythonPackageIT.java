@@ -68,7 +68,7 @@ class PythonPackageIT {
         Path target = ROOT.resolve("target");
         Path log = target.resolve("python-tests.log");
         Files.createDirectories(target);
-        ProcessBuilder pb = new ProcessBuilder(PYTHON, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rs",
+        ProcessBuilder pb = new ProcessBuilder(PYTHON, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rs", "--durations=8",
                 "--junitxml=" + target.resolve("pytest-reports/TEST-tokvec-python.xml"),
                 "--basetemp=" + dir.resolve("pytest"), TESTS.toString())
                 .directory(ROOT.toFile())
