@@ -82,3 +82,28 @@ def test_publish_embedding_refuses_what_it_cannot_publish():
             publish_embedding(publisher, torch.nn.Embedding(3, 2), 10**9, base=1)
         with pytest.raises(TypeError, match="nn.Embedding"):
             publish_embedding(publisher, torch.nn.ReLU(), 10**9)
+
+
+def test_the_dataset_commits_each_batch_once_the_next_is_asked_for(kafka):
+    from test_readers import Topic, record
+    from tokvec._schemas import schema_text
+
+    rng = np.random.default_rng(21)
+    topic = Topic(kafka)
+    topic.write(schema_text("EnrichedEvent"), [record(rng, f"r{i}", 4, 3) for i in range(3)])
+    group = unique("ds")
+    dataset = EnrichedDataset(lambda: topic.reader(group), max_records=1, timeout=0.3, max_idle=5, commit=True)
+    items = iter(dataset)
+    first = next(items)
+    assert first["event_ids"] == ["r0"] and first["embeddings"].shape == (1, 4, 3)
+    assert first["ids"].dtype == torch.int32 and first["mask"].dtype == torch.bool
+    second = next(items)  # asking for it committed r0
+    assert second["event_ids"] == ["r1"]
+    items.close()  # stopped before r2 was used: r1 is not committed
+    with topic.reader(group) as reader:
+        batches = []
+        for b in reader.batches(timeout=0.3, max_idle=5):
+            batches.append(b)
+            if sum(len(x) for x in batches) >= 2:
+                break
+    assert [e for b in batches for e in b.event_ids] == ["r1", "r2"]

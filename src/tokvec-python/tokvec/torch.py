@@ -22,7 +22,8 @@ class EnrichedDataset(torch.utils.data.IterableDataset):
     and ``event_ids`` (a list). Items are batches already: use ``DataLoader(dataset, batch_size=None)``.
 
     ``reader``: an :class:`tokvec.EnrichedReader`, or a function that makes one (called in each
-    iteration, so each ``DataLoader`` worker gets its own consumer in the same group). With
+    iteration, so each ``DataLoader`` worker gets its own consumer in the same group, closed when the
+    iteration ends). With
     ``commit=True`` the reader's offsets are committed when the next batch is asked for, i.e. once the
     previous one was used. Tensors share memory with the batch's numpy arrays (no copy).
     """
@@ -36,20 +37,21 @@ class EnrichedDataset(torch.utils.data.IterableDataset):
         self.commit = commit
 
     def __iter__(self):
-        reader = self.reader() if callable(self.reader) else self.reader
-        pending = False
-        for batch in reader.batches(self.max_records, self.timeout, self.max_idle):
-            if self.commit and pending:
-                reader.commit()
-            item = {"event_ids": batch.event_ids}
-            for name in _FIELDS:
-                value = getattr(batch, name)
-                if value is not None:
-                    item[name] = torch.from_numpy(value)
-            pending = True
-            yield item
-        if self.commit and pending:
-            reader.commit()
+        owned = callable(self.reader)
+        reader = self.reader() if owned else self.reader
+        try:
+            for batch in reader.batches(self.max_records, self.timeout, self.max_idle):
+                item = {"event_ids": batch.event_ids}
+                for name in _FIELDS:
+                    value = getattr(batch, name)
+                    if value is not None:
+                        item[name] = torch.from_numpy(value)
+                yield item
+                if self.commit:  # the next item is asked for: this one was used
+                    reader.commit()
+        finally:
+            if owned:  # a reader made for this iteration leaves its group when the iteration ends
+                reader.close()
 
 
 class _TensorRows:
