@@ -294,9 +294,10 @@ class TablePlan:
                 raise ValueError(f"row {start + int(r)}, column {int(c)}: value {block[r, c]} is not a finite "
                                  f"float{block.dtype.itemsize * 8} (pass allow_nonfinite=True to publish it)")
 
-    def chunks(self):
-        """``(key, value without the wire header, row_count)`` of every chunk, in index order."""
-        prefix = record_prefix(self.table, self.version, _CHUNK)
+    def chunks(self, header=b""):
+        """``(key, value, row_count)`` of every chunk, in index order; each value starts with ``header``
+        (the wire-format header), so that a chunk is assembled in one copy."""
+        prefix = header + record_prefix(self.table, self.version, _CHUNK)
         for index, (start, count) in enumerate(self.ranges):
             data = self._block(start, count)
             view = memoryview(data).cast("B")

@@ -122,15 +122,17 @@ class Publisher:
 
     # -----------------------------------------------------------------------------------------
     # a version: chunks, awaited; commit, awaited; retention. A delta version is another plan with
-    # the same chunks()/commit() shape.
+    # the same shape: chunk_count, chunks(header), commit(created_ms, metadata, signer), version, rows,
+    # dim, data_bytes.
 
     def _publish_plan(self, plan, metadata, progress):
         t0 = time.monotonic()
         self._ensure_topic()
         sender = self._sender()
         total = plan.chunk_count
-        for n, (key, body, _rows) in enumerate(plan.chunks(), 1):
-            sender.send(key.encode("utf-8"), self._value(body), f"chunk {key} ({n} of {total})")
+        header = self._value(b"")
+        for n, (key, value, _rows) in enumerate(plan.chunks(header), 1):
+            sender.send(key.encode("utf-8"), value, f"chunk {key} ({n} of {total})")
             if progress is not None:
                 progress(n, total)
         sender.wait(self.timeout, f"chunks of {self.table} v{plan.version}")
