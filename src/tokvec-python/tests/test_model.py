@@ -136,3 +136,13 @@ def test_model_keys_parse_as_the_java_side_parses_them():
     for bad in ["glove/0/commit", "glove/x/commit", "/1/commit", "glove/1/chunk/-1", "glove", "glove/1/chunk",
                 "glove/\u0661/commit", None, b"\xff"]:
         assert parse_key(bad) is None, bad
+
+
+def test_client_settings_take_underscores_for_dots_but_keep_confluent_kafkas_callbacks():
+    from tokvec._kafka import client_config
+
+    def cb(err):
+        return None
+    conf = client_config("b:1", {"security_protocol": "SSL", "sasl.mechanism": "PLAIN", "error_cb": cb}, {"acks": "all"})
+    assert conf["bootstrap.servers"] == "b:1" and conf["acks"] == "all"
+    assert conf["security.protocol"] == "SSL" and conf["sasl.mechanism"] == "PLAIN" and conf["error_cb"] is cb

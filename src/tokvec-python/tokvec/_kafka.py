@@ -33,13 +33,18 @@ def split_header(value):
 
 
 def client_config(bootstrap_servers, extra, defaults):
-    """librdkafka settings: ``defaults``, then the caller's (dots or underscores: ``security_protocol``)."""
+    """librdkafka settings: ``defaults``, then the caller's (dots or underscores: ``security_protocol``;
+    confluent-kafka's callbacks such as ``error_cb`` keep their names)."""
     conf = {"logger": _LOG}
     conf.update(defaults)
     conf["bootstrap.servers"] = bootstrap_servers
     for k, v in (extra or {}).items():
-        conf[k.replace("_", ".")] = v
+        conf[k if k in _PYTHON_KEYS else k.replace("_", ".")] = v
     return conf
+
+
+# confluent-kafka's own settings (callbacks, the logger), whose names have underscores
+_PYTHON_KEYS = {"error_cb", "throttle_cb", "stats_cb", "oauth_cb", "on_delivery", "on_commit", "logger"}
 
 
 class Sender:
