@@ -150,12 +150,25 @@ def test_a_record_that_is_not_enriched_raises_saying_where_it_is_or_is_skipped_a
                                               "timestamp_ms": -1, "key": None, "value": None, "event_id": None,
                                               "table": None, "table_version": None}])
     topic.write(schema_text("EnrichedEvent"), [record(rng, "last", 4, 2)])
+    topic.raw(b"\x00\x7f\xff\xff\xf0" + b"a schema id the registry does not have")
+    errors, read = [], []
     with topic.reader() as reader:
-        with pytest.raises(tokvec.RecordError, match=rf"{topic.name}\[0\]@0: magic byte 1, not 0"):
-            read_n(reader, 1)
+        def more():
+            try:
+                for b in itertools.islice(reader.batches(timeout=0.3, max_idle=0.3), 1):
+                    read.extend(b.event_ids)
+            except tokvec.RecordError as e:
+                errors.append(str(e))
+            return len(errors) == 3
+        wait_for(more, 90, "three records that are not enriched", 0)
+    assert read == ["after", "last"]
+    assert errors[0] == f"{topic.name}[0]@0: magic byte 1, not 0: not the Confluent wire format"
+    assert errors[1].startswith(f"{topic.name}[0]@2: schema id ") and "is not an enriched record" in errors[1]
+    assert errors[2].startswith(f"{topic.name}[0]@4: ") and "HTTP 404" in errors[2]
     with topic.reader(skip_invalid=True) as reader:
         assert [e for b in read_n(reader, 2) for e in b.event_ids] == ["after", "last"]
-        assert reader.skipped == 2  # the junk and the dead letter ("not an enriched record")
+        wait_for(lambda: next(reader.batches(timeout=0.3, max_idle=0.3), None) is None and reader.skipped == 3, 60,
+                 "the three records skipped and counted")
 
 
 def test_the_dead_letter_reader_raises_for_what_is_not_a_dead_letter_and_goes_on_after_it(kafka):

@@ -10,7 +10,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
 from . import _kafka
 from ._avro import DecodeError, Packed, packed_array, reader_for
-from ._registry import SchemaRegistry
+from ._registry import SchemaRegistry, SchemaRegistryError
 
 __all__ = ["Batch", "EnrichedReader", "EnrichedDecoder", "DeadLetter", "DeadLetterReader", "RecordError"]
 
@@ -49,6 +49,10 @@ class _Records:
             return rec
         except (ValueError, DecodeError) as e:
             return self.invalid(m, e)
+        except SchemaRegistryError as e:
+            if e.status == 404:  # the registry has no such schema: the record's fault, not the registry's
+                return self.invalid(m, e)
+            raise
 
     def invalid(self, m, reason):
         """None (counted in ``skipped``) with ``skip_invalid``, else raises :class:`RecordError` saying where."""
