@@ -60,9 +60,7 @@ class GlobalThreadFailureIT {
                 tmp.resolve("state-" + user));
         // not under the application id's prefix: the ACLs on "dies-" (its changelog) must not cover the model topic
         s.put(TokvecConfig.TOPIC_MODEL, "model-of-" + APP);
-        s.put(TokvecConfig.HTTP_PORT, "0");
-        s.put(TokvecConfig.HTTP_BIND, "127.0.0.1");
-        return s;
+        return ItApps.withOpsEndpoint(s);
     }
 
     @Test

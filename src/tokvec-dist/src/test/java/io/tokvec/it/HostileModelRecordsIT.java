@@ -78,10 +78,7 @@ class HostileModelRecordsIT {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private Map<String, String> settings(Path stateDir) {
-        Map<String, String> s = ItApps.appConfig(APP, KAFKA.broker().clientProperties(), REGISTRY.url(), stateDir);
-        s.put(TokvecConfig.HTTP_PORT, "0");
-        s.put(TokvecConfig.HTTP_BIND, "127.0.0.1");
-        return s;
+        return ItApps.withOpsEndpoint(ItApps.appConfig(APP, KAFKA.broker().clientProperties(), REGISTRY.url(), stateDir));
     }
 
     @Test
