@@ -182,7 +182,7 @@ public final class TableRegistry implements ActiveTable {
      */
     public void close() {
         slot.close();
-        publishSnapshot();
+        snapshot = snapshot.closed(); // not from the catalog: the model store's thread may still own it
     }
 
     // ---- the model store's thread ----
