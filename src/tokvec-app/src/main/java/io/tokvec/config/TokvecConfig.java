@@ -4,6 +4,10 @@ import io.tokvec.core.EnrichOptions;
 import io.tokvec.core.MappedTableMemory;
 import io.tokvec.core.Pooling;
 import io.tokvec.core.TableDtype;
+import io.tokvec.model.CommitVerifier;
+import io.tokvec.model.ModelKey;
+import io.tokvec.model.RecordBounds;
+import io.tokvec.model.SigningKeys;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
@@ -20,6 +24,8 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.PublicKey;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -302,6 +308,30 @@ public final class TokvecConfig extends AbstractConfig {
     }
 
     public TableDtype tableDtype() { return TableDtype.parse(TABLE_DTYPE, getString(TABLE_DTYPE)); }
+
+    /** The bounds every model record is checked against: {@link #tableMaxBytes()} in {@link #tableDtype()}. */
+    public RecordBounds recordBounds() { return new RecordBounds(tableMaxBytes(), tableDtype()); }
+
+    /**
+     * The verifier of {@code tokvec.table.trusted.keys} (reads the key files), or null when the key is empty.
+     *
+     * @throws ConfigException naming the key when a file cannot be read or holds no Ed25519 public key
+     */
+    public CommitVerifier commitVerifier() {
+        List<String> files = trustedKeyFiles();
+        if (files.isEmpty()) {
+            return null;
+        }
+        List<PublicKey> keys = new ArrayList<>();
+        for (String f : files) {
+            try {
+                keys.addAll(SigningKeys.readPublicKeys(Path.of(f.trim())));
+            } catch (IOException e) {
+                throw new ConfigException(TABLE_TRUSTED_KEYS, f, "cannot read trusted keys: " + e.getMessage());
+            }
+        }
+        return new CommitVerifier(keys);
+    }
     public TableDtype outputDtype() { return TableDtype.parse(OUTPUT_DTYPE, getString(OUTPUT_DTYPE)); }
 
     /**
@@ -381,9 +411,9 @@ public final class TokvecConfig extends AbstractConfig {
     }
 
     private static void validateTableName(String name, Object value) {
-        String s = value == null ? "" : value.toString();
-        if (s.isEmpty() || s.contains("/")) {
-            throw new ConfigException(name, value, "must be a non-empty name without '/'");
+        String problem = ModelKey.tableNameProblem(value == null ? "" : value.toString());
+        if (problem != null) {
+            throw new ConfigException(name, value, problem);
         }
     }
 

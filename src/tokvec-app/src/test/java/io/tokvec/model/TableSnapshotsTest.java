@@ -199,12 +199,12 @@ class TableSnapshotsTest {
         Setup s = registry(TableDtype.FLOAT32, 1 << 20);
         publish(s.registry(), store, table(1, 40));
         EmbeddingTable v1 = s.registry().active();
-        EmbeddingTable held = s.registry().acquire();
+        TableLease held = s.registry().acquire();
         publish(s.registry(), store, table(2, 40));
         assertThat(s.registry().activeVersion()).isEqualTo(2);
         assertThat(v1.freed()).as("v1 while an event still holds it").isFalse();
-        assertSameValues(held, table(1, 40));
-        held.release();
+        assertSameValues(held.table(), table(1, 40));
+        held.close();
         assertThat(v1.freed()).isTrue();
         assertThat(dir.resolve("t-v1.float32")).doesNotExist();
         assertThat(dir.resolve("t-v2.float32")).exists();

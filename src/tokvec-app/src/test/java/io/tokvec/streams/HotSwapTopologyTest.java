@@ -170,9 +170,14 @@ class HotSwapTopologyTest {
     @Test
     void shouldRejectATableOverTheSizeLimit() {
         TopologyHarness h = harness(Map.of(TokvecConfig.TABLE_MAX_BYTES, "32"));
-        h.publish(table(1)); // 8 x 2 x 4 = 64 bytes
+        h.publish(table(1)); // 8 x 2 x 4 = 64 bytes, in one chunk
         assertThat(h.registry.activeVersion()).isEqualTo(-1);
-        assertThat(h.registry.rejectedCount(Reason.TOO_LARGE)).isEqualTo(1);
+        // each record is refused before anything is stored for it: the chunk (rows beyond the limit) and the commit
+        assertThat(h.registry.rejectedCount(Reason.TOO_LARGE)).isEqualTo(2);
+        assertThat(h.registry.recentRejections()).extracting(r -> r.message())
+                .containsExactly("emb v1: chunk 0 covers rows [0, 8), beyond the 4 rows a table of dim 2 may have within"
+                                + " tokvec.table.max.bytes=32 (float32)",
+                        "emb v1: 8 x 2 float32 is 64 bytes, over tokvec.table.max.bytes=32");
     }
 
     @Test

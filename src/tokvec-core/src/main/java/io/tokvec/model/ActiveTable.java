@@ -5,8 +5,8 @@ import io.tokvec.core.Ticker;
 
 /**
  * What the enrichment path may see of the versioned table: the configured table's name and the one
- * complete, verified version that is active right now. Read-only: staging, verification, swaps and
- * rollback stay behind {@link TableRegistry}, which implements this view.
+ * complete, verified version that is active right now, leased for reading. Read-only: staging,
+ * verification, swaps and rollback stay behind {@link TableRegistry}, which implements this view.
  */
 public interface ActiveTable {
 
@@ -30,17 +30,9 @@ public interface ActiveTable {
     Activation awaitSequence(long sequence, long timeoutMs, Ticker ticker) throws InterruptedException;
 
     /**
-     * The active version with a reference taken (or null): its memory stays valid, even if a swap
-     * retires it meanwhile, until the caller gives the reference back with {@link EmbeddingTable#release()}
-     * (use try/finally).
+     * A lease on the active version: its memory stays valid, even if a swap retires it meanwhile,
+     * until the lease is closed ({@code try (TableLease lease = tables.acquire()) {...}}). Empty when no
+     * version is active yet or the registry is closed.
      */
-    default EmbeddingTable acquire() {
-        while (true) {
-            EmbeddingTable t = active();
-            if (t == null || t.retain()) {
-                return t;
-            }
-            // retired and freed between the read and the retain: the registry has swapped already
-        }
-    }
+    TableLease acquire();
 }
