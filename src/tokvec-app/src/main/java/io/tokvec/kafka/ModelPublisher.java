@@ -89,15 +89,20 @@ public final class ModelPublisher implements AutoCloseable {
         String topic = config.modelTopic();
         int sent = 0;
         Iterator<ModelChunker.Keyed> it = chunker.chunks();
-        Future<?> last = null;
+        List<Future<?>> acks = new java.util.ArrayList<>(chunker.chunkCount());
         while (it.hasNext()) {
             ModelChunker.Keyed c = it.next();
-            last = producer.send(new ProducerRecord<>(topic, c.key().topicKey(), c.record()));
+            acks.add(producer.send(new ProducerRecord<>(topic, c.key().topicKey(), c.record())));
             sent++;
             if (progress != null) progress.sent(sent, chunker.chunkCount());
         }
         producer.flush();
-        await(last, "chunks");
+        // The commit goes out only once every chunk is acknowledged (acks=all: by min.insync.replicas replicas). A
+        // chunk the producer gave up on (delivery.timeout.ms) fails the publish here, with no commit written, so no
+        // part of this version ever becomes active; publishing the version again completes it.
+        for (Future<?> ack : acks) {
+            await(ack, "chunks");
+        }
         ModelChunker.Keyed commit = chunker.commit(metadata);
         if (signer != null) {
             signer.sign(table.name(), table.version(), (TableCommit) commit.record().getBody());
