@@ -259,15 +259,11 @@ final class FailoverRun implements AutoCloseable {
         }
 
         /**
-         * Restarts {@code killed}, then waits until every partition has an output of {@code version} and both
-         * instances serve it, checks the output so far, waits until every replica is back in sync, and reports.
+         * Waits until every partition has an output of {@code version} and both instances serve it (with
+         * {@code killed} still down), checks the output so far, restarts {@code killed}, waits until every replica
+         * is back in sync, and reports.
          */
         void recover(long version, List<Integer> killed) throws IOException {
-            for (int k : killed) {
-                long r0 = System.nanoTime();
-                cluster.restart(k);
-                note(String.format("node %d ready %.1f s after its restart command", k, seconds(r0)));
-            }
             Await.until(WAIT, "an output of v" + version + " on every partition", () -> partitionsWithVersion(version) == PARTITIONS,
                     () -> partitionsWithVersion(version) + " partitions with v" + version);
             double resumed = seconds(signalled);
@@ -275,6 +271,11 @@ final class FailoverRun implements AutoCloseable {
             OutputChecks.assertExactSoFar(arrivals.records(), feeder.events(), tables);
             Map<Integer, Long> gaps = arrivals.longestGapSinceSignal();
             Map.Entry<Integer, Long> longest = gaps.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow();
+            for (int k : killed) {
+                long r0 = System.nanoTime();
+                cluster.restart(k);
+                note(String.format("node %d ready %.1f s after its restart command", k, seconds(r0)));
+            }
             long r0 = System.nanoTime();
             awaitFullyReplicated();
             note(String.format("every replica in sync %.1f s later", seconds(r0)));
