@@ -66,6 +66,7 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
     private final Path baseDir;
     private final boolean ownsBaseDir;
     private final boolean freePorts;
+    private final int preferredControllerBase; // with free client ports: controller ports to try first (0: none)
     private final int maxBindAttempts;
     private final Duration startupTimeout;
     private final String givenClusterId;
@@ -91,9 +92,8 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
             int controllerBase = b.controllerPort != 0 ? b.controllerPort
                     : b.nodes == 1 ? LoopbackPorts.freePort(b.port) : b.port + LoopbackPorts.CONTROLLER_OFFSET;
             this.ports = ClusterPorts.fromBase(b.nodes, b.port, controllerBase);
-        } else if (b.controllerPort != 0) {
-            throw new IllegalArgumentException("a controller port needs a client port too");
         }
+        this.preferredControllerBase = freePorts ? b.controllerPort : 0;
         this.maxBindAttempts = b.maxBindAttempts;
         this.startupTimeout = b.startupTimeout;
         this.givenClusterId = b.clusterId != null ? b.clusterId : clusterIdForSecrets;
@@ -138,7 +138,8 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
         RuntimeException lastBindFailure = null;
         for (int attempt = 1; attempt <= maxBindAttempts; attempt++) {
             if (ports == null) {
-                ports = ClusterPorts.free(config.nodes());
+                ports = attempt == 1 && preferredControllerBase != 0 ? withControllerBase(preferredControllerBase)
+                        : ClusterPorts.free(config.nodes());
             }
             List<LocalNode> toStart = local.values().stream().filter(n -> !n.node.isRunning()).toList();
             try {
@@ -158,6 +159,21 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
             }
         }
         throw new IllegalStateException("Kafka could not bind its ports after " + maxBindAttempts + " attempts", lastBindFailure);
+    }
+
+    /** Free client ports, and controller ports from {@code controllerBase} on (given, so tried first: binding may fail). */
+    private ClusterPorts withControllerBase(int controllerBase) {
+        List<Integer> controller = new ArrayList<>();
+        List<Integer> client = new ArrayList<>();
+        for (int i = 0; i < config.nodes(); i++) {
+            controller.add(controllerBase + i);
+        }
+        for (int i = 0; i < config.nodes(); i++) {
+            List<Integer> avoid = new ArrayList<>(controller);
+            avoid.addAll(client);
+            client.add(LoopbackPorts.freePort(avoid.stream().mapToInt(Integer::intValue).toArray()));
+        }
+        return new ClusterPorts(client, controller);
     }
 
     private void startConcurrently(List<LocalNode> nodes) {
@@ -542,7 +558,10 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
             return this;
         }
 
-        /** Controller port of node 1 (node K: this + K - 1); 0 (the default): the client port + 100, or with one node a free port. */
+        /**
+         * Controller port of node 1 (node K: this + K - 1); 0 (the default): the client port + 100, or with one node a
+         * free port. With free client ports, tried first and replaced by free ones if it cannot be bound.
+         */
         public Builder controllerPort(int port) {
             if (port < 0 || port > 65535) {
                 throw new IllegalArgumentException("controller port out of range: " + port);
