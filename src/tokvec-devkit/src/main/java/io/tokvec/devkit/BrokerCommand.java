@@ -17,7 +17,9 @@ import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code tokvec broker}: runs a real Kafka broker (KRaft, 127.0.0.1 only) in the foreground until SIGTERM / Ctrl-C,
@@ -39,8 +41,6 @@ public final class BrokerCommand implements TokvecCommand {
 
     /** Name of the JVM shutdown hook that stops the broker. */
     public static final String SHUTDOWN_HOOK_NAME = "tokvec-broker-shutdown";
-    /** The registry port of a single-node broker unless --registry-port says otherwise. */
-    static final int DEFAULT_REGISTRY_PORT = 8081;
 
     @Option(names = "--port", defaultValue = "9092", paramLabel = "PORT",
             description = "Client port of node 1 on 127.0.0.1; node K listens on PORT+K-1, its controller on PORT+100+K-1"
@@ -64,11 +64,14 @@ public final class BrokerCommand implements TokvecCommand {
                     + " otherwise. Default: ${DEFAULT-VALUE}.")
     Path dir;
 
-    @Option(names = "--registry-port", paramLabel = "PORT",
+    @Option(names = "--registry-port", defaultValue = "8081", paramLabel = "PORT",
             description = "Also serve a small Confluent-compatible schema registry on 127.0.0.1:PORT, its schemas kept in "
-                    + "the data dir's schemas.jsonl (-1 = none). Default: " + DEFAULT_REGISTRY_PORT + " with one node, none"
-                    + " with several (give it to one node).")
-    Integer registryPort;
+                    + "the data dir's schemas.jsonl (-1 = none). Default: ${DEFAULT-VALUE} with one node; with several,"
+                    + " none unless given (give it to one node).")
+    int registryPort;
+
+    @Spec
+    CommandSpec spec;
 
     @Option(names = "--partitions", defaultValue = "1", paramLabel = "N",
             description = "Default partition count of new topics (num.partitions). Default: ${DEFAULT-VALUE}.")
@@ -162,7 +165,9 @@ public final class BrokerCommand implements TokvecCommand {
             return 1;
         }
         EmbeddedKafkaCluster.LocalNode self = cluster.node(node);
-        int registryAt = registryPort != null ? registryPort : nodes == 1 ? DEFAULT_REGISTRY_PORT : -1;
+        boolean registryGiven = spec != null && spec.commandLine() != null && spec.commandLine().getParseResult() != null
+                && spec.commandLine().getParseResult().hasMatchedOption("--registry-port");
+        int registryAt = nodes == 1 || registryGiven ? registryPort : -1;
         if (registryAt >= 0) {
             try {
                 BrokerSecurity.TlsStores tls = cluster.config().security().tls();

@@ -8,6 +8,8 @@ import io.tokvec.serde.SchemaRegistries;
 import io.tokvec.serde.SchemaRegistryClient;
 import io.tokvec.streams.TokvecApp;
 import io.tokvec.config.TokvecConfig;
+import io.tokvec.it.Commands;
+import io.tokvec.it.Commands.Result;
 import io.tokvec.tables.TableFiles;
 import io.tokvec.tables.TableFormat;
 import org.junit.jupiter.api.AfterAll;
@@ -104,28 +106,8 @@ class ReadmeClientsIT {
         throw new AssertionError("no python block starting with '# " + first + "' in " + DOCS);
     }
 
-    record Result(int exit, String out) {
-    }
-
     static Result run(List<String> cmd, String stdin) {
-        try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            if (stdin != null) {
-                p.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
-            }
-            p.getOutputStream().close();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!p.waitFor(120, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                return new Result(-1, out + "\n(timed out)");
-            }
-            return new Result(p.exitValue(), out);
-        } catch (IOException e) {
-            return new Result(-1, e.toString());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return new Result(-1, e.toString());
-        }
+        return Commands.run(cmd, stdin, 120);
     }
 
     static Result python(String name) throws IOException {

@@ -10,7 +10,6 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -72,7 +71,7 @@ class BrokerProcessesClientsIT {
             settings.put("tokvec.topic.partitions", "3");
             Path config = ChildProcessApp.writeConfig(settings, tmp.resolve("tokvec.properties"));
 
-            Result publish = run(List.of(java(), "-Xmx256m", "-jar", ChildProcessApp.jar().toString(), "publish", "--config",
+            Commands.Result publish = run(List.of(java(), "-Xmx256m", "-jar", ChildProcessApp.jar().toString(), "publish", "--config",
                     config.toString(), "--version", "1", "--file", GLOVE.toString(), "--format", "glove"));
             assertThat(publish.exit).as(publish.out).isZero();
             assertThat(publish.out).contains("publish: glove v1: 13 rows");
@@ -95,7 +94,7 @@ class BrokerProcessesClientsIT {
 
     /** Python produces events py-first .. py-(first+BATCH-1); {@code expected} gets the padded ids tokvec must output for each. */
     private void produce(String bootstrap, String registry, int first, Map<String, List<Integer>> expected) throws IOException {
-        Result r = run(List.of(PYTHON, CLIENT.toString(), "produce", bootstrap, registry, "tokvec-events",
+        Commands.Result r = run(List.of(PYTHON, CLIENT.toString(), "produce", bootstrap, registry, "tokvec-events",
                 Integer.toString(first), Integer.toString(BATCH)));
         assertThat(r.exit).as(r.out).isZero();
         EmbeddingTable glove = TableFiles.load(GLOVE, TableFormat.GLOVE, null, "glove", 1);
@@ -116,7 +115,7 @@ class BrokerProcessesClientsIT {
     private void assertClientsSee(String bootstrap, String registry, Map<String, List<Integer>> expected) {
         Set<String> keys = new TreeSet<>();
         Await.until(WAIT, "kcat reads " + expected.size() + " outputs", () -> {
-            Result k = run(List.of("kcat", "-b", bootstrap, "-t", "tokvec-enriched", "-C", "-e", "-q",
+            Commands.Result k = run(List.of("kcat", "-b", bootstrap, "-t", "tokvec-enriched", "-C", "-e", "-q",
                     "-X", "isolation.level=read_committed", "-f", "%k\\n"));
             keys.clear();
             k.out.lines().filter(l -> l.startsWith("py-")).forEach(keys::add);
@@ -124,7 +123,7 @@ class BrokerProcessesClientsIT {
         }, () -> keys.size() + " keys read by kcat");
         assertThat(keys).isEqualTo(new TreeSet<>(expected.keySet()));
 
-        Result py = run(List.of(PYTHON, CLIENT.toString(), "consume", bootstrap, registry, "tokvec-enriched",
+        Commands.Result py = run(List.of(PYTHON, CLIENT.toString(), "consume", bootstrap, registry, "tokvec-enriched",
                 Integer.toString(expected.size())));
         assertThat(py.exit).as(py.out).isZero();
         Map<String, String> seen = new HashMap<>();
@@ -141,24 +140,7 @@ class BrokerProcessesClientsIT {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 
-    private record Result(int exit, String out) {
-    }
-
-    private static Result run(List<String> cmd) {
-        try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            p.getOutputStream().close();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!p.waitFor(180, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                return new Result(-1, out + "\n(timed out)");
-            }
-            return new Result(p.exitValue(), out);
-        } catch (IOException e) {
-            return new Result(-1, e.toString());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return new Result(-1, e.toString());
-        }
+    private static Commands.Result run(List<String> cmd) {
+        return Commands.run(cmd, null, 180);
     }
 }
