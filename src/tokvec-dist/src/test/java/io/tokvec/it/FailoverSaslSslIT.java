@@ -121,12 +121,13 @@ class FailoverSaslSslIT {
              SchemaRegistryClient right = SchemaRegistries.forConfig(registry(REGISTRY_PASSWORD, certs.truststore()))) {
             Throwable registryNoCa = catchThrowable(() -> other.register("probe-value", schema));
             assertThat(registryNoCa).isNotNull();
+            assertThat(registryNoCa).hasMessageContaining("TLS handshake failed").hasMessageContaining("schema.registry.ssl.truststore.location");
             assertThat(chainMessages(registryNoCa)).contains("PKIX path building failed");
             Throwable registryWrong = catchThrowable(() -> wrong.register("probe-value", schema));
             assertThat(registryWrong).isNotNull().hasMessageContaining("401").hasMessageContaining("Unauthorized");
             assertThat(right.register("probe-value", schema)).isPositive();
             System.out.printf("FailoverSaslSslIT: registry without the CA: %s%nFailoverSaslSslIT: registry, wrong password: %s%n",
-                    registryNoCa, registryWrong.getMessage());
+                    registryNoCa.getMessage(), registryWrong.getMessage());
         }
     }
 
