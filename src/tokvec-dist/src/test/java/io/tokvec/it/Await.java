@@ -7,7 +7,7 @@ import java.util.function.Supplier;
 import static org.assertj.core.api.Assertions.fail;
 
 /** Waits for a condition with a deadline (polling), so that no test relies on a bare sleep. */
-final class Await {
+public final class Await {
 
     private static final long POLL_MILLIS = 50;
 
@@ -15,12 +15,12 @@ final class Await {
     }
 
     /** Polls {@code condition} until it holds; fails naming {@code what} when {@code timeout} passes. */
-    static void until(Duration timeout, String what, BooleanSupplier condition) {
+    public static void until(Duration timeout, String what, BooleanSupplier condition) {
         until(timeout, what, condition, () -> "");
     }
 
     /** As {@link #until(Duration, String, BooleanSupplier)}; {@code state} describes what was seen, for the failure message. */
-    static void until(Duration timeout, String what, BooleanSupplier condition, Supplier<String> state) {
+    public static void until(Duration timeout, String what, BooleanSupplier condition, Supplier<String> state) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {

@@ -9,7 +9,6 @@ import io.tokvec.config.TokvecConfig;
 import io.tokvec.core.EmbeddingTable;
 import io.tokvec.kafka.ModelPublisher;
 import io.tokvec.kafka.Topics;
-import io.tokvec.model.ModelChunker;
 import io.tokvec.serde.SchemaRegistries;
 import io.tokvec.serde.SchemaRegistryClient;
 import org.apache.kafka.clients.admin.Admin;
