@@ -56,7 +56,7 @@ class ReadmeClientsIT {
 
     @BeforeAll
     static void start() throws Exception {
-        assumeTrue(run(List.of(PYTHON, "-c", "import confluent_kafka, avro, numpy"), null).exit == 0,
+        assumeTrue(run(List.of(PYTHON, "-c", "import confluent_kafka, avro, numpy"), null).exit() == 0,
                 "python3 with confluent_kafka, avro and numpy is not installed");
         broker = EmbeddedKafkaBroker.builder().build().start();
         registryServer = new LocalSchemaRegistryServer(0, dir.resolve("schemas.jsonl"));
@@ -118,7 +118,7 @@ class ReadmeClientsIT {
     @Order(1)
     void shouldSwapToATablePublishedByTheReadmesPythonTrainerSnippet() throws Exception {
         Result r = python("Publish a numpy table");
-        assertThat(r.exit).as(r.out).isZero();
+        assertThat(r.exit()).as(r.out()).isZero();
         awaitVersion(2);
         assertThat(app.registry().active().vocabulary().tokens()).startsWith("", "[UNK]", "w2");
     }
@@ -127,25 +127,25 @@ class ReadmeClientsIT {
     @Order(2)
     void shouldEnrichAnEventProducedByTheReadmeSnippetAndDecodeItWithNumpy() throws Exception {
         Result produced = python("Produce a TokenEvent");
-        assertThat(produced.exit).as(produced.out).isZero();
+        assertThat(produced.exit()).as(produced.out()).isZero();
         Result consumed = python("Consume one enriched record");
-        assertThat(consumed.exit).as(consumed.out).isZero();
+        assertThat(consumed.exit()).as(consumed.out()).isZero();
         // "the national day" is not in the Python trainer's vocabulary: three OOV ids under v2
-        assertThat(consumed.out).contains("py-1 embeddings 2 3 [0, 1, 1, 1] [False, True, True, True]")
+        assertThat(consumed.out()).contains("py-1 embeddings 2 3 [0, 1, 1, 1] [False, True, True, True]")
                 .contains("(6, 8) float32");
     }
 
     @Test
     @Order(3)
     void shouldReadTheOutputTopicWithKcat() {
-        assumeTrue(run(List.of("kcat", "-V"), null).exit == 0, "kcat is not installed");
+        assumeTrue(run(List.of("kcat", "-V"), null).exit() == 0, "kcat is not installed");
         Result r = run(List.of("kcat", "-b", broker.bootstrapServers(), "-t", "tokvec-enriched", "-C", "-e",
                 "-f", "key=%k value_bytes=%S offset=%o\\n"), null);
-        assertThat(r.exit).as(r.out).isZero();
-        assertThat(r.out).contains("key=py-1 value_bytes=");
+        assertThat(r.exit()).as(r.out()).isZero();
+        assertThat(r.out()).contains("key=py-1 value_bytes=");
         Result produced = run(List.of("kcat", "-b", broker.bootstrapServers(), "-t", "scratch", "-P"), "hello\nworld\n");
-        assertThat(produced.exit).as(produced.out).isZero();
+        assertThat(produced.exit()).as(produced.out()).isZero();
         Result consumed = run(List.of("kcat", "-b", broker.bootstrapServers(), "-t", "scratch", "-C", "-e"), null);
-        assertThat(consumed.out).contains("hello").contains("world");
+        assertThat(consumed.out()).contains("hello").contains("world");
     }
 }

@@ -49,9 +49,9 @@ class BrokerProcessesClientsIT {
     @Test
     @Timeout(value = 900, unit = TimeUnit.SECONDS)
     void shouldServeRunPublishPythonAndKcatAndGoOnWhenOneBrokerIsKilled() throws Exception {
-        assumeTrue(run(List.of(PYTHON, "-c", "import confluent_kafka, avro")).exit == 0,
+        assumeTrue(run(List.of(PYTHON, "-c", "import confluent_kafka, avro")).exit() == 0,
                 "python3 with confluent_kafka and avro is not installed");
-        assumeTrue(run(List.of("kcat", "-V")).exit == 0, "kcat is not installed");
+        assumeTrue(run(List.of("kcat", "-V")).exit() == 0, "kcat is not installed");
         Path logs = ChildProcessApp.jar().getParent().resolve("it-logs").resolve("BrokerProcessesClientsIT");
         int registryPort = LoopbackPorts.freePort();
         String registry = "http://127.0.0.1:" + registryPort;
@@ -73,8 +73,8 @@ class BrokerProcessesClientsIT {
 
             Commands.Result publish = run(List.of(java(), "-Xmx256m", "-jar", ChildProcessApp.jar().toString(), "publish", "--config",
                     config.toString(), "--version", "1", "--file", GLOVE.toString(), "--format", "glove"));
-            assertThat(publish.exit).as(publish.out).isZero();
-            assertThat(publish.out).contains("publish: glove v1: 13 rows");
+            assertThat(publish.exit()).as(publish.out()).isZero();
+            assertThat(publish.out()).contains("publish: glove v1: 13 rows");
 
             try (ChildProcessApp app = ChildProcessApp.start(config, logs.resolve("run.log"), "256m")) {
                 Map<String, List<Integer>> expected = new HashMap<>();
@@ -96,7 +96,7 @@ class BrokerProcessesClientsIT {
     private void produce(String bootstrap, String registry, int first, Map<String, List<Integer>> expected) throws IOException {
         Commands.Result r = run(List.of(PYTHON, CLIENT.toString(), "produce", bootstrap, registry, "tokvec-events",
                 Integer.toString(first), Integer.toString(BATCH)));
-        assertThat(r.exit).as(r.out).isZero();
+        assertThat(r.exit()).as(r.out()).isZero();
         EmbeddingTable glove = TableFiles.load(GLOVE, TableFormat.GLOVE, null, "glove", 1);
         Map<String, Integer> rows = new HashMap<>();
         List<String> vocab = glove.vocabulary().tokens();
@@ -118,16 +118,16 @@ class BrokerProcessesClientsIT {
             Commands.Result k = run(List.of("kcat", "-b", bootstrap, "-t", "tokvec-enriched", "-C", "-e", "-q",
                     "-X", "isolation.level=read_committed", "-f", "%k\\n"));
             keys.clear();
-            k.out.lines().filter(l -> l.startsWith("py-")).forEach(keys::add);
-            return k.exit == 0 && keys.size() >= expected.size();
+            k.out().lines().filter(l -> l.startsWith("py-")).forEach(keys::add);
+            return k.exit() == 0 && keys.size() >= expected.size();
         }, () -> keys.size() + " keys read by kcat");
         assertThat(keys).isEqualTo(new TreeSet<>(expected.keySet()));
 
         Commands.Result py = run(List.of(PYTHON, CLIENT.toString(), "consume", bootstrap, registry, "tokvec-enriched",
                 Integer.toString(expected.size())));
-        assertThat(py.exit).as(py.out).isZero();
+        assertThat(py.exit()).as(py.out()).isZero();
         Map<String, String> seen = new HashMap<>();
-        for (String line : py.out.lines().filter(l -> l.startsWith("py-")).toList()) {
+        for (String line : py.out().lines().filter(l -> l.startsWith("py-")).toList()) {
             String[] f = line.split(" ");
             assertThat(seen.put(f[0], line)).as("second output of %s", f[0]).isNull();
             assertThat(f[1] + " v" + f[2]).as(line).isEqualTo("glove v1");
