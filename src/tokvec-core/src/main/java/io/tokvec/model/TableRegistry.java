@@ -5,6 +5,7 @@ import io.tokvec.avro.TableActivate;
 import io.tokvec.avro.TableChunk;
 import io.tokvec.avro.TableCommit;
 import io.tokvec.core.EmbeddingTable;
+import io.tokvec.core.Ticker;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -172,19 +173,20 @@ public final class TableRegistry implements ActiveTable {
     /**
      * Waits until the active version's sequence is at least {@code sequence} (the table caught up
      * with a decision some other instance already acted on), at most {@code timeoutMs}; returns the
-     * activation then (which may still be older, or null, on timeout).
+     * activation then (which may still be older, or null, on timeout). {@code ticker} measures the
+     * time and waits ({@link Ticker#SYSTEM} in production).
      */
     @Override
-    public Activation awaitSequence(long sequence, long timeoutMs) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+    public Activation awaitSequence(long sequence, long timeoutMs, Ticker ticker) throws InterruptedException {
+        long deadline = ticker.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
         synchronized (activationChanged) {
             while (true) {
                 Activation a = active.get();
-                long left = deadline - System.nanoTime();
+                long left = deadline - ticker.nanoTime();
                 if ((a != null && a.sequence() >= sequence) || left <= 0) {
                     return a;
                 }
-                TimeUnit.NANOSECONDS.timedWait(activationChanged, left);
+                ticker.timedWait(activationChanged, left);
             }
         }
     }

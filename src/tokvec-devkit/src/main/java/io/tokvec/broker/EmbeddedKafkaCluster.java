@@ -142,8 +142,9 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
                         : ClusterPorts.free(config.nodes());
             }
             List<LocalNode> toStart = local.values().stream().filter(n -> !n.node.isRunning()).toList();
+            String id = clusterIdToFormat();
             try {
-                startConcurrently(toStart);
+                startConcurrently(toStart, id);
                 awaitLive(toStart.stream().map(n -> n.node.id()).collect(Collectors.toSet()));
                 everStarted = true;
                 return this;
@@ -176,14 +177,14 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
         return new ClusterPorts(client, controller);
     }
 
-    private void startConcurrently(List<LocalNode> nodes) {
+    private void startConcurrently(List<LocalNode> nodes, String clusterId) {
         if (nodes.size() == 1) {
-            nodes.get(0).startServer();
+            nodes.get(0).startServer(clusterId);
             return;
         }
         List<CompletableFuture<Void>> starts = new ArrayList<>();
         for (LocalNode n : nodes) {
-            starts.add(CompletableFuture.runAsync(n::startServer, r -> {
+            starts.add(CompletableFuture.runAsync(() -> n.startServer(clusterId), r -> {
                 Thread t = new Thread(r, "tokvec-start-node-" + n.node.id());
                 t.setDaemon(true);
                 t.start();
@@ -328,8 +329,12 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
         return m;
     }
 
-    /** The cluster id the local nodes are formatted with: one already on disk, the given or derived one, or a new one. */
-    private synchronized String clusterIdToFormat() {
+    /**
+     * The cluster id the local nodes are formatted with: one already on disk, the given or derived one, or a new one.
+     * Called with the cluster's lock held, before the nodes start (they start on threads of their own while
+     * {@link #start()} holds the lock).
+     */
+    private String clusterIdToFormat() {
         String onDisk = clusterId();
         if (onDisk != null) {
             return onDisk;
@@ -460,7 +465,7 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
                     throw new IllegalStateException("start the cluster first");
                 }
                 if (!node.isRunning()) {
-                    startServer();
+                    startServer(clusterIdToFormat());
                     awaitLive(Set.of(node.id()));
                 }
             }
@@ -472,10 +477,9 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
             node.stop();
         }
 
-        private void startServer() {
+        private void startServer(String id) {
             long t0 = System.nanoTime();
             java.util.Properties props = config.nodeProperties(node.id(), ports, dataDir);
-            String id = clusterIdToFormat();
             StorageFormatter.formatIfNeeded(dataDir, props, id);
             try {
                 node.start(props);

@@ -173,7 +173,7 @@ public final class BrokerCommand implements TokvecCommand {
                 BrokerSecurity.TlsStores tls = cluster.config().security().tls();
                 registry = new LocalSchemaRegistryServer(registryAt, self.dataDir().resolve("schemas.jsonl"),
                         tls == null ? null : LocalSchemaRegistryServer.tlsContext(tls.keystore(), tls.password(), tls.type()),
-                        cluster.config().security().users());
+                        cluster.config().security().users(), java.util.List.of());
             } catch (IOException e) {
                 System.err.println("broker: cannot start the schema registry on port " + registryAt + ": " + e.getMessage()
                         + " (use --registry-port N, or -1 for none)");

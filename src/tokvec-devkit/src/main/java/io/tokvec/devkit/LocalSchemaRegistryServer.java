@@ -3,6 +3,8 @@ package io.tokvec.devkit;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.Filter;
+import com.sun.net.httpserver.HttpContext;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import com.sun.net.httpserver.HttpsConfigurator;
@@ -73,16 +75,26 @@ public final class LocalSchemaRegistryServer implements AutoCloseable {
      * @param store file keeping the registered schemas (created if missing), or null for memory only
      */
     public LocalSchemaRegistryServer(int port, Path store) throws IOException {
-        this(port, store, null, null);
+        this(port, store, null, null, List.of());
     }
 
     /**
-     * @param port  0 for any free port
-     * @param store file keeping the registered schemas (created if missing), or null for memory only
-     * @param tls   serves {@code https} with this context (see {@link #tlsContext}), or null for {@code http}
-     * @param users HTTP Basic accounts (name to password) every request must name, or null for no authentication
+     * As {@link #LocalSchemaRegistryServer(int, Path)}, with {@code filters} run before every request
+     * (tests use them to see the requests and to answer some themselves: failures, authentication).
      */
-    public LocalSchemaRegistryServer(int port, Path store, SSLContext tls, Map<String, String> users) throws IOException {
+    public LocalSchemaRegistryServer(int port, Path store, List<Filter> filters) throws IOException {
+        this(port, store, null, null, filters);
+    }
+
+    /**
+     * @param port    0 for any free port
+     * @param store   file keeping the registered schemas (created if missing), or null for memory only
+     * @param tls     serves {@code https} with this context (see {@link #tlsContext}), or null for {@code http}
+     * @param users   HTTP Basic accounts (name to password) every request must name, or null for no authentication
+     * @param filters run before every request
+     */
+    public LocalSchemaRegistryServer(int port, Path store, SSLContext tls, Map<String, String> users, List<Filter> filters)
+            throws IOException {
         this.store = store;
         this.users = users == null ? null : Map.copyOf(users);
         if (store != null && Files.exists(store)) {
@@ -101,7 +113,8 @@ public final class LocalSchemaRegistryServer implements AutoCloseable {
             server = HttpServer.create(address, 0);
         }
         server.setExecutor(executor);
-        server.createContext("/", this::handle);
+        HttpContext context = server.createContext("/", this::handle);
+        context.getFilters().addAll(filters);
         server.start();
         log.info("schema registry listening on {} ({} schemas{}{})", url(), schemaById.size(),
                 store == null ? ", in memory" : ", kept in " + store, users == null ? "" : ", basic auth");

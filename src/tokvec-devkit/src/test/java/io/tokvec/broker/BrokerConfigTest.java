@@ -3,7 +3,9 @@ package io.tokvec.broker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.net.InetAddress;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -11,12 +13,15 @@ import java.util.Properties;
 import javax.security.auth.login.AppConfigurationEntry;
 
 import kafka.server.KafkaConfig;
+import org.apache.kafka.common.Endpoint;
 import org.apache.kafka.common.config.types.Password;
 import org.apache.kafka.common.network.ListenerName;
 import org.apache.kafka.common.security.JaasContext;
 import org.apache.kafka.common.security.auth.SecurityProtocol;
+import org.apache.kafka.server.ProcessRole;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import scala.jdk.javaapi.CollectionConverters;
 
 /**
  * The node properties {@link BrokerConfig} writes, read back through Kafka's own parsers ({@link KafkaConfig},
@@ -28,6 +33,31 @@ class BrokerConfigTest {
     Path tmp;
 
     private static final ClusterPorts THREE = ClusterPorts.fromBase(3, 20000, 20100);
+
+    @Test
+    void shouldBeASingleNodeKraftBrokerOnLoopbackAsKafkaReadsItWhenThereIsOneNode() throws Exception {
+        BrokerConfig config = new BrokerConfig(1, BrokerSecurity.plaintext(), 3, -1, -1, null, Map.of());
+        // Kafka's own parsing and validation of a broker's configuration, as the broker starts with it
+        KafkaConfig kafka = KafkaConfig.fromProps(config.nodeProperties(1, ClusterPorts.fromBase(1, 1111, 2222), tmp));
+        assertThat(CollectionConverters.asJava(kafka.processRoles()))
+                .containsExactlyInAnyOrder(ProcessRole.BrokerRole, ProcessRole.ControllerRole);
+        List<Endpoint> endpoints = new ArrayList<>(CollectionConverters.asJava(kafka.listeners()));
+        endpoints.addAll(CollectionConverters.asJava(kafka.effectiveAdvertisedBrokerListeners()));
+        assertThat(endpoints).extracting(Endpoint::port).containsOnly(1111, 2222);
+        for (Endpoint e : endpoints) {
+            assertThat(InetAddress.getByName(e.host()).isLoopbackAddress()).as("%s on a loopback address", e).isTrue();
+        }
+        assertThat(kafka.effectiveListenerSecurityProtocolMap()).containsValue(SecurityProtocol.PLAINTEXT)
+                .doesNotContainValue(SecurityProtocol.SASL_PLAINTEXT);
+        assertThat(kafka.logDirs()).containsExactly(tmp.toAbsolutePath().normalize().toString());
+        assertThat(kafka.getInt("num.partitions")).isEqualTo(3);
+        // one broker holds every internal topic, and its in-sync replicas are enough for transactions
+        for (String replicas : List.of("default.replication.factor", "offsets.topic.replication.factor",
+                "transaction.state.log.replication.factor", "share.coordinator.state.topic.replication.factor",
+                "transaction.state.log.min.isr", "min.insync.replicas")) {
+            assertThat(((Number) kafka.values().get(replicas)).intValue()).as(replicas).isEqualTo(1);
+        }
+    }
 
     @Test
     void shouldMakeEveryNodeAVoterAndReplicateThreeTimesWhenThereAreThreeNodes() {

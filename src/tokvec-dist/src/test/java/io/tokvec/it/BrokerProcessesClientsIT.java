@@ -33,7 +33,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * SIGKILL, and the same clients go on with the two nodes left: every event, before and after, is enriched once.
  * Needs /usr/bin/python3 with confluent_kafka and avro, and kcat (Debian packages, installed by .ci/run).
  */
-@Tag("failover")
+@Tag(ItTags.FAILOVER)
 class BrokerProcessesClientsIT {
 
     private static final String PYTHON = Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";

@@ -1,5 +1,6 @@
 package io.tokvec.it;
 
+import io.tokvec.devkit.LocalSchemaRegistryServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -8,7 +9,6 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
@@ -27,28 +27,29 @@ import static org.assertj.core.api.Assertions.assertThat;
  * the end every event was enriched exactly once, exact for its version, and versions never went back within a
  * partition. Prints the longest output pause of each failure.
  */
-@Tag("failover")
+@Tag(ItTags.FAILOVER)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class FailoverIT {
 
     @TempDir
     static Path tmp;
-    @RegisterExtension
-    static final HttpRegistryExtension REGISTRY = new HttpRegistryExtension();
+    static LocalSchemaRegistryServer registry;
     static BrokerProcesses cluster;
     static FailoverRun run;
 
     @BeforeAll
     static void start() throws Exception {
+        registry = new LocalSchemaRegistryServer(0, null);
         Path logs = ChildProcessApp.jar().getParent().resolve("it-logs").resolve("FailoverIT");
         cluster = BrokerProcesses.start(FailoverRun.NODES, tmp.resolve("brokers"), logs, node -> List.of(), Map.of());
-        run = new FailoverRun("failover", cluster, Map.of(), Map.of("schema.registry.url", REGISTRY.url()), tmp);
+        run = new FailoverRun("failover", cluster, Map.of(), Map.of("schema.registry.url", registry.url()), tmp);
     }
 
     @AfterAll
     static void stop() throws Exception {
         if (run != null) run.close();
         if (cluster != null) cluster.close();
+        if (registry != null) registry.close();
     }
 
     @Test

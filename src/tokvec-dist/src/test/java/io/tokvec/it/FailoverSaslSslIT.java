@@ -36,7 +36,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
  * while a version is published, and every event is still enriched exactly once. A client that lacks the CA, or
  * whose password is wrong, is refused with an error that says so, by the brokers and by the registry.
  */
-@Tag("failover")
+@Tag(ItTags.FAILOVER)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class FailoverSaslSslIT {
 
@@ -62,7 +62,7 @@ class FailoverSaslSslIT {
                 Map.of("TOKVEC_TLS_PASSWORD", TestCertificates.PASSWORD));
         registry = new LocalSchemaRegistryServer(0, null,
                 LocalSchemaRegistryServer.tlsContext(certs.keystore(), TestCertificates.PASSWORD, "PKCS12"),
-                Map.of(USER, REGISTRY_PASSWORD));
+                Map.of(USER, REGISTRY_PASSWORD), List.of());
     }
 
     @AfterAll
