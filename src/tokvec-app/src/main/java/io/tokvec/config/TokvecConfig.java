@@ -4,10 +4,15 @@ import io.tokvec.core.EnrichOptions;
 import io.tokvec.core.MappedTableMemory;
 import io.tokvec.core.Pooling;
 import io.tokvec.core.TableDtype;
+import io.tokvec.model.CommitVerifier;
+import io.tokvec.model.ModelKey;
+import io.tokvec.model.RecordBounds;
+import io.tokvec.model.SigningKeys;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.CaseInsensitiveValidString;
+import org.apache.kafka.common.config.ConfigDef.LambdaValidator;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
 import org.apache.kafka.common.config.ConfigDef.Type;
@@ -19,6 +24,8 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.PublicKey;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -64,6 +71,7 @@ public final class TokvecConfig extends AbstractConfig {
     public static final String MAX_TOKENS = "tokvec.max.tokens";
     public static final String TOPIC_PARTITIONS = "tokvec.topic.partitions";
     public static final String TOPIC_REPLICATION = "tokvec.topic.replication.factor";
+    public static final String TOPIC_MIN_ISR = "tokvec.topic.min.insync.replicas";
     public static final String TABLE_TRUSTED_KEYS = "tokvec.table.trusted.keys";
     public static final String HTTP_PORT = "tokvec.http.port";
     public static final String HTTP_BIND = "tokvec.http.bind";
@@ -96,30 +104,37 @@ public final class TokvecConfig extends AbstractConfig {
                     "Partitions of the input, output and dead-letter topics when tokvec creates them (the model topic always has one).",
                     GROUP_TOPICS, 5, ConfigDef.Width.SHORT, TOPIC_PARTITIONS)
             .define(TOPIC_REPLICATION, Type.INT, -1, Range.atLeast(-1), Importance.LOW,
-                    "Replication factor of the topics tokvec creates; -1 takes the broker's default.",
+                    "Replication factor of the topics tokvec creates; -1 takes the broker's default.replication.factor."
+                            + " Production: 3.",
                     GROUP_TOPICS, 6, ConfigDef.Width.SHORT, TOPIC_REPLICATION)
+            .define(TOPIC_MIN_ISR, Type.INT, -1, Range.atLeast(-1), Importance.LOW,
+                    "min.insync.replicas of the topics tokvec creates; -1 takes the broker's min.insync.replicas. With"
+                            + " acks=all (what exactly_once_v2 and publish use) a write waits until this many replicas"
+                            + " have it; below that, writes wait and are retried rather than acknowledged. Production: 2"
+                            + " with a replication factor of 3.",
+                    GROUP_TOPICS, 7, ConfigDef.Width.SHORT, TOPIC_MIN_ISR)
             .define(MAX_LEN, Type.INT, ConfigDef.NO_DEFAULT_VALUE, Range.between(1, EnrichOptions.MAX_MAX_LEN), Importance.HIGH,
                     "Length of every output sequence (pad_sequences maxlen). Must be set.",
                     GROUP_ENRICH, 1, ConfigDef.Width.SHORT, MAX_LEN)
-            .define(PADDING, Type.STRING, "pre", CaseInsensitiveValidString.in("pre", "post"), Importance.MEDIUM,
+            .define(PADDING, Type.STRING, "pre", oneOf("pre", "post"), Importance.MEDIUM,
                     "Where padding goes when an event is shorter: pre (Keras' default) or post.",
                     GROUP_ENRICH, 2, ConfigDef.Width.SHORT, PADDING)
-            .define(TRUNCATING, Type.STRING, "pre", CaseInsensitiveValidString.in("pre", "post"), Importance.MEDIUM,
+            .define(TRUNCATING, Type.STRING, "pre", oneOf("pre", "post"), Importance.MEDIUM,
                     "pre keeps the last max_len tokens (Keras' default), post the first.",
                     GROUP_ENRICH, 3, ConfigDef.Width.SHORT, TRUNCATING)
-            .define(PAD_VECTOR, Type.STRING, "table", CaseInsensitiveValidString.in("table", "zeros"), Importance.MEDIUM,
+            .define(PAD_VECTOR, Type.STRING, "table", oneOf("table", "zeros"), Importance.MEDIUM,
                     "Vector at padded positions: table (row 0, as Keras) or zeros (as PyTorch's padding_idx row).",
                     GROUP_ENRICH, 4, ConfigDef.Width.SHORT, PAD_VECTOR)
-            .define(OOV, Type.STRING, "error", CaseInsensitiveValidString.in("error", "unk"), Importance.MEDIUM,
+            .define(OOV, Type.STRING, "error", oneOf("error", "unk"), Importance.MEDIUM,
                     "Ids outside the table: error dead-letters the event (reason ID_OUT_OF_RANGE), unk maps them to the OOV row 1.",
                     GROUP_ENRICH, 5, ConfigDef.Width.SHORT, OOV)
             .define(MAX_TOKENS, Type.INT, 100_000, Range.atLeast(1), Importance.LOW,
                     "Events with more tokens are dead-lettered (TOO_MANY_TOKENS) before any work is done.",
                     GROUP_ENRICH, 6, ConfigDef.Width.SHORT, MAX_TOKENS)
-            .define(OUTPUT_ENCODING, Type.STRING, "bytes", CaseInsensitiveValidString.in("bytes", "floats"), Importance.MEDIUM,
+            .define(OUTPUT_ENCODING, Type.STRING, "bytes", oneOf("bytes", "floats"), Importance.MEDIUM,
                     "bytes: embeddings as little-endian float32 bytes (EnrichedEvent); floats: array<float> (EnrichedEventFloats).",
                     GROUP_ENRICH, 7, ConfigDef.Width.SHORT, OUTPUT_ENCODING)
-            .define(POOLING, Type.STRING, "none", CaseInsensitiveValidString.in("none", "sum", "mean", "max", "sqrtn"),
+            .define(POOLING, Type.STRING, "none", oneOf("none", "sum", "mean", "max", "sqrtn"),
                     Importance.MEDIUM,
                     "Adds the pooled vector (field 'pooled', float32 [dim]) over the kept tokens with id != 0: sum, mean "
                             + "and max as PyTorch's nn.EmbeddingBag(mode=...), sqrtn = sum / sqrt(count) (TF's "
@@ -134,7 +149,8 @@ public final class TokvecConfig extends AbstractConfig {
                             + "a token not in the vocabulary maps to 1 + (FarmHash Fingerprint64(token) mod N). The "
                             + "vocabulary must list its OOV token at rows 1..N, as get_vocabulary() does.",
                     GROUP_ENRICH, 10, ConfigDef.Width.SHORT, OOV_BUCKETS)
-            .define(HASHING_BINS, Type.INT, 0, TokvecConfig::validateHashingBins, Importance.LOW,
+            .define(HASHING_BINS, Type.INT, 0, LambdaValidator.with(TokvecConfig::validateHashingBins, () -> "0, or at least 2"),
+                    Importance.LOW,
                     "0: string tokens go through the table's vocabulary. N >= 2: they are hashed as Keras Hashing(num_bins=N) "
                             + "into a table of exactly N rows without vocabulary.",
                     GROUP_ENRICH, 11, ConfigDef.Width.SHORT, HASHING_BINS)
@@ -143,7 +159,7 @@ public final class TokvecConfig extends AbstractConfig {
                             + "1 + (fingerprint mod (N - 1)); false is Hashing(num_bins), fingerprint mod N (a token in "
                             + "bin 0 is then masked like padding).",
                     GROUP_ENRICH, 12, ConfigDef.Width.SHORT, HASHING_MASK)
-            .define(OUTPUT_DTYPE, Type.STRING, "float32", CaseInsensitiveValidString.in("float32", "float16"), Importance.MEDIUM,
+            .define(OUTPUT_DTYPE, Type.STRING, "float32", oneOf("float32", "float16"), Importance.MEDIUM,
                     "Element type of the output embeddings bytes: float32 ('<f4') or float16 ('<f2', half the size; values "
                             + "rounded to nearest even as numpy's astype(np.float16)). The record's dtype field names it. "
                             + "float16 needs tokvec.output.encoding=bytes.",
@@ -156,7 +172,8 @@ public final class TokvecConfig extends AbstractConfig {
                             + " the heap); 0 gives every record a fresh array (set 0 if a producer interceptor of yours"
                             + " keeps the records it sees).",
                     GROUP_ENRICH, 14, ConfigDef.Width.SHORT, OUTPUT_ARRAY_CACHE_BYTES)
-            .define(TABLE, Type.STRING, "embeddings", TokvecConfig::validateTableName, Importance.HIGH,
+            .define(TABLE, Type.STRING, "embeddings", LambdaValidator.with(TokvecConfig::validateTableName,
+                            () -> "a non-empty name without '/'"), Importance.HIGH,
                     "Name of the embedding table this application serves (model topic keys are name/version/...).",
                     GROUP_TABLE, 1, ConfigDef.Width.MEDIUM, TABLE)
             .define(TABLE_VERSION, Type.LONG, null, Importance.MEDIUM,
@@ -175,7 +192,7 @@ public final class TokvecConfig extends AbstractConfig {
                             + "a build that does not fit, or finds no disk for its mapped file, is rejected (OUT_OF_MEMORY) "
                             + "and the active version stays. 0 = 85% of the machine's physical memory.",
                     GROUP_TABLE, 5, ConfigDef.Width.SHORT, TABLE_MEMORY_BYTES)
-            .define(TABLE_DTYPE, Type.STRING, "float32", CaseInsensitiveValidString.in("float32", "float16", "bfloat16"),
+            .define(TABLE_DTYPE, Type.STRING, "float32", oneOf("float32", "float16", "bfloat16"),
                     Importance.MEDIUM,
                     "Element type the table is stored in: float32 (exact), float16 or bfloat16 (half the memory; every "
                             + "value rounded once to nearest even, output as the exact float32 of the stored value).",
@@ -308,6 +325,30 @@ public final class TokvecConfig extends AbstractConfig {
     }
 
     public TableDtype tableDtype() { return TableDtype.parse(TABLE_DTYPE, getString(TABLE_DTYPE)); }
+
+    /** The bounds every model record is checked against: {@link #tableMaxBytes()} in {@link #tableDtype()}. */
+    public RecordBounds recordBounds() { return new RecordBounds(tableMaxBytes(), tableDtype()); }
+
+    /**
+     * The verifier of {@code tokvec.table.trusted.keys} (reads the key files), or null when the key is empty.
+     *
+     * @throws ConfigException naming the key when a file cannot be read or holds no Ed25519 public key
+     */
+    public CommitVerifier commitVerifier() {
+        List<String> files = trustedKeyFiles();
+        if (files.isEmpty()) {
+            return null;
+        }
+        List<PublicKey> keys = new ArrayList<>();
+        for (String f : files) {
+            try {
+                keys.addAll(SigningKeys.readPublicKeys(Path.of(f.trim())));
+            } catch (IOException e) {
+                throw new ConfigException(TABLE_TRUSTED_KEYS, f, "cannot read trusted keys: " + e.getMessage());
+            }
+        }
+        return new CommitVerifier(keys);
+    }
     public TableDtype outputDtype() { return TableDtype.parse(OUTPUT_DTYPE, getString(OUTPUT_DTYPE)); }
 
     /** {@code tokvec.output.array.cache.bytes}, at most a sixteenth of the maximum heap. */
@@ -332,6 +373,7 @@ public final class TokvecConfig extends AbstractConfig {
     public int maxTokens() { return getInt(MAX_TOKENS); }
     public int topicPartitions() { return getInt(TOPIC_PARTITIONS); }
     public short topicReplicationFactor() { return getInt(TOPIC_REPLICATION).shortValue(); }
+    public int topicMinInsyncReplicas() { return getInt(TOPIC_MIN_ISR); }
     /** Files of trusted public keys; empty when signatures are not required. */
     public List<String> trustedKeyFiles() { return getList(TABLE_TRUSTED_KEYS); }
     /** Port of the operations endpoint, or -1 when it is off. */
@@ -378,6 +420,12 @@ public final class TokvecConfig extends AbstractConfig {
         return m;
     }
 
+    /** One of {@code values}, in any case; described as the values in their order (the reference lists them so). */
+    private static ConfigDef.Validator oneOf(String... values) {
+        CaseInsensitiveValidString valid = CaseInsensitiveValidString.in(values);
+        return LambdaValidator.with(valid::ensureValid, () -> String.join(", ", values) + " (any case)");
+    }
+
     private static void validateHashingBins(String name, Object value) {
         int bins = value == null ? 0 : (Integer) value;
         if (bins != 0 && bins < 2) {
@@ -386,9 +434,9 @@ public final class TokvecConfig extends AbstractConfig {
     }
 
     private static void validateTableName(String name, Object value) {
-        String s = value == null ? "" : value.toString();
-        if (s.isEmpty() || s.contains("/")) {
-            throw new ConfigException(name, value, "must be a non-empty name without '/'");
+        String problem = ModelKey.tableNameProblem(value == null ? "" : value.toString());
+        if (problem != null) {
+            throw new ConfigException(name, value, problem);
         }
     }
 

@@ -2,7 +2,7 @@ package io.tokvec.http;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import io.tokvec.model.TableRegistry;
+import io.tokvec.model.RegistrySnapshot;
 import org.apache.kafka.streams.KafkaStreams;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,7 +20,8 @@ import java.util.function.Supplier;
  * The operations endpoint ({@code tokvec.http.port}), on the JDK's {@link HttpServer}, GET only:
  *
  * <ul>
- *   <li>{@code /health/live}: 200 unless Kafka Streams is in ERROR (or on its way there), then 503;
+ *   <li>{@code /health/live}: 200 unless Kafka Streams is in ERROR (or on its way there) or a thread of it
+ *       died, then 503 with the reason;
  *   <li>{@code /health/ready}: 200 when Kafka Streams is RUNNING and a table version is active, else
  *       503; both answer a JSON object with the state, the active version and, when not ready, the reason;
  *   <li>{@code /metrics}: Prometheus text format ({@link MetricsExport});
@@ -28,7 +29,9 @@ import java.util.function.Supplier;
  *       ({@link TablesJson}).
  * </ul>
  *
- * Requests are answered by one small thread of its own, never by a stream thread.
+ * Requests are answered by one small thread of its own, never by a stream thread; what they say of
+ * the table comes from the registry's published {@link RegistrySnapshot}, so no request waits for a
+ * build.
  */
 public final class OpsServer implements AutoCloseable {
 
@@ -41,19 +44,22 @@ public final class OpsServer implements AutoCloseable {
     /**
      * Binds {@code bind:port} (port 0: a free one) and starts serving.
      *
-     * @param state the application's current Kafka Streams state
+     * @param state   the application's current Kafka Streams state
+     * @param tables  the table registry's latest snapshot
+     * @param failure why the application failed, or null while it has not
      */
-    public OpsServer(String bind, int port, Supplier<KafkaStreams.State> state, TableRegistry registry, MetricsExport metrics) {
+    public OpsServer(String bind, int port, Supplier<KafkaStreams.State> state, Supplier<RegistrySnapshot> tables,
+                     Supplier<String> failure, MetricsExport metrics) {
         try {
             server = HttpServer.create(new InetSocketAddress(bind, port), 16);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot bind the operations endpoint to " + bind + ":" + port + ": " + e.getMessage(), e);
         }
-        Health health = new Health(state, registry);
+        Health health = new Health(state, tables, failure);
         server.createContext("/health/live", ex -> answer(ex, () -> health.live()));
         server.createContext("/health/ready", ex -> answer(ex, () -> health.ready()));
         server.createContext("/metrics", ex -> answer(ex, () -> new Response(200, MetricsExport.CONTENT_TYPE, metrics.scrape())));
-        server.createContext("/tables", ex -> answer(ex, () -> new Response(200, JSON, TablesJson.of(registry))));
+        server.createContext("/tables", ex -> answer(ex, () -> new Response(200, JSON, TablesJson.of(tables.get()))));
         server.createContext("/", ex -> answer(ex, () -> new Response(404, JSON,
                 "{\"error\":\"not found\",\"paths\":[\"/health/live\",\"/health/ready\",\"/metrics\",\"/tables\"]}\n")));
         executor = Executors.newSingleThreadExecutor(r -> {

@@ -4,19 +4,21 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.tokvec.core.EmbeddingTable;
-import io.tokvec.model.TableRegistry;
-import io.tokvec.model.TableRejectedException;
+import io.tokvec.model.RegistrySnapshot;
+import io.tokvec.model.RejectionLog;
 
 /**
  * The {@code /tables} document:
  *
  * <pre>{@code
- * {"table": "glove", "active_version": 2, "rows": 13, "dim": 8, "swaps": 2,
- *  "versions": [{"version": 1, "status": "committed"}, {"version": 2, "status": "active"}],
+ * {"table": "glove", "active_version": 2, "rows": 13, "dim": 8, "swaps": 2, "building": -1,
+ *  "versions": [{"version": 1, "status": "committed"}, {"version": 2, "status": "active"}], "versions_total": 2,
  *  "rejected_total": 1, "rejected_by_reason": {"UNSIGNED": 1},
- *  "last_rejections": [{"version": 3, "reason": "UNSIGNED", "message": "...", "time_ms": 1764680000000}]}
+ *  "last_rejections": [{"version": 3, "reason": "UNSIGNED", "message": "...", "time_ms": 1764680000000}],
+ *  "other_tables": ["embeddings"]}
  * }</pre>
+ *
+ * written from the registry's {@link RegistrySnapshot} (so a request never waits for a build).
  */
 final class TablesJson {
 
@@ -25,34 +27,32 @@ final class TablesJson {
     private TablesJson() {
     }
 
-    static String of(TableRegistry registry) {
+    static String of(RegistrySnapshot t) {
         ObjectNode n = MAPPER.createObjectNode();
-        n.put("table", registry.table());
-        EmbeddingTable active = registry.active();
-        n.put("active_version", active == null ? -1 : active.version());
-        if (active != null) {
-            n.put("rows", active.rows());
-            n.put("dim", active.dim());
+        n.put("table", t.table());
+        n.put("active_version", t.activeVersion());
+        if (t.activeVersion() >= 0) {
+            n.put("rows", t.rows());
+            n.put("dim", t.dim());
         }
-        n.put("swaps", registry.swapCount());
+        n.put("swaps", t.swaps());
+        n.put("building", t.building());
         ArrayNode versions = n.putArray("versions");
-        registry.describeVersions().forEach((v, status) -> versions.addObject().put("version", v).put("status", status));
-        n.put("rejected_total", registry.rejectedCount());
+        t.versions().forEach(v -> versions.addObject().put("version", v.version()).put("status", v.status()));
+        n.put("versions_total", t.versionCount());
+        n.put("rejected_total", t.rejectedTotal());
         ObjectNode byReason = n.putObject("rejected_by_reason");
-        for (TableRejectedException.Reason r : TableRejectedException.Reason.values()) {
-            long c = registry.rejectedCount(r);
-            if (c > 0) {
-                byReason.put(r.name(), c);
-            }
-        }
+        t.rejectedByReason().forEach((r, c) -> byReason.put(r.name(), c));
         ArrayNode last = n.putArray("last_rejections");
-        for (TableRegistry.Rejection r : registry.recentRejections()) {
+        for (RejectionLog.Rejection r : t.lastRejections()) {
             ObjectNode o = last.addObject();
             o.put("version", r.version());
             o.put("reason", r.reason().name());
             o.put("message", r.message());
             o.put("time_ms", r.timeMs());
         }
+        ArrayNode others = n.putArray("other_tables");
+        t.otherTables().forEach(others::add);
         return write(n);
     }
 

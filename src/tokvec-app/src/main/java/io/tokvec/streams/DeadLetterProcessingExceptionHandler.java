@@ -14,6 +14,10 @@ import java.util.Map;
  * <ul>
  *   <li>transient failures (schema registry or broker unreachable): FAIL, so the stream thread is
  *       replaced and the record retried from the last committed offset: nothing lost;</li>
+ *   <li>a failure of the model store's processor (the global thread): FAIL. Model records never get
+ *       here (the table registry rejects bad ones itself); what does is the store failing, and the
+ *       application then stops visibly ({@code run} exits non-zero) rather than serving on with a store
+ *       that no longer matches the model topic;</li>
  *   <li>anything else (a bug on some input): RESUME with a {@code DeadLetter} of reason
  *       {@link DeadLetterReason#PROCESSING_ERROR} on the dead-letter topic, carrying the source
  *       record's original key and value bytes, topic, partition and offset; processing goes on.</li>
@@ -35,6 +39,11 @@ public final class DeadLetterProcessingExceptionHandler implements ProcessingExc
         if (DeadLetterTopic.isTransient(exception)) {
             log.warn("transient failure at {}-{}@{}; the record will be retried: {}", context.topic(), context.partition(),
                     context.offset(), exception.toString());
+            return Response.fail();
+        }
+        if (TokvecTopology.MODEL_PROCESSOR.equals(context.processorNodeId())) {
+            log.error("the model store's processor failed at {}-{}@{}; the application stops", context.topic(),
+                    context.partition(), context.offset(), exception);
             return Response.fail();
         }
         log.error("unexpected failure at {}-{}@{} in {}; dead-lettered as {}", context.topic(), context.partition(),

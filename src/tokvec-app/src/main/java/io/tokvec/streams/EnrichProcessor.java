@@ -6,9 +6,11 @@ import io.tokvec.core.EmbeddingTable;
 import io.tokvec.core.EnrichException;
 import io.tokvec.core.EnrichResult;
 import io.tokvec.core.Enricher;
+import io.tokvec.core.Ticker;
 import io.tokvec.config.TokvecConfig;
 import io.tokvec.model.Activation;
 import io.tokvec.model.ActiveTable;
+import io.tokvec.model.TableLease;
 import io.tokvec.serde.WireFormatException;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.errors.InterruptException;
@@ -25,8 +27,8 @@ import java.util.Optional;
 
 /**
  * Enriches one input record: decodes it (raw bytes in, so that undecodable records reach the
- * dead-letter topic with their original bytes), acquires the active table once (holding it until the
- * record is forwarded, so a swap cannot free it underneath), and forwards either
+ * dead-letter topic with their original bytes), leases the active table once ({@link ActiveTable#acquire()},
+ * held until the record is forwarded, so a swap cannot free it underneath), and forwards either
  * an output record to {@link TokvecTopology#OUTPUT_SINK} or a {@link DeadLetter} to
  * {@link TokvecTopology#DLQ_SINK}. A registry that cannot be reached is not a bad record: that
  * exception propagates so that Kafka Streams' handlers decide (the record is retried, not lost).
@@ -42,6 +44,8 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object>
     private final ActiveTable tables;
     private final Deserializer<TokenEvent> deserializer;
     private final TokvecMetrics metrics;
+    private final Ticker ticker;
+    private TokvecMetrics.ThreadMetrics threadMetrics;
     private final Enricher enricher;
     private final int maxTokens;
     private final int maxRequestSize;
@@ -50,8 +54,10 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object>
     private ProcessorContext<byte[], Object> context;
     private PartitionVersions versions;
 
-    EnrichProcessor(TokvecConfig config, ActiveTable tables, Deserializer<TokenEvent> deserializer, TokvecMetrics metrics) {
+    EnrichProcessor(TokvecConfig config, ActiveTable tables, Deserializer<TokenEvent> deserializer, TokvecMetrics metrics,
+                    Ticker ticker) {
         this.config = config;
+        this.ticker = ticker;
         this.tables = tables;
         this.deserializer = deserializer;
         this.metrics = metrics;
@@ -65,10 +71,11 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object>
     @Override
     public void init(ProcessorContext<byte[], Object> context) {
         this.context = context;
-        metrics.register(context.metrics(), context.applicationId());
+        metrics.registerApplication(context.metrics(), context.applicationId());
+        threadMetrics = metrics.forThread(context.metrics(), context.applicationId());
         KeyValueStore<String, byte[]> store = context.getStateStore(TokvecTopology.VERSION_STORE);
         versions = new PartitionVersions(store, tables.table(), config.versionCatchupTimeoutMs(), config.pinnedVersion() < 0,
-                "task " + context.taskId());
+                "task " + context.taskId(), ticker);
         log.info("task {}: enriching {} partition {}", context.taskId(), config.inputTopic(), context.taskId().partition());
     }
 
@@ -121,19 +128,13 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object>
                     + TokvecConfig.VERSION_CATCHUP_TIMEOUT_MS + "=" + config.versionCatchupTimeoutMs() + " ms", event.getId(), behind);
             return;
         }
-        while (!activation.table().retain()) {
-            // retired and freed between the read and the retain: a newer activation is in place already
-            activation = tables.activation();
-            if (activation == null) { // the registry was closed (shutting down)
+        try (TableLease lease = tables.acquire()) {
+            if (lease.isEmpty()) { // the registry was closed (shutting down)
                 deadLetter(record, DeadLetterReason.NO_TABLE, "table '" + tables.table() + "' is closed", event.getId(), null);
                 return;
             }
-        }
-        EmbeddingTable table = activation.table();
-        try {
-            enrich(record, event, activation, t0);
-        } finally {
-            table.release(); // a retired version is freed once no event holds it
+            // the leased activation is the admitted one or a later one (activations only move forward)
+            enrich(record, event, lease.activation(), t0);
         }
     }
 
@@ -172,7 +173,7 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object>
         }
         versions.used(activation);
         context.forward(record.withValue(out), TokvecTopology.OUTPUT_SINK);
-        metrics.enriched(result, System.nanoTime() - t0);
+        threadMetrics.enriched(result, System.nanoTime() - t0);
     }
 
     private String sourceTopic() {
@@ -189,6 +190,6 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object>
                 table == null ? null : table.version());
         log.warn("dead letter [{}] {}-{}@{}: {}", reason, dl.getTopic(), dl.getPartition(), dl.getOffset(), message);
         context.forward(record.withValue((Object) dl), TokvecTopology.DLQ_SINK);
-        metrics.deadLetter(reason);
+        threadMetrics.deadLetter(reason);
     }
 }

@@ -10,21 +10,25 @@ import org.apache.kafka.streams.state.KeyValueStore;
 /**
  * The global store's processor: every model-topic record (also those replayed on restore, which
  * Kafka Streams routes through this processor since 3.8) goes to the {@link TableRegistry}, which
- * stages it in the store and swaps tables on commits and activate records. On init it rebuilds the
- * registry from what the store already holds, so a restart serves the latest complete version
- * before the stream threads process any event. Each record's model-topic offset is passed on: it
- * is the sequence that orders commits and activate records alike on every instance.
+ * checks it, stages it in the store and swaps tables on commits and activate records; no record
+ * makes it throw (a failing store does). On init it rebuilds the registry from what the store
+ * already holds, so a restart serves the latest complete version before the stream threads process
+ * any event, and registers the application-wide metrics (the global thread lives as long as the
+ * application). Each record's model-topic offset is passed on: it is the sequence that orders
+ * commits and activate records alike on every instance.
  */
 final class ModelStoreProcessor implements Processor<String, byte[], Void, Void> {
 
     private final String storeName;
     private final TableRegistry registry;
+    private final TokvecMetrics metrics;
     private KeyValueModelStore store;
     private ProcessorContext<Void, Void> context;
 
-    ModelStoreProcessor(String storeName, TableRegistry registry) {
+    ModelStoreProcessor(String storeName, TableRegistry registry, TokvecMetrics metrics) {
         this.storeName = storeName;
         this.registry = registry;
+        this.metrics = metrics;
     }
 
     @Override
@@ -32,6 +36,7 @@ final class ModelStoreProcessor implements Processor<String, byte[], Void, Void>
         this.context = context;
         KeyValueStore<String, byte[]> kv = context.getStateStore(storeName);
         store = new KeyValueModelStore(kv);
+        metrics.registerApplication(context.metrics(), context.applicationId());
         registry.recover(store);
     }
 

@@ -22,10 +22,15 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One running tokvec application: schema-registry client, table registry, metrics, topology and
- * {@link KafkaStreams}, with tokvec's uncaught-exception policy. {@code run}, {@code demo}, the
+ * {@link KafkaStreams}, with tokvec's uncaught-exception policy: a failed stream thread is replaced
+ * (it resumes from the last commit); a failed global thread (the model topic's) stops the
+ * application, which then {@linkplain #failed() fails} visibly: {@code run} exits non-zero and
+ * {@code /health/live} answers 503 with the reason meanwhile. {@code run}, {@code demo}, the
  * benchmarks and the integration tests all start the application through this class.
  */
 public final class TokvecApp implements AutoCloseable {
@@ -39,6 +44,8 @@ public final class TokvecApp implements AutoCloseable {
     private final KafkaStreams streams;
     private MetricsExport metricsExport;
     private OpsServer opsServer;
+    private final CompletableFuture<String> failed = new CompletableFuture<>();
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     public TokvecApp(TokvecConfig config) {
         this.config = config;
@@ -48,15 +55,27 @@ public final class TokvecApp implements AutoCloseable {
         this.schemaRegistry = new RetryingSchemaRegistryClient(SchemaRegistries.forConfig(config.clientProps()),
                 config.registryRetryTimeoutMs(), config.registryRetryBackoffMaxMs());
         this.registry = TokvecTopology.newRegistry(config, schemaRegistry.withTimeout(Long.MAX_VALUE));
-        this.streams = new KafkaStreams(TokvecTopology.build(config, registry, schemaRegistry, metrics, true), TokvecTopology.streamsProps(config));
+        this.streams = new KafkaStreams(TokvecTopology.build(config, registry, schemaRegistry, metrics, io.tokvec.core.Ticker.SYSTEM, true), TokvecTopology.streamsProps(config));
         streams.setUncaughtExceptionHandler(e -> {
+            if (Thread.currentThread().getName().endsWith("-GlobalStreamThread")) {
+                // the model topic's thread cannot be replaced: without it no version is ever swapped in
+                // again. Stop, so that the process exits non-zero and an orchestrator restarts it.
+                fail("the global thread (model topic " + config.modelTopic() + ") failed: " + e);
+                log.error("the global thread failed; the application stops", e);
+                return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+            }
             // Bad records never get here (they are dead-lettered); what does is transient (schema
             // registry or broker unreachable) or a bug: replace the thread, which resumes from the
             // last committed offsets, so nothing is lost and nothing is enriched twice under EOS.
             log.error("stream thread failed; replacing it (resumes from the last committed offsets)", e);
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
         });
-        streams.setStateListener((now, before) -> log.info("application state {} -> {}", before, now));
+        streams.setStateListener((now, before) -> {
+            log.info("application state {} -> {}", before, now);
+            if (now == KafkaStreams.State.PENDING_ERROR || now == KafkaStreams.State.ERROR) {
+                fail("Kafka Streams went from " + before + " to " + now + " (a thread of it died; see the log above)");
+            }
+        });
         streams.setGlobalStateRestoreListener(new StateRestoreListener() {
             @Override
             public void onRestoreStart(TopicPartition partition, String store, long start, long end) {
@@ -95,7 +114,8 @@ public final class TokvecApp implements AutoCloseable {
         streams.start();
         if (config.httpPort() >= 0 && opsServer == null) {
             metricsExport = new MetricsExport(streams, TokvecTopology.streamsProps(config).getProperty(StreamsConfig.APPLICATION_ID_CONFIG));
-            opsServer = new OpsServer(config.httpBind(), config.httpPort(), streams::state, registry, metricsExport);
+            opsServer = new OpsServer(config.httpBind(), config.httpPort(), streams::state, registry::snapshot, this::failure,
+                    metricsExport);
         }
         return this;
     }
@@ -128,6 +148,26 @@ public final class TokvecApp implements AutoCloseable {
         return false;
     }
 
+    /**
+     * Completes with the reason when the application has failed for good (the global thread died, or
+     * Kafka Streams reached ERROR); never completes otherwise. The first reason known is kept.
+     */
+    public CompletableFuture<String> failed() { return failed; }
+
+    /** Why the application failed, or null while it has not. */
+    public String failure() { return failed.getNow(null); }
+
+    /** A thread died of an uncaught throwable (an {@link Error} on the global thread is not handed to Kafka Streams' handler). */
+    public void threadDied(Thread thread, Throwable e) {
+        if (thread.getName().endsWith("-GlobalStreamThread")) {
+            fail("the global thread (model topic " + config.modelTopic() + ") died: " + e);
+        }
+    }
+
+    private void fail(String reason) {
+        failed.complete(reason);
+    }
+
     public TokvecConfig config() { return config; }
     public TableRegistry registry() { return registry; }
     public TokvecMetrics metrics() { return metrics; }
@@ -139,6 +179,9 @@ public final class TokvecApp implements AutoCloseable {
     /** Stops the application and leaves the consumer group, so a restarted instance need not wait out the session timeout. */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         schemaRegistry.stopRetrying(); // no thread keeps waiting for a registry while the application stops
         streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
                 .withTimeout(Duration.ofSeconds(30)));

@@ -1,90 +1,175 @@
 package io.tokvec.streams;
 
 import io.tokvec.core.EnrichResult;
+import io.tokvec.model.RegistrySnapshot;
 import io.tokvec.model.TableRegistry;
 import io.tokvec.model.TableRejectedException;
 import org.apache.kafka.common.MetricName;
 import org.apache.kafka.common.metrics.MeasurableStat;
 import org.apache.kafka.common.metrics.MetricConfig;
 import org.apache.kafka.common.metrics.Sensor;
+import org.apache.kafka.common.metrics.stats.Avg;
+import org.apache.kafka.common.metrics.stats.Max;
 import org.apache.kafka.streams.StreamsMetrics;
 
+import java.util.Collection;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.DoubleSupplier;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.DoubleSupplier;
 
 /**
- * Counters of one application instance, shared by its processing threads (LongAdder: no contention
- * on the hot path). {@link #register} exposes them, with the table registry's, as Kafka Streams
- * metrics (group {@value #GROUP}, so also over JMX as {@code kafka.streams:type=tokvec-metrics,...}).
+ * tokvec's metrics, in Kafka Streams' metrics (group {@value #GROUP}, so also over JMX as
+ * {@code kafka.streams:type=tokvec-metrics,...}), each counted once:
+ * <ul>
+ *   <li>application-wide, registered once per application, tags {@code application-id} and
+ *       {@code table} (and {@code reason}): {@code active-table-version}, {@code table-swaps-total},
+ *       {@code table-versions-rejected-total}, read from the table registry's published snapshot;</li>
+ *   <li>per stream thread, registered once per thread, tags {@code application-id}, {@code table} and
+ *       {@code thread-id} (and {@code reason}): {@code events-enriched-total}, {@code dead-letters-total},
+ *       {@code oov-rate}, {@code truncation-rate}, and {@code enrichment-latency-avg-us} /
+ *       {@code enrichment-latency-max-us} (decode, enrich and forward one event), windowed like Kafka's
+ *       own sensors ({@code metrics.sample.window.ms} x {@code metrics.num.samples}, 30 s x 2 by default).
+ *       A sum over {@code thread-id} is the application's count; a replaced thread's series keep their
+ *       last values, so sums never go back.</li>
+ * </ul>
  */
 public final class TokvecMetrics {
 
-    private final LongAdder enriched = new LongAdder();
-    private final LongAdder tokens = new LongAdder();
-    private final LongAdder oovTokens = new LongAdder();
-    private final LongAdder truncated = new LongAdder();
-    private final LongAdder latencyNanos = new LongAdder();
-    private final Map<DeadLetterReason, LongAdder> deadLetters = new EnumMap<>(DeadLetterReason.class);
-
-    private volatile TableRegistry registry;
-
-    public TokvecMetrics() {
-        for (DeadLetterReason r : DeadLetterReason.values()) {
-            deadLetters.put(r, new LongAdder());
-        }
-    }
-
     public static final String GROUP = "tokvec-metrics";
 
-    /**
-     * Registers every tokvec metric once per stream thread (Kafka Streams scopes sensors to the
-     * thread that adds them; a replaced thread's replacement adds them again). Values are
-     * application-wide, so every thread's copy reads the same numbers.
-     */
-    /** The table registry whose gauges {@link #register} exposes (the topology binds it when it is built). */
+    private volatile TableRegistry registry;
+    private final Map<String, ThreadMetrics> threads = new ConcurrentHashMap<>();
+
+    /** The table registry whose gauges {@link #registerApplication} exposes (the topology binds it when it is built). */
     public void bind(TableRegistry registry) {
         this.registry = registry;
     }
 
-    public void register(StreamsMetrics streamsMetrics, String applicationId) {
+    /**
+     * Registers the application-wide metrics (the table's), once per application; later calls do
+     * nothing. Every stream thread's first task calls it (and the global processor): synchronized, so
+     * that two threads starting together do not both add them.
+     */
+    public synchronized void registerApplication(StreamsMetrics streamsMetrics, String applicationId) {
+        TableRegistry registry = this.registry;
+        if (registry == null) {
+            throw new IllegalStateException("no table registry bound to these metrics");
+        }
+        Map<String, String> tags = tags(applicationId, registry.table(), null);
+        Map<MetricName, DoubleSupplier> gauges = new LinkedHashMap<>();
+        gauges.put(name("active-table-version", "Version of the active table (-1: none yet)", tags), registry::activeVersion);
+        gauges.put(name("table-swaps-total", "Table swaps since start", tags), () -> snapshot().swaps());
+        gauges.put(name("table-versions-rejected-total", "Rejected table versions and model records", tags),
+                () -> snapshot().rejectedTotal());
+        for (TableRejectedException.Reason r : TableRejectedException.Reason.values()) {
+            gauges.put(name("table-versions-rejected-total", "Rejected table versions and model records, by reason",
+                    with(tags, "reason", r.name())), () -> snapshot().rejectedByReason().getOrDefault(r, 0L));
+        }
+        addOnce(streamsMetrics, "tokvec-table." + registry.table(), gauges);
+    }
+
+    private RegistrySnapshot snapshot() {
+        return registry.snapshot();
+    }
+
+    /**
+     * The counters of the calling stream thread, registered in Kafka Streams' metrics once per thread
+     * (every task of the thread shares them).
+     */
+    ThreadMetrics forThread(StreamsMetrics streamsMetrics, String applicationId) {
         TableRegistry registry = this.registry;
         if (registry == null) {
             throw new IllegalStateException("no table registry bound to these metrics");
         }
         String thread = Thread.currentThread().getName();
-        Map<String, String> tags = new LinkedHashMap<>();
-        tags.put("application-id", applicationId);
-        tags.put("table", registry.table());
-        tags.put("thread-id", thread);
-        Map<MetricName, DoubleSupplier> gauges = new LinkedHashMap<>();
-        gauges.put(name("active-table-version", "Version of the active table (-1: none yet)", tags), registry::activeVersion);
-        gauges.put(name("table-swaps-total", "Table swaps since start", tags), registry::swapCount);
-        gauges.put(name("table-versions-rejected-total", "Rejected table versions and model records", tags), registry::rejectedCount);
-        for (TableRejectedException.Reason r : TableRejectedException.Reason.values()) {
-            gauges.put(name("table-versions-rejected-total", "Rejected table versions and model records, by reason",
-                    with(tags, "reason", r.name())), () -> registry.rejectedCount(r));
-        }
-        gauges.put(name("events-enriched-total", "Events enriched", tags), this::enrichedCount);
-        gauges.put(name("dead-letters-total", "Records sent to the dead-letter topic", tags), this::deadLetterCount);
-        for (DeadLetterReason r : DeadLetterReason.values()) {
-            gauges.put(name("dead-letters-total", "Records sent to the dead-letter topic, by reason",
-                    with(tags, "reason", r.name())), () -> deadLetterCount(r));
-        }
-        gauges.put(name("oov-rate", "Share of kept tokens that were OOV (id 1)", tags), this::oovRate);
-        gauges.put(name("truncation-rate", "Share of enriched events that were truncated", tags), this::truncationRate);
-        gauges.put(name("enrichment-latency-avg-us", "Mean time to decode, enrich and forward one event (microseconds)", tags),
-                this::meanLatencyMicros);
+        return threads.computeIfAbsent(thread, t -> new ThreadMetrics(streamsMetrics, tags(applicationId, registry.table(), t)));
+    }
 
-        var existing = streamsMetrics.metrics();
-        if (existing.containsKey(gauges.keySet().iterator().next())) {
+    /** One stream thread's counters; written by that thread only. */
+    static final class ThreadMetrics {
+        private final LongAdder enriched = new LongAdder();
+        private final LongAdder tokens = new LongAdder();
+        private final LongAdder oovTokens = new LongAdder();
+        private final LongAdder truncated = new LongAdder();
+        private final Map<DeadLetterReason, LongAdder> deadLetters = new EnumMap<>(DeadLetterReason.class);
+        private final Sensor latency;
+
+        ThreadMetrics(StreamsMetrics streamsMetrics, Map<String, String> tags) {
+            for (DeadLetterReason r : DeadLetterReason.values()) {
+                deadLetters.put(r, new LongAdder());
+            }
+            Map<MetricName, DoubleSupplier> gauges = new LinkedHashMap<>();
+            gauges.put(name("events-enriched-total", "Events enriched by this thread", tags), enriched::sum);
+            gauges.put(name("dead-letters-total", "Records this thread sent to the dead-letter topic", tags), this::deadLetterCount);
+            for (DeadLetterReason r : DeadLetterReason.values()) {
+                gauges.put(name("dead-letters-total", "Records this thread sent to the dead-letter topic, by reason",
+                        with(tags, "reason", r.name())), () -> deadLetters.get(r).sum());
+            }
+            gauges.put(name("oov-rate", "Share of kept tokens that were OOV (id 1), this thread", tags), this::oovRate);
+            gauges.put(name("truncation-rate", "Share of events this thread enriched that were truncated", tags),
+                    this::truncationRate);
+            String thread = tags.get("thread-id");
+            addOnce(streamsMetrics, "tokvec-thread." + thread, gauges);
+            latency = streamsMetrics.addSensor("tokvec-thread." + thread + ".latency", Sensor.RecordingLevel.INFO);
+            MetricName avg = name("enrichment-latency-avg-us",
+                    "Mean time to decode, enrich and forward one event over the metrics window (microseconds)", tags);
+            if (!streamsMetrics.metrics().containsKey(avg)) {
+                latency.add(avg, new Avg());
+                latency.add(name("enrichment-latency-max-us",
+                        "Longest time to decode, enrich and forward one event over the metrics window (microseconds)", tags),
+                        new Max());
+            }
+        }
+
+        void enriched(EnrichResult r, long nanos) {
+            enriched.increment();
+            tokens.add(r.length());
+            oovTokens.add(r.oovCount());
+            if (r.truncated()) truncated.increment();
+            latency.record(nanos / 1000.0);
+        }
+
+        void deadLetter(DeadLetterReason reason) {
+            deadLetters.get(reason).increment();
+        }
+
+        long deadLetterCount() {
+            long n = 0;
+            for (LongAdder a : deadLetters.values()) n += a.sum();
+            return n;
+        }
+
+        double oovRate() {
+            long t = tokens.sum();
+            return t == 0 ? 0 : (double) oovTokens.sum() / t;
+        }
+
+        double truncationRate() {
+            long e = enriched.sum();
+            return e == 0 ? 0 : (double) truncated.sum() / e;
+        }
+    }
+
+    private static void addOnce(StreamsMetrics streamsMetrics, String sensorName, Map<MetricName, DoubleSupplier> gauges) {
+        if (streamsMetrics.metrics().containsKey(gauges.keySet().iterator().next())) {
             return;
         }
-        Sensor sensor = streamsMetrics.addSensor("tokvec", Sensor.RecordingLevel.INFO);
+        Sensor sensor = streamsMetrics.addSensor(sensorName, Sensor.RecordingLevel.INFO);
         gauges.forEach((n, supplier) -> sensor.add(n, new Gauge(supplier)));
+    }
+
+    private static Map<String, String> tags(String applicationId, String table, String thread) {
+        Map<String, String> tags = new LinkedHashMap<>();
+        tags.put("application-id", applicationId);
+        tags.put("table", table);
+        if (thread != null) {
+            tags.put("thread-id", thread);
+        }
+        return tags;
     }
 
     private static MetricName name(String name, String description, Map<String, String> tags) {
@@ -110,45 +195,28 @@ public final class TokvecMetrics {
         }
     }
 
-    void enriched(EnrichResult r, long nanos) {
-        enriched.increment();
-        tokens.add(r.length());
-        oovTokens.add(r.oovCount());
-        if (r.truncated()) truncated.increment();
-        latencyNanos.add(nanos);
+    // ---- the application's totals (every thread, replaced ones included): tests, benchmarks, the demo ----
+
+    private Collection<ThreadMetrics> all() {
+        return threads.values();
     }
 
-    void deadLetter(DeadLetterReason reason) {
-        deadLetters.get(reason).increment();
-    }
-
-    public long enrichedCount() { return enriched.sum(); }
-    public long tokenCount() { return tokens.sum(); }
-    public long oovTokenCount() { return oovTokens.sum(); }
-    public long truncatedCount() { return truncated.sum(); }
-    public long deadLetterCount(DeadLetterReason reason) { return deadLetters.get(reason).sum(); }
-
-    public long deadLetterCount() {
-        long n = 0;
-        for (LongAdder a : deadLetters.values()) n += a.sum();
-        return n;
-    }
+    public long enrichedCount() { return all().stream().mapToLong(t -> t.enriched.sum()).sum(); }
+    public long tokenCount() { return all().stream().mapToLong(t -> t.tokens.sum()).sum(); }
+    public long oovTokenCount() { return all().stream().mapToLong(t -> t.oovTokens.sum()).sum(); }
+    public long truncatedCount() { return all().stream().mapToLong(t -> t.truncated.sum()).sum(); }
+    public long deadLetterCount(DeadLetterReason reason) { return all().stream().mapToLong(t -> t.deadLetters.get(reason).sum()).sum(); }
+    public long deadLetterCount() { return all().stream().mapToLong(ThreadMetrics::deadLetterCount).sum(); }
 
     /** Share of kept tokens that were OOV (0 when none were kept). */
     public double oovRate() {
-        long t = tokens.sum();
-        return t == 0 ? 0 : (double) oovTokens.sum() / t;
+        long t = tokenCount();
+        return t == 0 ? 0 : (double) oovTokenCount() / t;
     }
 
     /** Share of enriched events that were truncated. */
     public double truncationRate() {
-        long e = enriched.sum();
-        return e == 0 ? 0 : (double) truncated.sum() / e;
-    }
-
-    /** Mean time to decode, enrich and forward one event, in microseconds. */
-    public double meanLatencyMicros() {
-        long e = enriched.sum();
-        return e == 0 ? 0 : latencyNanos.sum() / 1000.0 / e;
+        long e = enrichedCount();
+        return e == 0 ? 0 : (double) truncatedCount() / e;
     }
 }

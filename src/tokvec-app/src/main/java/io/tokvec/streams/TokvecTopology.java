@@ -5,9 +5,8 @@ import io.tokvec.avro.ModelRecord;
 import io.tokvec.avro.TokenEvent;
 import io.tokvec.config.TokvecConfig;
 import io.tokvec.core.MappedTableMemory;
-import io.tokvec.model.CommitVerifier;
+import io.tokvec.core.Ticker;
 import io.tokvec.model.ModelDecoder;
-import io.tokvec.model.SigningKeys;
 import io.tokvec.model.TableBuilder;
 import io.tokvec.model.TableRegistry;
 import io.tokvec.model.TableSnapshots;
@@ -17,7 +16,6 @@ import io.tokvec.serde.SchemaRegistryClient;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serdes;
@@ -27,13 +25,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.Stores;
 
-import java.io.IOException;
-import java.nio.file.Path;
-import java.security.PublicKey;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 
@@ -43,7 +36,7 @@ import java.util.Properties;
  *
  * <pre>
  *   model topic --&gt; [tokvec-model-source] --&gt; [tokvec-model-processor] --&gt; global store tokvec-model-store
- *                                                      (TableRegistry: stage chunks, verify, build, swap)
+ *                                                      (TableRegistry: check, stage chunks, verify, build, swap)
  *   input topic --&gt; [tokvec-input-source] --&gt; [tokvec-enrich] --+--&gt; [tokvec-output-sink] --&gt; output topic
  *                                                            +--&gt; [tokvec-dlq-sink]    --&gt; dead-letter topic
  *                               store tokvec-partition-versions (per partition, changelogged) --^
@@ -78,28 +71,7 @@ public final class TokvecTopology {
         TableBuilder builder = new TableBuilder(config.tableMaxBytes(), config.allowNonFinite(), decoder, config.tableDtype(),
                 snapshots.memory(), snapshots);
         return new TableRegistry(config.table(), config.pinnedVersion(), config.retainVersions(), builder, snapshots, decoder,
-                commitVerifier(config));
-    }
-
-    /**
-     * The verifier of {@code tokvec.table.trusted.keys} (reads the key files), or null when the key is empty.
-     *
-     * @throws ConfigException naming the key when a file cannot be read or holds no Ed25519 public key
-     */
-    static CommitVerifier commitVerifier(TokvecConfig config) {
-        List<String> files = config.trustedKeyFiles();
-        if (files.isEmpty()) {
-            return null;
-        }
-        List<PublicKey> keys = new ArrayList<>();
-        for (String f : files) {
-            try {
-                keys.addAll(SigningKeys.readPublicKeys(Path.of(f.trim())));
-            } catch (IOException e) {
-                throw new ConfigException(TokvecConfig.TABLE_TRUSTED_KEYS, f, "cannot read trusted keys: " + e.getMessage());
-            }
-        }
-        return new CommitVerifier(keys);
+                config.commitVerifier());
     }
 
     /**
@@ -108,7 +80,13 @@ public final class TokvecTopology {
      */
     public static Topology build(TokvecConfig config, TableRegistry registry, SchemaRegistryClient schemaRegistry,
                                  TokvecMetrics metrics) {
-        return build(config, registry, schemaRegistry, metrics, false);
+        return build(config, registry, schemaRegistry, metrics, Ticker.SYSTEM);
+    }
+
+    /** As {@link #build(TokvecConfig, TableRegistry, SchemaRegistryClient, TokvecMetrics)}, timing the catch-up wait with {@code ticker}. */
+    public static Topology build(TokvecConfig config, TableRegistry registry, SchemaRegistryClient schemaRegistry,
+                                 TokvecMetrics metrics, Ticker ticker) {
+        return build(config, registry, schemaRegistry, metrics, ticker, false);
     }
 
     /**
@@ -117,7 +95,7 @@ public final class TokvecTopology {
      * producer, which copies every value into its batch within {@code send} ({@link TokvecApp}).
      */
     public static Topology build(TokvecConfig config, TableRegistry registry, SchemaRegistryClient schemaRegistry,
-                                 TokvecMetrics metrics, boolean reuseOutputArrays) {
+                                 TokvecMetrics metrics, Ticker ticker, boolean reuseOutputArrays) {
         metrics.bind(registry);
         Topology t = new Topology();
         StoreBuilder<KeyValueStore<String, byte[]>> store = Stores
@@ -125,7 +103,7 @@ public final class TokvecTopology {
                 .withLoggingDisabled()
                 .withCachingDisabled();
         t.addGlobalStore(store, MODEL_SOURCE, Serdes.String().deserializer(), new ByteArrayDeserializer(),
-                config.modelTopic(), MODEL_PROCESSOR, () -> new ModelStoreProcessor(MODEL_STORE, registry));
+                config.modelTopic(), MODEL_PROCESSOR, () -> new ModelStoreProcessor(MODEL_STORE, registry, metrics));
 
         ConfluentAvroDeserializer<TokenEvent> eventDeserializer =
                 new ConfluentAvroDeserializer<>(TokenEvent.class, schemaRegistry, false);
@@ -134,7 +112,7 @@ public final class TokvecTopology {
         ConfluentAvroSerializer<DeadLetter> dlqSerializer = new ConfluentAvroSerializer<>(schemaRegistry, false);
 
         t.addSource(INPUT_SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), config.inputTopic());
-        t.addProcessor(ENRICH_PROCESSOR, () -> new EnrichProcessor(config, registry, eventDeserializer, metrics), INPUT_SOURCE);
+        t.addProcessor(ENRICH_PROCESSOR, () -> new EnrichProcessor(config, registry, eventDeserializer, metrics, ticker), INPUT_SOURCE);
         // in memory, changelogged: one small record per partition, restored from the changelog when a
         // task starts (no local RocksDB per task, and no wiped "corrupted" state after a crash under EOS)
         t.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(VERSION_STORE), Serdes.String(),

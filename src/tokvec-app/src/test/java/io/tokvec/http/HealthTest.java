@@ -16,7 +16,8 @@ class HealthTest {
     private final TableRegistry registry = new TableRegistry("emb", -1, 2, Long.MAX_VALUE, false, (b, o, l) -> {
         throw new UnsupportedOperationException("no records in this test");
     });
-    private final Health health = new Health(state::get, registry);
+    private final AtomicReference<String> failure = new AtomicReference<>();
+    private final Health health = new Health(state::get, registry::snapshot, failure::get);
 
     private static JsonNode body(OpsServer.Response r) throws Exception {
         return TablesJson.MAPPER.readTree(r.body());
@@ -32,6 +33,16 @@ class HealthTest {
             assertThat(body(r).get("status").asText()).isEqualTo(dead ? "DOWN" : "UP");
             assertThat(body(r).get("state").asText()).isEqualTo(s.name());
         }
+    }
+
+    @Test
+    void shouldNotBeLiveWithTheReasonOnceTheApplicationFailedWhileKafkaStreamsStillRuns() throws Exception {
+        state.set(State.RUNNING);
+        failure.set("the global thread (model topic m) failed: boom");
+        OpsServer.Response r = health.live();
+        assertThat(r.status()).isEqualTo(503);
+        assertThat(body(r).get("status").asText()).isEqualTo("DOWN");
+        assertThat(body(r).get("reason").asText()).isEqualTo("the global thread (model topic m) failed: boom");
     }
 
     @Test

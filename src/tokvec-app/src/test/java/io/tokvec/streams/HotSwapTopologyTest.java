@@ -11,9 +11,8 @@ import io.tokvec.core.TableChecksum;
 import io.tokvec.model.ModelChunker;
 import io.tokvec.model.ModelKey;
 import io.tokvec.model.TableRejectedException.Reason;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,30 +23,17 @@ import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** SPEC section 3 (versioned table and hot swap) under TopologyTestDriver. */
+/** The swap guarantees (src/site/markdown/model-topic.md) under TopologyTestDriver. */
 class HotSwapTopologyTest {
 
     /** A chunk budget of two rows of the test tables (dim 2, no vocabulary tokens beyond 5 + 5 bytes). */
     static final int TWO_ROWS = 2 * (2 * 4 + 5 + 5);
 
-    @TempDir
-    Path stateDir;
-
-    private final List<TopologyHarness> harnesses = new ArrayList<>();
+    @RegisterExtension
+    final TopologyHarnesses topology = new TopologyHarnesses();
 
     private TopologyHarness harness(Map<String, String> overrides) {
-        return harness(overrides, stateDir.resolve("s" + harnesses.size()));
-    }
-
-    private TopologyHarness harness(Map<String, String> overrides, Path dir) {
-        TopologyHarness h = new TopologyHarness("HotSwapTopologyTest-" + harnesses.size(), dir, overrides);
-        harnesses.add(h);
-        return h;
-    }
-
-    @AfterEach
-    void closeAll() {
-        harnesses.forEach(TopologyHarness::close);
+        return topology.start(overrides);
     }
 
     /** 8 rows x 2 dims whose values encode the version: row i = (version * 1000 + i, -i). */
@@ -184,9 +170,14 @@ class HotSwapTopologyTest {
     @Test
     void shouldRejectATableOverTheSizeLimit() {
         TopologyHarness h = harness(Map.of(TokvecConfig.TABLE_MAX_BYTES, "32"));
-        h.publish(table(1)); // 8 x 2 x 4 = 64 bytes
+        h.publish(table(1)); // 8 x 2 x 4 = 64 bytes, in one chunk
         assertThat(h.registry.activeVersion()).isEqualTo(-1);
-        assertThat(h.registry.rejectedCount(Reason.TOO_LARGE)).isEqualTo(1);
+        // each record is refused before anything is stored for it: the chunk (rows beyond the limit) and the commit
+        assertThat(h.registry.rejectedCount(Reason.TOO_LARGE)).isEqualTo(2);
+        assertThat(h.registry.recentRejections()).extracting(r -> r.message())
+                .containsExactly("emb v1: chunk 0 covers rows [0, 8), beyond the 4 rows a table of dim 2 may have within"
+                                + " tokvec.table.max.bytes=32 (float32)",
+                        "emb v1: 8 x 2 float32 is 64 bytes, over tokvec.table.max.bytes=32");
     }
 
     @Test
@@ -349,8 +340,8 @@ class HotSwapTopologyTest {
 
     @Test
     void shouldServeTheLatestVersionAfterARestartBeforeAnyEvent() {
-        Path dir = stateDir.resolve("restart");
-        TopologyHarness first = harness(Map.of(), dir);
+        Path dir = topology.stateDir("restart");
+        TopologyHarness first = topology.start(Map.of(), dir);
         first.publish(table(1));
         first.publish(table(2));
         first.send(ModelChunker.activate(TopologyHarness.TABLE, 1, "rollback"));
@@ -362,7 +353,7 @@ class HotSwapTopologyTest {
         // store's processor before any stream thread runs (TopologyTestDriver.close() deletes the
         // state directory, so this is the restart it can show; ModelRecoveryTest covers recovery
         // from a kept store, and the *IT tests a real restart on the broker).
-        TopologyHarness second = new TopologyHarness(first.scope, dir, Map.of());
+        TopologyHarness second = topology.start(Map.of(), dir);
         try {
             assertThat(second.registry.activeVersion()).isEqualTo(-1);
             first.modelLog.forEach(kv -> second.pipeModel(kv.getKey(), kv.getValue()));

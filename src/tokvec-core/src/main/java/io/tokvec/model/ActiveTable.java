@@ -1,11 +1,12 @@
 package io.tokvec.model;
 
 import io.tokvec.core.EmbeddingTable;
+import io.tokvec.core.Ticker;
 
 /**
  * What the enrichment path may see of the versioned table: the configured table's name and the one
- * complete, verified version that is active right now. Read-only: staging, verification, swaps and
- * rollback stay behind {@link TableRegistry}, which implements this view.
+ * complete, verified version that is active right now, leased for reading. Read-only: staging,
+ * verification, swaps and rollback stay behind {@link TableRegistry}, which implements this view.
  */
 public interface ActiveTable {
 
@@ -22,23 +23,16 @@ public interface ActiveTable {
     Activation activation();
 
     /**
-     * Waits at most {@code timeoutMs} until the active version's sequence is at least
-     * {@code sequence}; returns the activation then (still older, or null, on timeout).
+     * Waits at most {@code timeoutMs}, as {@code ticker} measures and waits, until the active
+     * version's sequence is at least {@code sequence}; returns the activation then (still older, or
+     * null, on timeout).
      */
-    Activation awaitSequence(long sequence, long timeoutMs) throws InterruptedException;
+    Activation awaitSequence(long sequence, long timeoutMs, Ticker ticker) throws InterruptedException;
 
     /**
-     * The active version with a reference taken (or null): its memory stays valid, even if a swap
-     * retires it meanwhile, until the caller gives the reference back with {@link EmbeddingTable#release()}
-     * (use try/finally).
+     * A lease on the active version: its memory stays valid, even if a swap retires it meanwhile,
+     * until the lease is closed ({@code try (TableLease lease = tables.acquire()) {...}}). Empty when no
+     * version is active yet or the registry is closed.
      */
-    default EmbeddingTable acquire() {
-        while (true) {
-            EmbeddingTable t = active();
-            if (t == null || t.retain()) {
-                return t;
-            }
-            // retired and freed between the read and the retain: the registry has swapped already
-        }
-    }
+    TableLease acquire();
 }

@@ -17,12 +17,47 @@ public record ModelKey(String table, Kind kind, long version, int index) {
 
     public enum Kind { CHUNK, COMMIT, ACTIVATE }
 
+    /** Longest table name (as Kafka's topic names). */
+    public static final int MAX_TABLE_NAME = 249;
+
+    /** Longest key {@link #parse} reads: the longest table name, a 19-digit version and {@code /chunk/} with a 10-digit index. */
+    public static final int MAX_KEY_LENGTH = MAX_TABLE_NAME + 1 + 19 + 7 + 10;
+
     public ModelKey {
         Objects.requireNonNull(table, "table");
         Objects.requireNonNull(kind, "kind");
-        if (table.isEmpty() || table.indexOf('/') >= 0) {
-            throw new IllegalArgumentException("table name must be non-empty and contain no '/': '" + table + "'");
+        String problem = tableNameProblem(table);
+        if (problem != null) {
+            throw new IllegalArgumentException(problem);
         }
+    }
+
+    /** Why {@code name} cannot be a table name (empty, a '/', a control character, over {@value #MAX_TABLE_NAME} characters), or null. */
+    public static String tableNameProblem(String name) {
+        if (name.isEmpty() || name.length() > MAX_TABLE_NAME) {
+            return "table name must have 1 to " + MAX_TABLE_NAME + " characters, got " + name.length();
+        }
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (c == '/' || Character.isISOControl(c)) {
+                return "table name must contain no '/' and no control character: '" + printable(name) + "'";
+            }
+        }
+        return null;
+    }
+
+    /** {@code s} for a log line: control characters escaped, cut after 100 characters. */
+    public static String printable(String s) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < s.length() && b.length() < 100; i++) {
+            char c = s.charAt(i);
+            if (Character.isISOControl(c)) {
+                b.append(String.format("\\u%04x", (int) c));
+            } else {
+                b.append(c);
+            }
+        }
+        return s.length() > 100 ? b + "...(" + s.length() + " characters)" : b.toString();
     }
 
     public static ModelKey chunk(String table, long version, int index) {
@@ -42,6 +77,9 @@ public record ModelKey(String table, Kind kind, long version, int index) {
         if (key == null) {
             throw new IllegalArgumentException("model record has no key");
         }
+        if (key.length() > MAX_KEY_LENGTH) {
+            throw new IllegalArgumentException("model key '" + printable(key) + "' is longer than " + MAX_KEY_LENGTH + " characters");
+        }
         String[] p = key.split("/", -1);
         try {
             if (p.length == 2 && p[1].equals("activate")) {
@@ -58,7 +96,10 @@ public record ModelKey(String table, Kind kind, long version, int index) {
         } catch (NumberFormatException e) {
             // fall through to the message below
         }
-        throw new IllegalArgumentException("model key '" + key
+        if (p.length >= 2 && p.length <= 4 && tableNameProblem(p[0]) != null) {
+            throw new IllegalArgumentException("model key '" + printable(key) + "': " + tableNameProblem(p[0]));
+        }
+        throw new IllegalArgumentException("model key '" + printable(key)
                 + "' is not '<table>/<version>/chunk/<index>', '<table>/<version>/commit' or '<table>/activate'");
     }
 
@@ -118,16 +159,26 @@ public record ModelKey(String table, Kind kind, long version, int index) {
 
     /** Store-key prefix of every version's chunk index. */
     public static String chunkIndexPrefix(String table) {
-        return table + "/i/";
+        return table + "/r/";
     }
 
-    /** The version of a {@link #chunkIndexKey}. */
+    /** The version of a {@link #chunkIndexKey} (or of a {@link #legacyChunkIndexPrefix legacy} one). */
     public static long chunkIndexVersion(String storeKey) {
         return Long.parseLong(storeKey.substring(storeKey.lastIndexOf('/') + 1));
     }
 
     /** Store key that says the table's chunk indexes are complete (written once, by the first registry that keeps them). */
     public static String chunkIndexMarkerKey(String table) {
+        return table + "/g";
+    }
+
+    /** Store-key prefix of the chunk indexes an older tokvec kept (bit sets, see {@link ChunkIndex#decodeLegacy}). */
+    static String legacyChunkIndexPrefix(String table) {
+        return table + "/i/";
+    }
+
+    /** The marker an older tokvec wrote when its (bit set) chunk indexes were complete. */
+    static String legacyChunkIndexMarkerKey(String table) {
         return table + "/f";
     }
 

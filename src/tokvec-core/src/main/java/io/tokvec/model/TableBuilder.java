@@ -33,7 +33,7 @@ import java.util.Objects;
  */
 public final class TableBuilder {
 
-    private final long maxBytes;
+    private final RecordBounds bounds;
     private final boolean allowNonFinite;
     private final ModelDecoder decoder;
     private final TableDtype dtype;
@@ -52,7 +52,7 @@ public final class TableBuilder {
      */
     public TableBuilder(long maxBytes, boolean allowNonFinite, ModelDecoder decoder, TableDtype dtype, TableMemory memory,
                         TableSnapshots snapshots) {
-        this.maxBytes = maxBytes;
+        this.bounds = new RecordBounds(maxBytes, dtype);
         this.allowNonFinite = allowNonFinite;
         this.decoder = Objects.requireNonNull(decoder);
         this.dtype = Objects.requireNonNull(dtype);
@@ -63,23 +63,12 @@ public final class TableBuilder {
     public TableDtype dtype() { return dtype; }
     public TableMemory memory() { return memory; }
 
-    /** Checks a commit's own numbers before any chunk is read. */
+    /** The limits records are checked against: {@code tokvec.table.max.bytes} in this builder's dtype. */
+    public RecordBounds bounds() { return bounds; }
+
+    /** Checks a commit's own numbers before any chunk is read ({@link RecordBounds#checkCommit}). */
     public void checkCommit(String table, long version, TableCommit commit) throws TableRejectedException {
-        if (commit.getRows() < 1 || commit.getDim() < 1 || commit.getChunks() < 1) {
-            throw new TableRejectedException(TableRejectedException.Reason.BAD_RECORD, table + " v" + version
-                    + ": commit needs rows, dim and chunks >= 1, got rows=" + commit.getRows() + " dim=" + commit.getDim()
-                    + " chunks=" + commit.getChunks());
-        }
-        long bytes = commit.getRows() * commit.getDim() * (long) dtype.bytes();
-        if (bytes > maxBytes || commit.getRows() > Integer.MAX_VALUE || commit.getDim() > Integer.MAX_VALUE / Float.BYTES) {
-            throw new TableRejectedException(TableRejectedException.Reason.TOO_LARGE, table + " v" + version + ": "
-                    + commit.getRows() + " x " + commit.getDim() + " " + dtype.configName() + " is " + bytes
-                    + " bytes, over tokvec.table.max.bytes=" + maxBytes);
-        }
-        if (!commit.getChecksum().startsWith(TableChecksum.PREFIX)) {
-            throw new TableRejectedException(TableRejectedException.Reason.BAD_RECORD, table + " v" + version
-                    + ": checksum must start with '" + TableChecksum.PREFIX + "', got '" + commit.getChecksum() + "'");
-        }
+        bounds.checkCommit(table, version, commit);
     }
 
     /** Builds and verifies the version (or maps its verified snapshot); the store must hold all of its chunks. */
@@ -139,6 +128,9 @@ public final class TableBuilder {
             }
             try {
                 ModelKey k = ModelKey.fromStoreKey(key);
+                if (k.index() >= commit.getChunks()) {
+                    return; // not part of the committed version (a stray record under a higher index): never read
+                }
                 TableChunk chunk = decodeChunk(stored, what, k.index());
                 if (k.index() != state[0]) {
                     throw new TableRejectedException(TableRejectedException.Reason.BAD_CHUNK,

@@ -8,8 +8,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * {@code java -jar tokvec.jar run --config FILE} as a child process, its output written to a log
@@ -87,6 +90,16 @@ final class ChildProcessApp implements AutoCloseable {
 
     Path log() {
         return log;
+    }
+
+    private static final Pattern HTTP_PORT = Pattern.compile("operations endpoint on http://[^:]+:(\\d+)/");
+
+    /** The port of the child's operations endpoint ({@code tokvec.http.port=0}), read from its log line. */
+    int awaitHttpPort(java.time.Duration timeout) {
+        return await("the operations endpoint of " + log).atMost(timeout).ignoreException(IOException.class).until(() -> {
+            Matcher m = HTTP_PORT.matcher(Files.readString(log));
+            return m.find() ? Integer.parseInt(m.group(1)) : -1;
+        }, port -> port > 0);
     }
 
     /** SIGKILL: no shutdown hook, no flush, no commit; returns the exit value. */

@@ -38,6 +38,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The operations endpoint of a running application on the embedded broker, scraped with a real
@@ -135,13 +136,13 @@ class OpsEndpointIT {
 
             // a version without a signature: rejected, counted, the active one stays
             unsigned.publish(TestTables.table(2, ROWS, DIM), ModelChunker.DEFAULT_CHUNK_BYTES, Map.of(), null);
-            Await.until(WAIT, "the unsigned v2 rejected",
-                    () -> app.registry().rejectedCount(TableRejectedException.Reason.UNSIGNED) == 1);
+            await("the unsigned v2 rejected").atMost(WAIT)
+                    .until(() -> app.registry().rejectedCount(TableRejectedException.Reason.UNSIGNED) == 1);
 
             PrometheusText metrics = scrape(port);
             Map<String, String> tokvec = Map.of("application_id", "ops", "table", TestTables.TABLE);
             // Kafka reports tokvec's counters as gauges read at scrape time; Micrometer drops the _total
-            // suffix that Prometheus reserves for counters (README, "Operations endpoint")
+            // suffix that Prometheus reserves for counters (operations.md, "Operations endpoint")
             assertThat(metrics.type("kafka_tokvec_events_enriched")).hasValue("gauge");
             assertThat(values(metrics, "kafka_tokvec_events_enriched", tokvec)).isNotEmpty()
                     .allSatisfy(v -> assertThat(v).isEqualTo((double) EVENTS));
@@ -165,9 +166,10 @@ class OpsEndpointIT {
             assertThat(tables.get("active_version").asLong()).isEqualTo(1);
             assertThat(tables.get("rows").asInt()).isEqualTo(ROWS);
             assertThat(tables.get("dim").asInt()).isEqualTo(DIM);
-            // v2's chunk is staged, its commit was refused: it is not committed
+            // v2's chunk is staged, its commit was refused: not committed, and the status says why (a valid
+            // commit of v2 would still be accepted)
             assertThat(tables.get("versions").toString())
-                    .isEqualTo("[{\"version\":1,\"status\":\"active\"},{\"version\":2,\"status\":\"chunks:1\"}]");
+                    .isEqualTo("[{\"version\":1,\"status\":\"active\"},{\"version\":2,\"status\":\"rejected:UNSIGNED\"}]");
             assertThat(tables.get("rejected_by_reason").get("UNSIGNED").asLong()).isEqualTo(1);
             JsonNode last = tables.get("last_rejections");
             assertThat(last).hasSize(1);

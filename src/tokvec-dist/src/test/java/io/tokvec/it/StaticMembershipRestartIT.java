@@ -4,6 +4,7 @@ import io.tokvec.avro.EnrichedEvent;
 import io.tokvec.avro.TokenEvent;
 import io.tokvec.config.TokvecConfig;
 import io.tokvec.core.EmbeddingTable;
+import io.tokvec.devkit.TestSchemaRegistry;
 import io.tokvec.kafka.ModelPublisher;
 import io.tokvec.kafka.Topics;
 import io.tokvec.model.ModelChunker;
@@ -29,7 +30,6 @@ import java.time.Duration;
 import java.time.LocalTime;
 import java.time.temporal.ChronoUnit;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -40,6 +40,7 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The restart settings config/tokvec.properties recommends: static membership
@@ -73,7 +74,7 @@ class StaticMembershipRestartIT {
     @RegisterExtension
     static final BrokerExtension KAFKA = new BrokerExtension("StaticMembershipRestartIT");
     @RegisterExtension
-    static final HttpRegistryExtension REGISTRY = new HttpRegistryExtension();
+    static final TestSchemaRegistry REGISTRY = new TestSchemaRegistry();
 
     @TempDir
     Path tmp;
@@ -98,7 +99,7 @@ class StaticMembershipRestartIT {
                      i -> TestEvents.event(i, ROWS))) {
             publisher.publish(table, ModelChunker.DEFAULT_CHUNK_BYTES, Map.of(), null);
             // b's first JVM writes a class-data archive when it exits (the SIGTERM below); its
-            // restarts map it (-XX:SharedArchiveFile), as README recommends for fast restarts
+            // restarts map it (-XX:SharedArchiveFile), as operations.md recommends for fast restarts
             Path archive = tmp.resolve("tokvec.jsa");
             ChildProcessApp a = ChildProcessApp.start(configA, logs.resolve("a.log"), "256m");
             ChildProcessApp b = ChildProcessApp.start(configB, logs.resolve("b-1.log"), "256m",
@@ -110,8 +111,8 @@ class StaticMembershipRestartIT {
             ChildProcessApp b5 = null;
             try (ArrivalMeter arrivals = new ArrivalMeter(output)) {
                 feeder.start();
-                Await.until(WAIT, "outputs from every partition", () -> arrivals.partitions() == PARTITIONS,
-                        () -> arrivals.count() + " outputs read");
+                await("outputs from every partition").atMost(WAIT).untilAsserted(() ->
+                        assertThat(arrivals.partitions()).as(() -> arrivals.count() + " outputs read").isEqualTo(PARTITIONS));
                 Map<String, Set<Integer>> before = awaitAssignment(admin, null);
                 Set<Integer> ofB = before.get("restart-b-1");
 
@@ -150,8 +151,8 @@ class StaticMembershipRestartIT {
                         before, afterLost, openBeforeKill, openAtKill, ongoingTransactions(admin));
 
                 feeder.awaitAllAcked(WAIT);
-                Await.until(WAIT, "outputs of all " + EVENTS + " events", () -> arrivals.count() >= EVENTS,
-                        () -> arrivals.count() + " outputs read");
+                await("outputs of all " + EVENTS + " events").atMost(WAIT).untilAsserted(() ->
+                        assertThat(arrivals.count()).as("outputs read").isGreaterThanOrEqualTo(EVENTS));
                 assertThat(a.stop()).isIn(0, 143);
                 assertThat(b5.stop()).isIn(0, 143);
             } finally {
@@ -197,7 +198,7 @@ class StaticMembershipRestartIT {
      */
     private static Map<String, Set<Integer>> awaitAssignment(Admin admin, Map<String, Set<Integer>> expected) {
         Map<String, Set<Integer>> owners = new TreeMap<>();
-        Await.until(WAIT, "both members of " + GROUP + " assigned" + (expected == null ? "" : " " + expected), () -> {
+        await("both members of " + GROUP + " assigned" + (expected == null ? "" : " " + expected)).atMost(WAIT).untilAsserted(() -> {
             owners.clear();
             List<MemberDescription> members;
             try {
@@ -210,10 +211,10 @@ class StaticMembershipRestartIT {
                         .collect(Collectors.toCollection(TreeSet::new));
                 owners.put(m.groupInstanceId().orElse(m.consumerId()), ps);
             }
-            return owners.size() == 2 && owners.values().stream().noneMatch(Set::isEmpty)
+            assertThat(owners.size() == 2 && owners.values().stream().noneMatch(Set::isEmpty)
                     && owners.values().stream().mapToInt(Set::size).sum() == PARTITIONS
-                    && (expected == null || expected.equals(owners));
-        }, () -> "members " + owners);
+                    && (expected == null || expected.equals(owners))).as("members %s", owners).isTrue();
+        });
         return Map.copyOf(owners);
     }
 
@@ -269,9 +270,9 @@ class StaticMembershipRestartIT {
         }
 
         private static void awaitOutputsSince(Set<Integer> partitions, ArrivalMeter arrivals, long since, String what) {
-            Await.until(WAIT, "outputs of partitions " + partitions + " after " + what,
-                    () -> partitions.stream().allMatch(p -> arrivals.lastArrival(p) > since),
-                    () -> "first outputs since the restart " + arrivals.firstSinceRestart());
+            await("outputs of partitions " + partitions + " after " + what).atMost(WAIT).untilAsserted(() ->
+                    assertThat(partitions).as(() -> "first outputs since the restart " + arrivals.firstSinceRestart())
+                            .allMatch(p -> arrivals.lastArrival(p) > since));
         }
 
         /** When (seconds after the restart command) the log first has a line containing {@code text} (any line if null). */
@@ -283,81 +284,6 @@ class StaticMembershipRestartIT {
                 return String.format("%.2f s", wall.until(t, ChronoUnit.MILLIS) / 1e3);
             }
             return "-";
-        }
-    }
-
-    /**
-     * Reads the output on its own thread (so arrivals are timed while the test starts and stops
-     * processes) and keeps, per partition: its last arrival, its first arrival since the restart
-     * mark, and its longest pause (between two arrivals) ending after the signal mark.
-     */
-    private static final class ArrivalMeter implements AutoCloseable {
-        private final TopicReader<EnrichedEvent> reader;
-        private final Thread thread;
-        private final Map<Integer, Long> last = new HashMap<>();
-        private final Map<Integer, Long> firstSinceRestart = new HashMap<>();
-        private final Map<Integer, Long> longestGapSinceSignal = new HashMap<>();
-        private volatile boolean running = true;
-        private int seen;
-        private long signalMark = Long.MAX_VALUE;
-        private long restartMark = Long.MAX_VALUE;
-
-        ArrivalMeter(TopicReader<EnrichedEvent> reader) {
-            this.reader = reader;
-            this.thread = new Thread(this::run, "arrival-meter");
-            thread.start();
-        }
-
-        private void run() {
-            while (running) {
-                List<TopicReader.Received<EnrichedEvent>> all = reader.poll();
-                long now = System.nanoTime();
-                synchronized (this) {
-                    for (; seen < all.size(); seen++) {
-                        int p = all.get(seen).partition();
-                        Long before = last.put(p, now);
-                        if (now >= restartMark) firstSinceRestart.putIfAbsent(p, now);
-                        if (now >= signalMark && before != null) longestGapSinceSignal.merge(p, now - before, Math::max);
-                    }
-                }
-            }
-        }
-
-        synchronized void markSignal(long nanos) {
-            signalMark = nanos;
-            restartMark = Long.MAX_VALUE;
-            longestGapSinceSignal.clear();
-            firstSinceRestart.clear();
-        }
-
-        synchronized void markRestart(long nanos) {
-            restartMark = nanos;
-        }
-
-        synchronized Map<Integer, Long> firstSinceRestart() {
-            return new TreeMap<>(firstSinceRestart);
-        }
-
-        synchronized Map<Integer, Long> longestGapSinceSignal() {
-            return new TreeMap<>(longestGapSinceSignal);
-        }
-
-        synchronized long lastArrival(int partition) {
-            return last.getOrDefault(partition, Long.MIN_VALUE);
-        }
-
-        synchronized int partitions() {
-            return last.size();
-        }
-
-        synchronized int count() {
-            return seen;
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            running = false;
-            thread.join(10_000);
         }
     }
 }
