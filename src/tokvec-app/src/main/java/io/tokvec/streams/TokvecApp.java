@@ -22,6 +22,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -55,7 +56,9 @@ public final class TokvecApp implements AutoCloseable {
         this.schemaRegistry = new RetryingSchemaRegistryClient(SchemaRegistries.forConfig(config.clientProps()),
                 config.registryRetryTimeoutMs(), config.registryRetryBackoffMaxMs());
         this.registry = TokvecTopology.newRegistry(config, schemaRegistry.withTimeout(Long.MAX_VALUE));
-        this.streams = new KafkaStreams(TokvecTopology.build(config, registry, schemaRegistry, metrics, io.tokvec.core.Ticker.SYSTEM, true), TokvecTopology.streamsProps(config));
+        Properties props = TokvecTopology.streamsProps(config);
+        this.streams = new KafkaStreams(TokvecTopology.build(config, registry, schemaRegistry, metrics, io.tokvec.core.Ticker.SYSTEM,
+                TokvecTopology.outputArraysReusable(props)), props);
         streams.setUncaughtExceptionHandler(e -> {
             if (Thread.currentThread().getName().endsWith("-GlobalStreamThread")) {
                 // the model topic's thread cannot be replaced: without it no version is ever swapped in

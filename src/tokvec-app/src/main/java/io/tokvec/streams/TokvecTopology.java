@@ -21,14 +21,17 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.errors.DefaultProductionExceptionHandler;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.Stores;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 
 /**
  * Builds tokvec's topology from a typed config; no I/O. Production ({@code run}, {@code demo}) and
@@ -176,6 +179,39 @@ public final class TokvecTopology {
                 ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, RESTORE_FETCH_MAX_WAIT_MS);
         PRODUCER_DEFAULTS.forEach((key, value) -> putUnlessSet(p, StreamsConfig.producerPrefix(key), key, value));
         return p;
+    }
+
+    /**
+     * Production exception handlers known not to read a sent record's key or value: Kafka Streams calls
+     * the handler from the producer's send callback (on the producer's I/O thread, after {@code send}
+     * returned and the stream thread went on) with the serialized record it sent, so a handler that read
+     * its value could see an array reused for a later record. tokvec's handler and Kafka's default one
+     * (whose dead-letter records, KIP-1034, carry the source record's raw bytes from the
+     * {@code ErrorHandlerContext}) read only the topic.
+     */
+    private static final Set<String> HANDLERS_SAFE_FOR_REUSE = Set.of(DeadLetterProductionExceptionHandler.class.getName(),
+            DefaultProductionExceptionHandler.class.getName());
+
+    /**
+     * Whether output records may be serialized into reused arrays under these Kafka Streams
+     * properties ({@link #streamsProps}): only when nothing reads a sent record's value after
+     * {@code send} returns: the production exception handler is tokvec's or Kafka's default, and no
+     * producer interceptor is set (one may keep the records it sees). Otherwise every output record
+     * gets a fresh array.
+     */
+    public static boolean outputArraysReusable(Properties streamsProps) {
+        Object handler = streamsProps.get(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG);
+        String name = handler instanceof Class<?> c ? c.getName() : String.valueOf(handler).trim();
+        if (!HANDLERS_SAFE_FOR_REUSE.contains(name)) {
+            return false;
+        }
+        for (String key : List.of(ProducerConfig.INTERCEPTOR_CLASSES_CONFIG, StreamsConfig.producerPrefix(ProducerConfig.INTERCEPTOR_CLASSES_CONFIG))) {
+            Object v = streamsProps.get(key);
+            if (v != null && !(v instanceof List<?> l ? l.isEmpty() : v.toString().isBlank())) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Puts {@code prefixedKey=value} unless the prefixed or the plain key is set (Kafka Streams lets the prefixed one win). */

@@ -65,6 +65,21 @@ class BenchCommandTest {
                 "compression.type=zstd", "2 x tokvec run");
     }
 
+    /**
+     * The swap part on a tiny workload: tokvec run in its own JVM against the broker process, a
+     * 5,000-row table published and swapped in while events flow; the gap and the pauses of its GC
+     * log are reported, none judged.
+     */
+    @Test
+    void shouldRunTheSwapPartOnATinyWorkload() {
+        String out = run(0, "bench", "--quick", "--parts", "swap", "--rows", "1000", "--dim", "8", "--max-len", "16",
+                "--max-event-len", "32", "--events", "50", "--swap-rows", "5000", "--swap-before", "1", "--swap-after", "1");
+        String[] lines = out.strip().split("\n");
+        String last = lines[lines.length - 1];
+        assertThat(last).matches(BenchReportTest.LAST_LINE);
+        assertThat(last).as(out).matches("bench: .* swap_gap_ms=\\d+ heap_peak_ratio=\\S+ .*");
+    }
+
     @Test
     void shouldRefuseAnUnknownPart() {
         run(2, "bench", "--parts", "core,warp");
