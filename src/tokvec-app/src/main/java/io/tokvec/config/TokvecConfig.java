@@ -169,8 +169,9 @@ public final class TokvecConfig extends AbstractConfig {
                             + " length, and hands the producer the same array again for its next record of that length (the"
                             + " producer copies it into its batch before the next record is written) instead of a fresh"
                             + " array per record: at most this many bytes of arrays per thread (and at most a sixteenth of"
-                            + " the heap); 0 gives every record a fresh array (set 0 if a producer interceptor of yours"
-                            + " keeps the records it sees).",
+                            + " the heap); 0 gives every record a fresh array. Arrays are reused only while nothing reads a"
+                            + " sent record afterwards: with tokvec's or Kafka's default production.exception.handler and no"
+                            + " producer interceptor.classes; otherwise every record gets a fresh array.",
                     GROUP_ENRICH, 14, ConfigDef.Width.SHORT, OUTPUT_ARRAY_CACHE_BYTES)
             .define(TABLE, Type.STRING, "embeddings", LambdaValidator.with(TokvecConfig::validateTableName,
                             () -> "a non-empty name without '/'"), Importance.HIGH,
