@@ -162,7 +162,10 @@ public final class TokvecConfig extends AbstractConfig {
             .define(OUTPUT_DTYPE, Type.STRING, "float32", oneOf("float32", "float16"), Importance.MEDIUM,
                     "Element type of the output embeddings bytes: float32 ('<f4') or float16 ('<f2', half the size; values "
                             + "rounded to nearest even as numpy's astype(np.float16)). The record's dtype field names it. "
-                            + "float16 needs tokvec.output.encoding=bytes.",
+                            + "float16 needs tokvec.output.encoding=bytes. With float16 output, set tokvec.table.dtype=float16 "
+                            + "too: the same embeddings bytes (each value rounded once, when the table is built, instead of "
+                            + "per event), a plain copy per row and half the table memory (tokvec.pooling then pools the "
+                            + "stored float16 values).",
                     GROUP_ENRICH, 13, ConfigDef.Width.SHORT, OUTPUT_DTYPE)
             .define(OUTPUT_ARRAY_CACHE_BYTES, Type.LONG, 64L << 20, Range.atLeast(0), Importance.LOW,
                     "Each stream thread of the application writes output records into arrays it keeps, one per record"

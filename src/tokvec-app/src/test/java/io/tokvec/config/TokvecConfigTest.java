@@ -126,4 +126,19 @@ class TokvecConfigTest {
         assertThat(TokvecTopology.streamsProps(new TokvecConfig(unprefixed))).doesNotContainKey(restoreKey)
                 .containsEntry("fetch.max.wait.ms", "200");
     }
+
+    @Test
+    void shouldCommitEvery500MsUnderExactlyOnceUnlessTheIntervalIsSet() {
+        Map<String, String> eos = minimal();
+        eos.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        assertThat(TokvecTopology.streamsProps(new TokvecConfig(eos))).containsEntry(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "500");
+
+        eos.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "100");
+        assertThat(TokvecTopology.streamsProps(new TokvecConfig(eos))).containsEntry(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "100");
+
+        Map<String, String> alos = minimal();
+        alos.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE);
+        assertThat(TokvecTopology.streamsProps(new TokvecConfig(alos))).doesNotContainKey(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG);
+        assertThat(TokvecTopology.streamsProps(new TokvecConfig(minimal()))).doesNotContainKey(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG);
+    }
 }

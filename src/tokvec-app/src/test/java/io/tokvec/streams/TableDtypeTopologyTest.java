@@ -82,6 +82,26 @@ class TableDtypeTopologyTest {
         assertThat(got[3 * 3 + 2]).isEqualTo(Half.bfloat16ToFloat(Half.floatToBfloat16(t.get(1, 2))));
     }
 
+    /**
+     * The recommended float16 setup (table and output float16: the gather is a plain copy) writes the
+     * very bytes of a float32 table with float16 output: each value is rounded once, at build time
+     * instead of per event.
+     */
+    @Test
+    void shouldWriteTheSameFloat16BytesFromAFloat16TableAsFromAFloat32Table() {
+        EmbeddingTable t = table(1, 1);
+        TopologyHarness f32 = harness(Map.of(TokvecConfig.OUTPUT_DTYPE, "float16"));
+        f32.publish(t);
+        EnrichedEvent fromFloat32 = enrich(f32);
+        TopologyHarness f16 = harness(Map.of(TokvecConfig.OUTPUT_DTYPE, "float16", TokvecConfig.TABLE_DTYPE, "float16"));
+        f16.publish(t);
+        assertThat(f16.registry.active().sizeBytes()).isEqualTo(6 * 3 * 2);
+        EnrichedEvent fromFloat16 = enrich(f16);
+        assertThat(fromFloat16.getDtype()).isEqualTo("float16");
+        assertThat(fromFloat16.getEmbeddings()).isEqualTo(fromFloat32.getEmbeddings());
+        assertThat(fromFloat16.getEmbeddings().remaining()).isEqualTo(4 * 3 * 2);
+    }
+
     @Test
     void shouldCarryFloat16BytesNamedByTheDtypeFieldWhenTheOutputDtypeIsFloat16() {
         TopologyHarness h = harness(Map.of(TokvecConfig.OUTPUT_DTYPE, "float16"));
