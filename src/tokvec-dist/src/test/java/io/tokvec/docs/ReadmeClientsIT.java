@@ -6,7 +6,7 @@ import io.tokvec.model.ModelChunker;
 import io.tokvec.devkit.LocalSchemaRegistryServer;
 import io.tokvec.serde.SchemaRegistries;
 import io.tokvec.serde.SchemaRegistryClient;
-import io.tokvec.streams.TokvecApp;
+import io.tokvec.app.TokvecApp;
 import io.tokvec.config.TokvecConfig;
 import io.tokvec.tables.TableFiles;
 import io.tokvec.tables.TableFormat;
