@@ -36,6 +36,9 @@ import java.util.function.DoubleSupplier;
  *       A sum over {@code thread-id} is the application's count; a replaced thread's series keep their
  *       last values, so sums never go back.</li>
  * </ul>
+ * An enrichment named otherwise than {@value TokvecEnrichment#DEFAULT_NAME} adds the tag
+ * {@code enrichment} (its name) to each. The totals below ({@link #enrichedCount()}, ...) are the
+ * enrichment's own, over every thread.
  */
 public final class TokvecMetrics {
 

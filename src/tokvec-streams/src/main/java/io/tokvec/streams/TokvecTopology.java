@@ -90,6 +90,7 @@ public final class TokvecTopology {
      * into the output and dead-letter topics of its config.
      */
     public static Topology build(TokvecEnrichment tokvec) {
+        // tag::standalone[]
         TokvecConfig config = tokvec.config();
         Topology t = new Topology();
         tokvec.addModelStore(t);
@@ -98,6 +99,7 @@ public final class TokvecTopology {
         t.addSink(OUTPUT_SINK, config.outputTopic(), new ByteArraySerializer(), tokvec.outputSerializer(), ENRICH_PROCESSOR);
         t.addSink(DLQ_SINK, config.dlqTopic(), new ByteArraySerializer(), tokvec.deadLetterSerializer(), ENRICH_PROCESSOR);
         return t;
+        // end::standalone[] (src/site/markdown/library.md shows this code)
     }
 
     /** tokvec's default {@code restore.consumer.fetch.max.wait.ms} (see {@link #streamsProps}). */

@@ -34,12 +34,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.function.Function;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** The library's DSL in users' topologies: names, branches, stores, dead letters, two enrichments side by side. */
-class EnrichmentDslTest {
+/**
+ * The library in users' topologies, DSL and Processor API: names, branches, stores, dead letters, two
+ * enrichments side by side.
+ */
+class EnrichmentApiTest {
 
     static final List<String> VOCAB = List.of("", "[UNK]", "cat", "dog");
     /** Row i = (i + 0.25, -i); row 0 padding, row 1 OOV. */
@@ -69,14 +73,19 @@ class EnrichmentDslTest {
         return kit;
     }
 
-    /** events (TokenEvent) -> enrich -> enriched / dead-letters. */
-    private static Topology eventsTopology(TokvecEnrichment tokvec) {
+    /** The model store, {@code enrich}'s enrichment, and its branches to the topics enriched and dead-letters. */
+    private static Topology topology(TokvecEnrichment tokvec, Function<StreamsBuilder, EnrichedStreams<String>> enrich) {
         StreamsBuilder b = new StreamsBuilder();
         tokvec.addModelStore(b);
-        EnrichedStreams<String> out = tokvec.enrich(b.stream("events", Consumed.with(Serdes.String(), tokvec.serdes().tokenEvent())));
+        EnrichedStreams<String> out = enrich.apply(b);
         out.enriched().to("enriched", Produced.with(Serdes.String(), tokvec.serdes().enrichedEvent()));
         out.deadLetters().to("dead-letters", Produced.with(Serdes.String(), tokvec.serdes().deadLetter()));
         return b.build();
+    }
+
+    /** events (TokenEvent) -> enrich -> enriched / dead-letters. */
+    private static Topology eventsTopology(TokvecEnrichment tokvec) {
+        return topology(tokvec, b -> tokvec.enrich(b.stream("events", Consumed.with(Serdes.String(), tokvec.serdes().tokenEvent()))));
     }
 
     private static TokenEvent tokens(String id, String... tokens) {
@@ -170,14 +179,10 @@ class EnrichmentDslTest {
     void shouldDeadLetterTheRecordWhenTheMapperThrowsOrReturnsNull() {
         Properties props = props();
         TokvecEnrichment tokvec = TokvecEnrichment.builder(props).build();
-        StreamsBuilder b = new StreamsBuilder();
-        tokvec.addModelStore(b);
-        EnrichedStreams<String> out = tokvec.enrich(b.stream("texts", Consumed.with(Serdes.String(), Serdes.String())),
+        Topology t = topology(tokvec, b -> tokvec.enrich(b.stream("texts", Consumed.with(Serdes.String(), Serdes.String())),
                 (key, text) -> text.equals("null") ? null : TokenEvent.newBuilder().setId(key)
-                        .setTokens(List.of(text.substring(0, text.indexOf('!')).split(" "))).build());
-        out.enriched().to("enriched", Produced.with(Serdes.String(), tokvec.serdes().enrichedEvent()));
-        out.deadLetters().to("dead-letters", Produced.with(Serdes.String(), tokvec.serdes().deadLetter()));
-        TokvecTestKit kit = kit(b.build(), props, tokvec).publish(1, ROWS, VOCAB);
+                        .setTokens(List.of(text.substring(0, text.indexOf('!')).split(" "))).build()));
+        TokvecTestKit kit = kit(t, props, tokvec).publish(1, ROWS, VOCAB);
         var texts = kit.driver().createInputTopic("texts", new StringSerializer(), new StringSerializer());
         texts.pipeInput("a", "cat dog!");
         texts.pipeInput("b", "no exclamation mark");
@@ -197,12 +202,8 @@ class EnrichmentDslTest {
     void shouldDeadLetterUndecodableBytesWithTheirOriginalBytesWhenTheInputIsTheWireFormat() {
         Properties props = props();
         TokvecEnrichment tokvec = TokvecEnrichment.builder(props).build();
-        StreamsBuilder b = new StreamsBuilder();
-        tokvec.addModelStore(b);
-        EnrichedStreams<String> out = tokvec.enrichWireFormat(b.stream("raw", Consumed.with(Serdes.String(), Serdes.ByteArray())));
-        out.enriched().to("enriched", Produced.with(Serdes.String(), tokvec.serdes().enrichedEvent()));
-        out.deadLetters().to("dead-letters", Produced.with(Serdes.String(), tokvec.serdes().deadLetter()));
-        TokvecTestKit kit = kit(b.build(), props, tokvec).publish(1, ROWS, VOCAB);
+        Topology t = topology(tokvec, b -> tokvec.enrichWireFormat(b.stream("raw", Consumed.with(Serdes.String(), Serdes.ByteArray()))));
+        TokvecTestKit kit = kit(t, props, tokvec).publish(1, ROWS, VOCAB);
         var raw = kit.driver().createInputTopic("raw", new StringSerializer(), new ByteArraySerializer());
         byte[] json = "{\"id\":\"x\"}".getBytes();
         raw.pipeInput("j", json);
@@ -267,6 +268,34 @@ class EnrichmentDslTest {
         EnrichedEventFloats f = kit.driver().createOutputTopic("enriched", new StringDeserializer(),
                 tokvec.serdes().enrichedEventFloats().deserializer()).readValue();
         assertThat(f.getEmbeddings()).containsExactly(0.25f, 0f, 0.25f, 0f, 3.25f, -3f);
+    }
+
+    @Test
+    void shouldRouteEnrichedRecordsAndDeadLettersToTheirChildrenWhenAddedWithTheProcessorApi() {
+        Properties props = props();
+        TokvecEnrichment tokvec = TokvecEnrichment.builder(props).name("papi").build();
+        Topology t = new Topology();
+        tokvec.addModelStore(t);
+        t.addSource("texts", new StringDeserializer(), new StringDeserializer(), "texts");
+        t.addProcessor("enrich", tokvec.<String, String>processor((k, text) -> tokens(k, text.split(" ")), "out", "dlq"), "texts");
+        t.addSink("out", "enriched", new StringSerializer(), tokvec.serdes().enrichedEvent().serializer(), "enrich");
+        t.addSink("dlq", "dead-letters", new StringSerializer(), tokvec.serdes().deadLetter().serializer(), "enrich");
+        TokvecTestKit kit = kit(t, props, tokvec).publish(1, ROWS, VOCAB);
+        var texts = kit.driver().createInputTopic("texts", new StringSerializer(), new StringSerializer());
+        texts.pipeInput("a", "dog cat");
+        texts.pipeInput("b", "cat cat cat cat");
+
+        EnrichedEvent a = kit.enrichedTopic("enriched", new StringDeserializer()).readValue();
+        assertThat(a.getId()).isEqualTo("a");
+        assertThat(TokvecTestKit.embeddings(a)).isDeepEqualTo(new float[][] {ROWS[0], ROWS[3], ROWS[2]});
+        assertThat(kit.enrichedTopic("enriched", new StringDeserializer()).readValue().getTruncated()).isTrue();
+        assertThat(t.describe().toString()).contains("papi-partition-versions", "papi-model-store");
+        assertThat(kit.deadLetterTopic("dead-letters", new StringDeserializer()).isEmpty()).isTrue();
+        texts.pipeInput("c", "");   // one empty token: a string token '' is padding, so this event is all padding
+        texts.pipeInput("d", (String) null);
+        assertThat(kit.enrichedTopic("enriched", new StringDeserializer()).readValue().getMask()).containsOnly(false);
+        assertThat(kit.deadLetterTopic("dead-letters", new StringDeserializer()).readValue().getReason())
+                .isEqualTo(DeadLetterReason.NULL_VALUE.name());
     }
 
     @Test
