@@ -70,6 +70,7 @@ public final class TokvecConfig extends AbstractConfig {
     public static final String MAX_TOKENS = "tokvec.max.tokens";
     public static final String TOPIC_PARTITIONS = "tokvec.topic.partitions";
     public static final String TOPIC_REPLICATION = "tokvec.topic.replication.factor";
+    public static final String TOPIC_MIN_ISR = "tokvec.topic.min.insync.replicas";
     public static final String TABLE_TRUSTED_KEYS = "tokvec.table.trusted.keys";
     public static final String HTTP_PORT = "tokvec.http.port";
     public static final String HTTP_BIND = "tokvec.http.bind";
@@ -102,8 +103,15 @@ public final class TokvecConfig extends AbstractConfig {
                     "Partitions of the input, output and dead-letter topics when tokvec creates them (the model topic always has one).",
                     GROUP_TOPICS, 5, ConfigDef.Width.SHORT, TOPIC_PARTITIONS)
             .define(TOPIC_REPLICATION, Type.INT, -1, Range.atLeast(-1), Importance.LOW,
-                    "Replication factor of the topics tokvec creates; -1 takes the broker's default.",
+                    "Replication factor of the topics tokvec creates; -1 takes the broker's default.replication.factor."
+                            + " Production: 3.",
                     GROUP_TOPICS, 6, ConfigDef.Width.SHORT, TOPIC_REPLICATION)
+            .define(TOPIC_MIN_ISR, Type.INT, -1, Range.atLeast(-1), Importance.LOW,
+                    "min.insync.replicas of the topics tokvec creates; -1 takes the broker's min.insync.replicas. With"
+                            + " acks=all (what exactly_once_v2 and publish use) a write waits until this many replicas"
+                            + " have it; below that, writes wait and are retried rather than acknowledged. Production: 2"
+                            + " with a replication factor of 3.",
+                    GROUP_TOPICS, 7, ConfigDef.Width.SHORT, TOPIC_MIN_ISR)
             .define(MAX_LEN, Type.INT, ConfigDef.NO_DEFAULT_VALUE, Range.between(1, EnrichOptions.MAX_MAX_LEN), Importance.HIGH,
                     "Length of every output sequence (pad_sequences maxlen). Must be set.",
                     GROUP_ENRICH, 1, ConfigDef.Width.SHORT, MAX_LEN)
@@ -353,6 +361,7 @@ public final class TokvecConfig extends AbstractConfig {
     public int maxTokens() { return getInt(MAX_TOKENS); }
     public int topicPartitions() { return getInt(TOPIC_PARTITIONS); }
     public short topicReplicationFactor() { return getInt(TOPIC_REPLICATION).shortValue(); }
+    public int topicMinInsyncReplicas() { return getInt(TOPIC_MIN_ISR); }
     /** Files of trusted public keys; empty when signatures are not required. */
     public List<String> trustedKeyFiles() { return getList(TABLE_TRUSTED_KEYS); }
     /** Port of the operations endpoint, or -1 when it is off. */

@@ -227,14 +227,27 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
                 if (e instanceof InterruptedIOException && Thread.currentThread().isInterrupted()) {
                     throw e;
                 }
-                last = remember(last, new IOException("schema registry " + base + " unreachable for "
-                        + method + " " + path + ": " + describe(e), e));
+                last = remember(last, isTlsFailure(e)
+                        ? new IOException("schema registry " + base + ": TLS handshake failed for " + method + " " + path
+                                + ": " + describe(e) + " (check schema.registry.ssl.truststore.location: it must trust the"
+                                + " registry's certificate authority)", e)
+                        : new IOException("schema registry " + base + " unreachable for " + method + " " + path + ": "
+                                + describe(e), e));
             }
             if (i < n - 1) {
                 LOG.warn("{}; trying the next schema registry URL", last.getMessage());
             }
         }
         throw last;
+    }
+
+    private static boolean isTlsFailure(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof javax.net.ssl.SSLException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static IOException remember(IOException previous, IOException e) {
