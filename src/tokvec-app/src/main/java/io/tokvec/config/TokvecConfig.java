@@ -171,7 +171,9 @@ public final class TokvecConfig extends AbstractConfig {
                     "Pin this table version; unset follows commits and activate records.",
                     GROUP_TABLE, 2, ConfigDef.Width.SHORT, TABLE_VERSION)
             .define(RETAIN_VERSIONS, Type.INT, 2, Range.atLeast(1), Importance.MEDIUM,
-                    "Complete versions kept in the store for rollback; older chunks are deleted.",
+                    "Committed versions kept for rollback: the newest N by number (whether or not they built), what is"
+                            + " newer, and the active, intended and pinned versions; older ones are deleted from the store,"
+                            + " and publish (which applies the same policy) tombstones them on the model topic.",
                     GROUP_TABLE, 3, ConfigDef.Width.SHORT, RETAIN_VERSIONS)
             .define(TABLE_MAX_BYTES, Type.LONG, 0L, Range.atLeast(0), Importance.MEDIUM,
                     "Largest table (rows x dim x bytes of tokvec.table.dtype) a version may have; larger versions are "
