@@ -2,9 +2,12 @@ package io.tokvec.cli;
 
 import io.tokvec.streams.TokvecApp;
 import io.tokvec.config.TokvecConfig;
+import io.tokvec.kafka.StartupChecks;
 import io.tokvec.kafka.Topics;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -18,7 +21,10 @@ import java.util.concurrent.CountDownLatch;
 public final class RunCommand implements Callable<Integer> {
 
     @Mixin
-    ConfigOptions config;
+    RequiredConfigOptions config;
+
+    @Spec
+    CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
@@ -31,6 +37,8 @@ public final class RunCommand implements Callable<Integer> {
             System.err.println("run: " + e.getMessage());
             return 2;
         }
+        // fail in one line, within tokvec.startup.check.timeout.ms, when the cluster or the registry cannot be used
+        StartupChecks.check(cfg, !Main.verbose(spec));
         // The topic check (an admin client and a round trip) runs while Kafka Streams' clients are
         // built: a restarted instance resumes sooner.
         final TokvecConfig topicsConfig = cfg;

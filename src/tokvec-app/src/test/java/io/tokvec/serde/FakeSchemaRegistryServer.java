@@ -30,7 +30,7 @@ import java.util.regex.Pattern;
  * by id, with Confluent's error bodies. It checks the Content-Type of requests with a body and, when
  * {@link #requireBasicAuth} was called, the Basic auth header; it records what it was asked.
  */
-final class FakeSchemaRegistryServer implements AutoCloseable {
+public final class FakeSchemaRegistryServer implements AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern REGISTER = Pattern.compile("^/subjects/([^/]+)/versions$");
@@ -54,24 +54,24 @@ final class FakeSchemaRegistryServer implements AutoCloseable {
 
     private volatile String expectedAuthorization;
     /** When non-zero, every request is answered with this status and a Confluent error body. */
-    volatile int failWith;
+    public volatile int failWith;
     /** When true, every request gets a bare 404 without a registry error body. */
-    volatile boolean notARegistry;
+    public volatile boolean notARegistry;
     /** The schemaType to report for fetched schemas (null: field absent). */
     volatile String schemaType;
 
-    FakeSchemaRegistryServer() throws IOException {
+    public FakeSchemaRegistryServer() throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.setExecutor(executor);
         server.createContext("/", this::handle);
         server.start();
     }
 
-    String url() {
+    public String url() {
         return "http://127.0.0.1:" + server.getAddress().getPort();
     }
 
-    void requireBasicAuth(String user, String password) {
+    public void requireBasicAuth(String user, String password) {
         expectedAuthorization = "Basic " + Base64.getEncoder()
                 .encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
     }
@@ -119,6 +119,10 @@ final class FakeSchemaRegistryServer implements AutoCloseable {
                 }
             } else if (method.equals("GET") && (m = BY_ID.matcher(path)).matches()) {
                 fetch(exchange, Integer.parseInt(m.group(1)));
+            } else if (method.equals("GET") && path.equals("/subjects")) {
+                synchronized (this) {
+                    send(exchange, 200, JSON.valueToTree(subjects.keySet()).toString());
+                }
             } else {
                 error(exchange, 404, 404, "HTTP 404 Not Found");
             }

@@ -1,0 +1,44 @@
+package io.tokvec.kafka;
+
+import io.tokvec.config.TokvecConfig;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+/**
+ * What {@code run} and {@code publish} check before they start their clients: the Kafka cluster
+ * ({@link ClusterCheck}) and the schema registry ({@link RegistryCheck}), at the same time, each within
+ * {@code tokvec.startup.check.timeout.ms} (0 skips both). The cluster's failure is reported first.
+ */
+public final class StartupChecks {
+
+    private StartupChecks() {
+    }
+
+    /**
+     * @param quietLogs keep the Kafka clients' connection warnings out of the console meanwhile
+     * @throws StartupCheckException one line naming the setting and what failed
+     */
+    public static void check(TokvecConfig config, boolean quietLogs) {
+        Duration timeout = config.startupCheckTimeout();
+        if (timeout.isZero()) {
+            return;
+        }
+        Map<String, Object> props = config.clientProps();
+        CompletableFuture<Void> registry = CompletableFuture.runAsync(() -> RegistryCheck.check(props, timeout, quietLogs));
+        try {
+            ClusterCheck.check(props, timeout, quietLogs);
+        } catch (RuntimeException e) {
+            registry.cancel(true);
+            throw e;
+        }
+        try {
+            registry.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) throw r;
+            throw e;
+        }
+    }
+}
