@@ -23,7 +23,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 /**
- * The versions of one table and which one is active (SPEC section 3).
+ * The versions of one table and which one is active (src/site/markdown/model-topic.md, "Swap guarantees").
  *
  * <p>Threads: {@link #onRecord} and {@link #recover} run on the one thread that owns the model
  * store (the global stream thread); {@link #active()} is read by any number of processing threads.
