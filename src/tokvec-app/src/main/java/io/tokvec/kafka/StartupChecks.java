@@ -1,6 +1,8 @@
 package io.tokvec.kafka;
 
 import io.tokvec.config.TokvecConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.Map;
@@ -14,6 +16,8 @@ import java.util.concurrent.CompletionException;
  */
 public final class StartupChecks {
 
+    private static final Logger log = LoggerFactory.getLogger(StartupChecks.class);
+
     private StartupChecks() {
     }
 
@@ -26,10 +30,12 @@ public final class StartupChecks {
         if (timeout.isZero()) {
             return;
         }
+        long start = System.nanoTime();
         Map<String, Object> props = config.clientProps();
         CompletableFuture<Void> registry = CompletableFuture.runAsync(() -> RegistryCheck.check(props, timeout, quietLogs));
+        ClusterCheck.Cluster cluster;
         try {
-            ClusterCheck.check(props, timeout, quietLogs);
+            cluster = ClusterCheck.check(props, timeout, quietLogs);
         } catch (RuntimeException e) {
             registry.cancel(true);
             throw e;
@@ -40,5 +46,7 @@ public final class StartupChecks {
             if (e.getCause() instanceof RuntimeException r) throw r;
             throw e;
         }
+        log.debug("startup checks passed in {} ms: Kafka cluster {} ({} brokers), schema registry {}",
+                (System.nanoTime() - start) / 1_000_000, cluster.id(), cluster.brokers(), RegistryCheck.withoutCredentials(String.valueOf(props.get(TokvecConfig.SCHEMA_REGISTRY_URL))));
     }
 }
