@@ -174,7 +174,8 @@ public final class ClusterCheck {
         if (cause instanceof SaslAuthenticationException) {
             message = "SASL authentication with " + where + " failed (" + security + "): " + cause.getMessage();
         } else if (cause instanceof SslAuthenticationException) {
-            message = "TLS handshake with " + where + " failed (" + security + "): " + StartupCheckException.reason(cause);
+            message = "TLS handshake with " + where + " failed (" + security + "; see ssl.truststore.location, "
+                    + "ssl.endpoint.identification.algorithm): " + StartupCheckException.reason(cause).replaceFirst("^TLS handshake failed: ", "");
         } else if (cause instanceof AuthenticationException) {
             message = "authentication with " + where + " failed (" + security + "): " + cause.getMessage()
                     + (String.valueOf(cause.getMessage()).contains("enabled mechanisms are []")

@@ -72,6 +72,18 @@ class ClusterCheckTest {
     }
 
     @Test
+    void shouldSayTheTlsHandshakeFailedWhenTheListenersCertificateIsNotTrusted() throws Exception {
+        try (FakeListener tls = new FakeListener(FakeListener.Behaviour.TLS_SELF_SIGNED)) {
+            StartupCheckException e = failure(Map.of("bootstrap.servers", tls.address(), "security.protocol", "SSL",
+                    "ssl.endpoint.identification.algorithm", ""), Duration.ofSeconds(30));
+
+            assertThat(e.getMessage()).startsWith("TLS handshake with the Kafka cluster at " + tls.address() + " (bootstrap.servers)"
+                    + " failed (security.protocol=SSL; see ssl.truststore.location, ssl.endpoint.identification.algorithm): "
+                    + "PKIX path building failed");
+        }
+    }
+
+    @Test
     void shouldSayTheClusterDidNotAnswerWhenTheListenerStaysSilent() throws Exception {
         try (FakeListener silent = new FakeListener(FakeListener.Behaviour.SILENT)) {
             StartupCheckException e = failure(Map.of("bootstrap.servers", silent.address()), ADMIN);

@@ -6,8 +6,16 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
 
 /**
  * A TCP listener on 127.0.0.1 that is not a Kafka broker, for the startup checks' failure paths:
@@ -15,11 +23,12 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * connection once bytes arrive that are not a Kafka request, as a plaintext broker does with a TLS
  * ClientHello (whose first four bytes read as a request far above socket.request.max.bytes);
  * {@link Behaviour#TLS} answers whatever comes with a TLS alert record and closes, as a TLS listener
- * does with bytes that are not TLS.
+ * does with bytes that are not TLS; {@link Behaviour#TLS_SELF_SIGNED} is a TLS server whose
+ * certificate (made by keytool for the test) no client trusts.
  */
 final class FakeListener implements AutoCloseable {
 
-    enum Behaviour { SILENT, PLAINTEXT_KAFKA, TLS }
+    enum Behaviour { SILENT, PLAINTEXT_KAFKA, TLS, TLS_SELF_SIGNED }
 
     /** TLS record: alert (21), TLS 1.2, length 2, fatal (2), handshake_failure (40). */
     private static final byte[] TLS_ALERT = {21, 3, 3, 0, 2, 2, 40};
@@ -33,7 +42,8 @@ final class FakeListener implements AutoCloseable {
 
     FakeListener(Behaviour behaviour) throws IOException {
         this.behaviour = behaviour;
-        this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        this.server = behaviour == Behaviour.TLS_SELF_SIGNED ? selfSignedTls()
+                : new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         this.acceptor = new Thread(this::acceptAll, "fake-listener-" + behaviour);
         acceptor.setDaemon(true);
         acceptor.start();
@@ -64,6 +74,7 @@ final class FakeListener implements AutoCloseable {
                 case TLS -> {
                     if (in.read() >= 0) out.write(TLS_ALERT);
                 }
+                case TLS_SELF_SIGNED -> ((SSLSocket) s).startHandshake(); // the client refuses the certificate
                 case PLAINTEXT_KAFKA -> {
                     byte[] size = in.readNBytes(4);
                     int n = size.length < 4 ? -1 : ((size[0] & 0xff) << 24) | ((size[1] & 0xff) << 16) | ((size[2] & 0xff) << 8) | (size[3] & 0xff);
@@ -75,6 +86,38 @@ final class FakeListener implements AutoCloseable {
             }
         } catch (IOException e) {
             // the client went away
+        }
+    }
+
+    /** A TLS server socket with a fresh self-signed certificate for CN=localhost (keytool, into a temp keystore). */
+    private static ServerSocket selfSignedTls() throws IOException {
+        Path dir = Files.createTempDirectory("fake-tls-");
+        Path store = dir.resolve("server.p12");
+        char[] password = "changeit".toCharArray();
+        try {
+            Process keytool = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
+                    "-genkeypair", "-alias", "server", "-keyalg", "EC", "-dname", "CN=localhost", "-validity", "1",
+                    "-storetype", "PKCS12", "-keystore", store.toString(), "-storepass", new String(password))
+                    .redirectErrorStream(true).start();
+            String output = new String(keytool.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (keytool.waitFor() != 0) throw new IOException("keytool failed: " + output);
+            KeyStore keys = KeyStore.getInstance("PKCS12");
+            try (InputStream in = Files.newInputStream(store)) {
+                keys.load(in, password);
+            }
+            KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            kmf.init(keys, password);
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(kmf.getKeyManagers(), null, null);
+            return context.getServerSocketFactory().createServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        } catch (GeneralSecurityException e) {
+            throw new IOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException(e);
+        } finally {
+            Files.deleteIfExists(store);
+            Files.deleteIfExists(dir);
         }
     }
 
