@@ -208,9 +208,11 @@ public final class TokvecConfig extends AbstractConfig {
                             + " doubles): processing resumes at most this long after the registry answers again.",
                     GROUP_SCALE, 3, ConfigDef.Width.SHORT, REGISTRY_RETRY_BACKOFF_MAX_MS)
             .define(STARTUP_CHECK_TIMEOUT_MS, Type.LONG, 10_000L, Range.atLeast(0), Importance.MEDIUM,
-                    "run and publish first check that the Kafka cluster (bootstrap.servers) accepts a connection and"
-                            + " answers a request, and that an http(s) schema.registry.url answers, each within this long;"
-                            + " otherwise they stop with one line naming what failed (exit status 1). 0 skips the checks.",
+                    "run and publish first check the Kafka cluster (bootstrap.servers) and an http(s) schema.registry.url:"
+                            + " each must accept a TCP connection within this long (tried again meanwhile), then answer a"
+                            + " request within the clients' own timeouts (default.api.timeout.ms, schema.registry.request.timeout.ms)"
+                            + " without refusing the login or the TLS handshake; otherwise they stop with one line naming what"
+                            + " failed (exit status 1). 0 skips the checks.",
                     GROUP_STARTUP, 1, ConfigDef.Width.SHORT, STARTUP_CHECK_TIMEOUT_MS);
 
     /** Defaults of every tokvec key that has one ({@code tokvec.max.len} has none: it must be set), as strings. */

@@ -3,9 +3,12 @@ package io.tokvec.kafka;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.DescribeClusterOptions;
 import org.apache.kafka.clients.admin.DescribeClusterResult;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.KafkaFuture;
+import org.apache.kafka.common.Metric;
+import org.apache.kafka.common.MetricName;
+import org.apache.kafka.common.Node;
 import org.apache.kafka.common.config.SaslConfigs;
 import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.AuthorizationException;
@@ -19,6 +22,7 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -26,18 +30,21 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * Can the Kafka cluster of {@code bootstrap.servers} be used, with the configured security
- * settings? Answers within a timeout, in one line, before a command starts its own clients (which
- * would retry for a minute and log a warning per attempt). Two steps, each given the whole timeout:
+ * settings? Says so in one line, before a command starts its own clients (which would retry for a
+ * minute and log a warning per attempt). Two steps:
  * <ol>
- *   <li>a TCP connection to one of the bootstrap addresses (retried until the timeout, so a broker
- *       that is still starting is waited for): none answers means the cluster is unreachable;
+ *   <li>a TCP connection to one of the bootstrap addresses, retried until the check's timeout (a
+ *       broker that is still starting is waited for): none accepts means the cluster is unreachable;
  *   <li>a {@code DescribeCluster} request through an admin client with the configured
- *       {@code security.protocol}, {@code sasl.*} and {@code ssl.*}: this finds a refused SASL login,
- *       a failed TLS handshake, or a listener that does not speak what the client speaks.
+ *       {@code security.protocol}, {@code sasl.*} and {@code ssl.*}. It ends at once on a refused
+ *       login or TLS handshake, and as soon as the listener has closed the client's connections twice
+ *       without a Kafka answer (TLS on one side only, named by a {@link TlsProbe}). A cluster that
+ *       accepts connections but answers slowly (a loaded machine, a cold broker) is waited for as
+ *       long as any admin call of these settings would be ({@code default.api.timeout.ms}, 60 s):
+ *       the check must not stop an application that would have started.
  * </ol>
  * The Kafka clients' connection warnings are kept out of the console meanwhile (see
  * {@link QuietClientLogs}) unless {@code quietLogs} is false.
@@ -46,7 +53,9 @@ public final class ClusterCheck {
 
     /** Pause between two rounds of connection attempts. */
     private static final long RETRY_PAUSE_MS = 200;
-    /** How long the TLS probe that explains a timeout waits for the listener's first byte. */
+    /** How often the admin call's progress is looked at. */
+    private static final long POLL_MS = 100;
+    /** How long the TLS probe that explains a failure waits for the listener's first byte. */
     private static final int TLS_PROBE_MS = 3000;
     /** Longest single connection attempt: an address that swallows packets does not hold up the others. */
     private static final int CONNECT_ATTEMPT_MS = 1000;
@@ -62,6 +71,7 @@ public final class ClusterCheck {
      * Checks the cluster that {@code clientProps} (Kafka client settings: {@code bootstrap.servers},
      * security) name.
      *
+     * @param timeout how long one of the bootstrap addresses may take to accept a TCP connection
      * @throws StartupCheckException naming {@code bootstrap.servers} and what failed
      */
     public static Cluster check(Map<String, ?> clientProps, Duration timeout, boolean quietLogs) {
@@ -70,7 +80,7 @@ public final class ClusterCheck {
         List<InetSocketAddress> addresses = addresses(servers);
         InetSocketAddress reached = connect(servers, addresses, timeout);
         try (QuietClientLogs quiet = QuietClientLogs.of(QuietClientLogs.KAFKA_CLIENTS, quietLogs)) {
-            return describe(servers, reached, clientProps, timeout);
+            return describe(servers, reached, clientProps);
         }
     }
 
@@ -92,8 +102,23 @@ public final class ClusterCheck {
         return out;
     }
 
-    /** Returns the first address that accepts a TCP connection; retries until the timeout. */
     private static InetSocketAddress connect(String servers, List<InetSocketAddress> addresses, Duration timeout) {
+        try {
+            return firstToAccept(addresses, timeout);
+        } catch (IOException e) {
+            throw new StartupCheckException("cannot reach the Kafka cluster at " + servers + " (bootstrap.servers) within "
+                    + StartupCheckException.seconds(timeout) + ": " + StartupCheckException.reason(e), e);
+        }
+    }
+
+    /**
+     * The first of {@code addresses} (unresolved: resolved at each attempt) that accepts a TCP
+     * connection, tried in turn until {@code timeout} passes.
+     *
+     * @throws IOException the most telling reason why none did (a refusal or an unknown host rather than
+     *     an attempt the deadline cut short)
+     */
+    static InetSocketAddress firstToAccept(List<InetSocketAddress> addresses, Duration timeout) throws IOException {
         long deadline = System.nanoTime() + timeout.toNanos();
         IOException last = null;
         while (true) {
@@ -103,26 +128,23 @@ public final class ClusterCheck {
                 if (e == null) {
                     return a;
                 }
-                // an attempt cut short by the deadline says less than a refusal or an unknown host
                 if (last == null || !(e instanceof SocketTimeoutException) || last instanceof SocketTimeoutException) {
                     last = e;
                 }
             }
             long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-            if (left <= 0) break;
+            if (left <= 0) throw last;
             try {
                 Thread.sleep(Math.min(RETRY_PAUSE_MS, left));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                break;
+                throw last;
             }
         }
-        throw new StartupCheckException("cannot reach the Kafka cluster at " + servers + " (bootstrap.servers) within "
-                + StartupCheckException.seconds(timeout) + ": " + StartupCheckException.reason(last), last);
     }
 
     /** One TCP connection attempt (closed at once): null when it was accepted, else why not. */
-    static IOException tryConnect(String host, int port, int timeoutMs) {
+    private static IOException tryConnect(String host, int port, int timeoutMs) {
         try (Socket socket = new Socket()) {
             socket.connect(new InetSocketAddress(host, port), timeoutMs);
             return null;
@@ -131,12 +153,9 @@ public final class ClusterCheck {
         }
     }
 
-    private static Cluster describe(String servers, InetSocketAddress reached, Map<String, ?> clientProps, Duration timeout) {
+    private static Cluster describe(String servers, InetSocketAddress reached, Map<String, ?> clientProps) {
         Map<String, Object> props = new HashMap<>(clientProps);
         props.remove(CommonClientConfigs.CLIENT_ID_CONFIG); // a generated one: no clash with the command's own clients
-        int ms = (int) Math.min(Integer.MAX_VALUE, Math.max(1, timeout.toMillis()));
-        props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, ms);
-        props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, ms);
         String protocol = protocol(clientProps);
         String security = security(clientProps);
         Admin admin;
@@ -146,10 +165,23 @@ public final class ClusterCheck {
             throw new StartupCheckException("cannot create a Kafka client for " + servers + " (" + security + "): "
                     + StartupCheckException.reason(e), e);
         }
+        // as long as any admin call of these settings would wait (default.api.timeout.ms, 60 s by default)
+        long apiTimeoutMs = new AdminClientConfig(props).getInt(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG);
         try {
-            DescribeClusterResult r = admin.describeCluster(new DescribeClusterOptions().timeoutMs(ms));
-            int brokers = r.nodes().get(ms + 5_000L, TimeUnit.MILLISECONDS).size();
-            return new Cluster(r.clusterId().get(ms + 5_000L, TimeUnit.MILLISECONDS), brokers);
+            DescribeClusterResult r = admin.describeCluster();
+            KafkaFuture<Collection<Node>> nodes = r.nodes();
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(apiTimeoutMs + 5_000L);
+            while (!nodes.isDone()) {
+                if (hungUpBeforeAnswering(admin)) {
+                    throw failure(servers, reached, protocol, security, null, apiTimeoutMs);
+                }
+                if (System.nanoTime() > deadline) {
+                    throw failure(servers, reached, protocol, security, new org.apache.kafka.common.errors.TimeoutException(
+                            "no answer"), apiTimeoutMs);
+                }
+                Thread.sleep(POLL_MS);
+            }
+            return new Cluster(r.clusterId().get(), nodes.get().size());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new StartupCheckException("interrupted while checking the Kafka cluster at " + servers, e);
@@ -158,16 +190,36 @@ public final class ClusterCheck {
                 // authenticated, only not allowed to describe the cluster: it can be used
                 return new Cluster(null, -1);
             }
-            throw failure(servers, reached, protocol, security, timeout, e.getCause() == null ? e : e.getCause());
-        } catch (TimeoutException e) {
-            throw failure(servers, reached, protocol, security, timeout, new org.apache.kafka.common.errors.TimeoutException(e));
+            throw failure(servers, reached, protocol, security, e.getCause() == null ? e : e.getCause(), apiTimeoutMs);
         } finally {
             admin.close(Duration.ZERO);
         }
     }
 
+    /**
+     * The listener closed this client's connections at least twice and never sent a Kafka response:
+     * what a plaintext listener does to a TLS handshake, and a TLS listener to a plaintext request. A
+     * slow cluster does not do that (it answers late; the client gives up on a request only after
+     * request.timeout.ms), so it is waited for.
+     */
+    private static boolean hungUpBeforeAnswering(Admin admin) {
+        double closed = 0;
+        double responses = 0;
+        for (Map.Entry<MetricName, ? extends Metric> m : admin.metrics().entrySet()) {
+            if (!m.getKey().tags().isEmpty() && m.getKey().tags().containsKey("node-id")) continue; // per node: counted in the totals
+            if (m.getKey().name().equals("connection-close-total")) closed += value(m.getValue());
+            if (m.getKey().name().equals("response-total")) responses += value(m.getValue());
+        }
+        return closed >= 2 && responses == 0;
+    }
+
+    private static double value(Metric m) {
+        return m.metricValue() instanceof Number n ? n.doubleValue() : 0;
+    }
+
+    /** Why the cluster cannot be used: {@code cause} is the admin call's failure, or null when the listener hung up before answering. */
     private static StartupCheckException failure(String servers, InetSocketAddress reached, String protocol, String security,
-            Duration timeout, Throwable cause) {
+            Throwable cause, long apiTimeoutMs) {
         String where = "the Kafka cluster at " + servers + " (bootstrap.servers)";
         boolean sasl = protocol.startsWith("SASL");
         String message;
@@ -180,7 +232,7 @@ public final class ClusterCheck {
             message = "authentication with " + where + " failed (" + security + "): " + cause.getMessage()
                     + (String.valueOf(cause.getMessage()).contains("enabled mechanisms are []")
                     ? " (the listener does not use SASL: security.protocol=" + (protocol.endsWith("SSL") ? "SSL" : "PLAINTEXT") + "?)" : "");
-        } else if (cause instanceof org.apache.kafka.common.errors.TimeoutException) {
+        } else if (cause == null || cause instanceof org.apache.kafka.common.errors.TimeoutException) {
             boolean clientTls = protocol.endsWith("SSL");
             Optional<Boolean> listenerTls = TlsProbe.speaksTls(reached.getHostString(), reached.getPort(), TLS_PROBE_MS);
             if (listenerTls.isPresent() && listenerTls.get() != clientTls) {
@@ -189,10 +241,14 @@ public final class ClusterCheck {
                                 + (sasl ? "SASL_PLAINTEXT" : "PLAINTEXT") + ", or give the address of a TLS listener"
                         : where + " expects TLS, but " + security + ": set security.protocol=" + (sasl ? "SASL_SSL" : "SSL")
                                 + " (with ssl.truststore.location when its certificate is not in Java's trust store)";
+            } else if (cause == null) {
+                message = where + " closes this client's connections before answering (" + security + "): does the listener"
+                        + " expect another security.protocol?";
             } else {
-                message = where + " accepts connections but did not answer within " + StartupCheckException.seconds(timeout)
-                        + " (" + security + "): does the listener expect another security.protocol, and can this host reach"
-                        + " the addresses the brokers advertise (advertised.listeners)?";
+                message = where + " accepts connections but did not answer within " + StartupCheckException.seconds(
+                        Duration.ofMillis(apiTimeoutMs)) + " (default.api.timeout.ms; " + security + "): does the listener expect"
+                        + " another security.protocol, and can this host reach the addresses the brokers advertise"
+                        + " (advertised.listeners)?";
             }
         } else {
             message = where + " answered with an error (" + security + "): " + cause;

@@ -7,26 +7,27 @@ import io.tokvec.serde.SchemaRegistryException;
 import org.apache.kafka.common.config.ConfigException;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
-import java.util.HashMap;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLException;
 
 /**
- * Does the schema registry of {@code schema.registry.url} answer, and accept the credentials?
- * {@code GET /subjects} until it answers or the timeout passes (a registry that is still starting is
- * waited for); an answer that retrying cannot change (HTTP 401/403, a 404 from something that is not
- * a registry, a failed TLS handshake) ends the check at once. {@code mock://} registries live in the
- * JVM and are not checked.
+ * Does the schema registry of {@code schema.registry.url} answer, and accept the credentials? First a
+ * TCP connection to one of its URLs, retried until the check's timeout (a registry that is still
+ * starting is waited for); then {@code GET /subjects} with the configured credentials and TLS,
+ * given the registry client's own {@code schema.registry.request.timeout.ms} to answer (a slow
+ * registry is not a missing one). An answer that retrying cannot change (HTTP 401/403, a 404 from
+ * something that is not a registry, a failed TLS handshake) ends the check at once; HTTP 5xx is
+ * retried until the timeout. {@code mock://} registries live in the JVM and are not checked.
  */
 public final class RegistryCheck {
 
     private static final long RETRY_PAUSE_MS = 200;
-    /** The TCP attempt that explains a registry that did not answer. */
-    private static final int TCP_PROBE_MS = 1000;
 
     private RegistryCheck() {
     }
@@ -40,17 +41,21 @@ public final class RegistryCheck {
         if (url == null || url.toString().trim().startsWith("mock://")) {
             return; // no registry to reach (an unset URL is a configuration error, reported where it is read)
         }
-        Map<String, Object> props = new HashMap<>(clientProps);
-        props.put(SchemaRegistries.REQUEST_TIMEOUT_MS, Long.toString(Math.max(1, timeout.toMillis())));
-        SchemaRegistryClient client = SchemaRegistries.forConfig(props);
+        SchemaRegistryClient client = SchemaRegistries.forConfig(clientProps);
         if (!(client instanceof HttpSchemaRegistryClient http)) {
             return;
         }
-        String where = "the schema registry at " + withoutCredentials(url.toString().trim()) + " (" + SchemaRegistries.URL + ")";
+        String urls = withoutCredentials(url.toString().trim());
+        String where = "the schema registry at " + urls + " (" + SchemaRegistries.URL + ")";
         long deadline = System.nanoTime() + timeout.toNanos();
+        try {
+            ClusterCheck.firstToAccept(addresses(urls), timeout);
+        } catch (IOException e) {
+            throw new StartupCheckException("cannot reach " + where + " within " + StartupCheckException.seconds(timeout) + ": "
+                    + StartupCheckException.reason(e), e);
+        }
         try (http; QuietClientLogs quiet = QuietClientLogs.of(List.of(HttpSchemaRegistryClient.class.getName()), quietLogs)) {
             while (true) {
-                IOException failure;
                 try {
                     http.ping();
                     return;
@@ -62,21 +67,20 @@ public final class RegistryCheck {
                     if (!e.isTransient()) {
                         throw new StartupCheckException(where + " cannot be used: " + e.getMessage(), e);
                     }
-                    failure = e;
+                    if (System.nanoTime() - deadline > 0) {
+                        throw new StartupCheckException(where + " still answered with an error after "
+                                + StartupCheckException.seconds(timeout) + ": " + e.getMessage(), e);
+                    }
                 } catch (IOException e) {
                     if (hasCause(e, SSLException.class)) {
                         throw new StartupCheckException(where + ": " + StartupCheckException.reason(e)
                                 + " (see schema.registry.ssl.truststore.location)", e);
                     }
-                    failure = e;
+                    throw new StartupCheckException(where + " accepts connections but did not answer GET /subjects: "
+                            + StartupCheckException.reason(e) + " (see " + SchemaRegistries.REQUEST_TIMEOUT_MS
+                            + "; is the URL's scheme, http or https, the one it serves?)", e);
                 }
-                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-                if (left <= 0) {
-                    String why = failure instanceof SchemaRegistryException ? failure.getMessage() : reason(url.toString(), failure);
-                    throw new StartupCheckException("cannot reach " + where + " within " + StartupCheckException.seconds(timeout)
-                            + ": " + why, failure);
-                }
-                Thread.sleep(Math.min(RETRY_PAUSE_MS, left));
+                Thread.sleep(Math.max(1, Math.min(RETRY_PAUSE_MS, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()))));
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -84,20 +88,15 @@ public final class RegistryCheck {
         }
     }
 
-    /**
-     * Why the (first) registry URL did not answer. Java's HTTP client says little (a refused
-     * connection is a ConnectException without a message, caused by a ClosedChannelException): a
-     * plain TCP connection attempt to the same host and port names the reason when it fails too.
-     */
-    private static String reason(String urls, IOException failure) {
-        try {
-            URI uri = URI.create(withoutCredentials(urls.split(",")[0].trim()));
+    /** Host and port of each URL (80 or 443 when it names none). */
+    private static List<InetSocketAddress> addresses(String urls) {
+        List<InetSocketAddress> out = new ArrayList<>();
+        for (String u : urls.split(",")) {
+            URI uri = URI.create(u.trim());
             int port = uri.getPort() >= 0 ? uri.getPort() : "https".equalsIgnoreCase(uri.getScheme()) ? 443 : 80;
-            IOException tcp = uri.getHost() == null ? null : ClusterCheck.tryConnect(uri.getHost(), port, TCP_PROBE_MS);
-            return StartupCheckException.reason(tcp != null ? tcp : failure);
-        } catch (IllegalArgumentException e) {
-            return StartupCheckException.reason(failure);
+            out.add(InetSocketAddress.createUnresolved(uri.getHost(), port));
         }
+        return out;
     }
 
     /** The URL(s) without {@code user:password@}, which must not reach a console or a log. */

@@ -11,8 +11,9 @@ import java.util.concurrent.CompletionException;
 
 /**
  * What {@code run} and {@code publish} check before they start their clients: the Kafka cluster
- * ({@link ClusterCheck}) and the schema registry ({@link RegistryCheck}), at the same time, each within
- * {@code tokvec.startup.check.timeout.ms} (0 skips both). The cluster's failure is reported first.
+ * ({@link ClusterCheck}) and the schema registry ({@link RegistryCheck}), at the same time; each must
+ * accept a connection within {@code tokvec.startup.check.timeout.ms} (0 skips both). The cluster's
+ * failure is reported first.
  */
 public final class StartupChecks {
 

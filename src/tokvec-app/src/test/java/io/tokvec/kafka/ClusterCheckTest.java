@@ -18,7 +18,6 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 class ClusterCheckTest {
 
     private static final Duration SHORT = Duration.ofMillis(300);
-    private static final Duration ADMIN = Duration.ofSeconds(2);
 
     @Test
     void shouldSayTheClusterCannotBeReachedWhenNothingListens() throws Exception {
@@ -50,7 +49,7 @@ class ClusterCheckTest {
     @Test
     void shouldSayTheListenerExpectsTlsWhenAPlaintextClientGetsATlsAlert() throws Exception {
         try (FakeListener tls = new FakeListener(FakeListener.Behaviour.TLS)) {
-            StartupCheckException e = failure(Map.of("bootstrap.servers", tls.address()), ADMIN);
+            StartupCheckException e = failure(Map.of("bootstrap.servers", tls.address()), SHORT);
 
             assertThat(e).hasMessage("the Kafka cluster at " + tls.address() + " (bootstrap.servers) expects TLS, but "
                     + "security.protocol=PLAINTEXT: set security.protocol=SSL (with ssl.truststore.location when its "
@@ -63,7 +62,7 @@ class ClusterCheckTest {
         try (FakeListener plain = new FakeListener(FakeListener.Behaviour.PLAINTEXT_KAFKA)) {
             StartupCheckException e = failure(Map.of("bootstrap.servers", plain.address(), "security.protocol", "SASL_SSL",
                     "sasl.mechanism", "PLAIN", "sasl.jaas.config",
-                    "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"u\" password=\"p\";"), ADMIN);
+                    "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"u\" password=\"p\";"), SHORT);
 
             assertThat(e).hasMessage("the Kafka cluster at " + plain.address() + " (bootstrap.servers) does not speak TLS, but "
                     + "security.protocol=SASL_SSL, sasl.mechanism=PLAIN: set security.protocol=SASL_PLAINTEXT, or give the "
@@ -75,7 +74,7 @@ class ClusterCheckTest {
     void shouldSayTheTlsHandshakeFailedWhenTheListenersCertificateIsNotTrusted() throws Exception {
         try (FakeListener tls = new FakeListener(FakeListener.Behaviour.TLS_SELF_SIGNED)) {
             StartupCheckException e = failure(Map.of("bootstrap.servers", tls.address(), "security.protocol", "SSL",
-                    "ssl.endpoint.identification.algorithm", ""), Duration.ofSeconds(30));
+                    "ssl.endpoint.identification.algorithm", ""), SHORT);
 
             assertThat(e.getMessage()).startsWith("TLS handshake with the Kafka cluster at " + tls.address() + " (bootstrap.servers)"
                     + " failed (security.protocol=SSL; see ssl.truststore.location, ssl.endpoint.identification.algorithm): "
@@ -86,11 +85,14 @@ class ClusterCheckTest {
     @Test
     void shouldSayTheClusterDidNotAnswerWhenTheListenerStaysSilent() throws Exception {
         try (FakeListener silent = new FakeListener(FakeListener.Behaviour.SILENT)) {
-            StartupCheckException e = failure(Map.of("bootstrap.servers", silent.address()), ADMIN);
+            // a slow cluster is waited for as long as an admin call would be: here 2 s instead of 60
+            StartupCheckException e = failure(Map.of("bootstrap.servers", silent.address(), "default.api.timeout.ms", "2000",
+                    "request.timeout.ms", "2000"), SHORT);
 
             assertThat(e).hasMessage("the Kafka cluster at " + silent.address() + " (bootstrap.servers) accepts connections"
-                    + " but did not answer within 2 s (security.protocol=PLAINTEXT): does the listener expect another"
-                    + " security.protocol, and can this host reach the addresses the brokers advertise (advertised.listeners)?");
+                    + " but did not answer within 2 s (default.api.timeout.ms; security.protocol=PLAINTEXT): does the listener"
+                    + " expect another security.protocol, and can this host reach the addresses the brokers advertise"
+                    + " (advertised.listeners)?");
         }
     }
 
@@ -100,7 +102,7 @@ class ClusterCheckTest {
             // without the check's quiet logs: a WARN "Connection to node -1 ... terminated during authentication" per attempt
             Map<String, String> ssl = Map.of("bootstrap.servers", plain.address(), "security.protocol", "SSL");
 
-            assertThat(stderrOf(() -> failure(ssl, ADMIN, true))).isEmpty();
+            assertThat(stderrOf(() -> failure(ssl, SHORT, true))).isEmpty();
         }
     }
 

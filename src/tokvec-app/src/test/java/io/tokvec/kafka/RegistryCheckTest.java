@@ -77,9 +77,22 @@ class RegistryCheckTest {
         try (FakeSchemaRegistryServer registry = new FakeSchemaRegistryServer()) {
             registry.failWith = 503;
 
-            assertThat(failure(Map.of("schema.registry.url", registry.url()), Duration.ofSeconds(5))).hasMessage(
-                    "cannot reach the schema registry at " + registry.url() + " (schema.registry.url) within 5 s: schema registry " + registry.url()
-                    + " answered HTTP 503 (error 50301) to GET /subjects: simulated failure");
+            assertThat(failure(Map.of("schema.registry.url", registry.url()), SHORT)).hasMessage(
+                    "the schema registry at " + registry.url() + " (schema.registry.url) still answered with an error after 0.3 s:"
+                    + " schema registry " + registry.url() + " answered HTTP 503 (error 50301) to GET /subjects: simulated failure");
+        }
+    }
+
+    @Test
+    void shouldSayTheRegistryAcceptsConnectionsButDoesNotAnswerWhenItStaysSilent() throws Exception {
+        try (FakeListener silent = new FakeListener(FakeListener.Behaviour.SILENT)) {
+            String url = "http://" + silent.address();
+
+            // a slow registry is waited for as long as its client waits for any answer: here 0.5 s instead of 30
+            assertThat(failure(Map.of("schema.registry.url", url, "schema.registry.request.timeout.ms", "500"), SHORT))
+                    .hasMessage("the schema registry at " + url + " (schema.registry.url) accepts connections but did not answer"
+                            + " GET /subjects: no answer (see schema.registry.request.timeout.ms; is the URL's scheme, http or"
+                            + " https, the one it serves?)");
         }
     }
 

@@ -123,7 +123,9 @@ class SaslIT {
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void shouldSayInOneLineWhatFailedWhenTheStartupCheckMeetsAWrongPasswordOrNoSasl() {
         String servers = KAFKA.broker().bootstrapServers();
-        Map<String, Object> plaintext = Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, servers);
+        // a cluster that answers slowly is waited for as long as an admin call would be: 5 s here, not 60
+        Map<String, Object> plaintext = Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, servers,
+                "default.api.timeout.ms", "5000", "request.timeout.ms", "5000");
 
         ClusterCheck.Cluster ok = ClusterCheck.check(sasl(USER, PASSWORD), WAIT, true);
         StartupCheckException wrong = catchThrowableOfType(StartupCheckException.class,
@@ -136,7 +138,8 @@ class SaslIT {
                 + " (security.protocol=SASL_PLAINTEXT, sasl.mechanism=PLAIN): Authentication failed: Invalid username or password");
         // a plaintext client at a SASL listener: the broker closes the connection on its first request
         assertThat(noSasl).hasMessageStartingWith("the Kafka cluster at " + servers + " (bootstrap.servers) accepts connections"
-                + " but did not answer within 5 s (security.protocol=PLAINTEXT): does the listener expect another security.protocol");
+                + " but did not answer within 5 s (default.api.timeout.ms; security.protocol=PLAINTEXT): does the listener expect"
+                + " another security.protocol");
     }
 
     /** Client settings for {@code user}: bootstrap servers plus the three SASL keys, and nothing else. */
