@@ -25,6 +25,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.PublicKey;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -77,12 +78,14 @@ public final class TokvecConfig extends AbstractConfig {
     public static final String VERSION_CATCHUP_TIMEOUT_MS = "tokvec.version.catchup.timeout.ms";
     public static final String REGISTRY_RETRY_TIMEOUT_MS = "tokvec.registry.retry.timeout.ms";
     public static final String REGISTRY_RETRY_BACKOFF_MAX_MS = "tokvec.registry.retry.backoff.max.ms";
+    public static final String STARTUP_CHECK_TIMEOUT_MS = "tokvec.startup.check.timeout.ms";
 
     private static final String GROUP_TOPICS = "Topics";
     private static final String GROUP_ENRICH = "Enrichment (Keras semantics)";
     private static final String GROUP_TABLE = "Table versions";
     private static final String GROUP_OPS = "Operations endpoint";
     private static final String GROUP_SCALE = "Scaling out and recovery";
+    private static final String GROUP_STARTUP = "Startup";
 
     /** Every tokvec key: type, default, validator and doc. */
     public static final ConfigDef CONFIG = new ConfigDef()
@@ -219,7 +222,14 @@ public final class TokvecConfig extends AbstractConfig {
             .define(REGISTRY_RETRY_BACKOFF_MAX_MS, Type.LONG, 500L, Range.atLeast(1), Importance.LOW,
                     "Longest pause between two attempts of a failing schema-registry call (the pause starts at 50 ms and"
                             + " doubles): processing resumes at most this long after the registry answers again.",
-                    GROUP_SCALE, 3, ConfigDef.Width.SHORT, REGISTRY_RETRY_BACKOFF_MAX_MS);
+                    GROUP_SCALE, 3, ConfigDef.Width.SHORT, REGISTRY_RETRY_BACKOFF_MAX_MS)
+            .define(STARTUP_CHECK_TIMEOUT_MS, Type.LONG, 10_000L, Range.atLeast(0), Importance.MEDIUM,
+                    "run and publish first check the Kafka cluster (bootstrap.servers) and an http(s) schema.registry.url:"
+                            + " each must accept a TCP connection within this long (tried again meanwhile), then answer a"
+                            + " request within the clients' own timeouts (default.api.timeout.ms, schema.registry.request.timeout.ms)"
+                            + " without refusing the login or the TLS handshake; otherwise they stop with one line naming what"
+                            + " failed (exit status 1). 0 skips the checks.",
+                    GROUP_STARTUP, 1, ConfigDef.Width.SHORT, STARTUP_CHECK_TIMEOUT_MS);
 
     /** Defaults of every tokvec key that has one ({@code tokvec.max.len} has none: it must be set), as strings. */
     public static final Map<String, String> DEFAULTS = defaults();
@@ -370,6 +380,8 @@ public final class TokvecConfig extends AbstractConfig {
     public long versionCatchupTimeoutMs() { return getLong(VERSION_CATCHUP_TIMEOUT_MS); }
     public long registryRetryTimeoutMs() { return getLong(REGISTRY_RETRY_TIMEOUT_MS); }
     public long registryRetryBackoffMaxMs() { return getLong(REGISTRY_RETRY_BACKOFF_MAX_MS); }
+    /** {@code tokvec.startup.check.timeout.ms}: how long run and publish wait for the cluster and the registry to answer; zero skips the checks. */
+    public Duration startupCheckTimeout() { return Duration.ofMillis(getLong(STARTUP_CHECK_TIMEOUT_MS)); }
 
     /**
      * The producer's {@code max.request.size} as Kafka Streams' producer gets it ({@code producer.}
