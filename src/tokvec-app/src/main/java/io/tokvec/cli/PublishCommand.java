@@ -2,6 +2,7 @@ package io.tokvec.cli;
 
 import io.tokvec.core.EmbeddingTable;
 import io.tokvec.kafka.ModelPublisher;
+import io.tokvec.kafka.StartupChecks;
 import io.tokvec.kafka.Topics;
 import io.tokvec.model.CommitSigner;
 import io.tokvec.model.ModelChunker;
@@ -15,7 +16,9 @@ import io.tokvec.tables.TableFormat;
 import org.apache.kafka.clients.admin.Admin;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -49,6 +52,9 @@ public final class PublishCommand implements Callable<Integer> {
 
     @Mixin
     ConfigOptions config;
+
+    @Spec
+    CommandSpec spec;
 
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
     boolean help;
@@ -123,6 +129,7 @@ public final class PublishCommand implements Callable<Integer> {
                     + "', tokvec.table): an application run with it ignores this table");
         }
         if (activate != null) {
+            StartupChecks.check(cfg, !Main.verbose(spec));
             return activate(cfg, name, activate);
         }
         String usage = checkTableOptions();
@@ -147,6 +154,9 @@ public final class PublishCommand implements Callable<Integer> {
             err.println("publish: cannot load " + (file != null ? file : shards.size() + " shards") + ": " + e.getMessage());
             return 2;
         }
+        // a bad table is refused before anything is contacted; then one line, within
+        // tokvec.startup.check.timeout.ms, if the cluster or the registry cannot be used
+        StartupChecks.check(cfg, !Main.verbose(spec));
         try (SchemaRegistryClient registry = SchemaRegistries.forConfig(cfg.clientProps());
              Admin admin = Admin.create(cfg.clientProps());
              ModelPublisher publisher = new ModelPublisher(cfg, registry).signWith(signer)) {
