@@ -32,6 +32,7 @@ import java.util.Properties;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The Keras golden cases (keras-*.json: computed by Keras' own pad_sequences, StringLookup and Hashing
@@ -66,6 +67,17 @@ class LibraryGoldenTest {
     @TestFactory
     Stream<DynamicTest> shouldMatchKerasHashingCasesThroughTheDsl() {
         return cases(GoldenCases.loadResource(GoldenCases.HASHING));
+    }
+
+    /**
+     * The Keras cases of the shared golden directory beside the checkout, where there is one: the
+     * same cross-check the topology's and {@code tokvec enrich}'s tests make.
+     */
+    @TestFactory
+    Stream<DynamicTest> shouldMatchTheSharedKerasCasesThroughTheDslWhereTheyExist() {
+        List<GoldenFile> shared = GoldenCases.sharedKeras();
+        assumeTrue(!shared.isEmpty(), "no shared golden directory beside the checkout");
+        return shared.stream().flatMap(this::cases);
     }
 
     private Stream<DynamicTest> cases(GoldenFile g) {
