@@ -1,5 +1,6 @@
 package io.tokvec.it;
 
+import io.tokvec.devkit.TestSchemaRegistry;
 import io.tokvec.config.TokvecConfig;
 import io.tokvec.kafka.ClosedPort;
 import io.tokvec.kafka.ClusterCheck;
@@ -35,7 +36,7 @@ class StartupCheckIT {
     @RegisterExtension
     static final BrokerExtension KAFKA = new BrokerExtension("StartupCheckIT");
     @RegisterExtension
-    static final HttpRegistryExtension REGISTRY = new HttpRegistryExtension();
+    static final TestSchemaRegistry REGISTRY = new TestSchemaRegistry();
 
     @TempDir
     Path tmp;
