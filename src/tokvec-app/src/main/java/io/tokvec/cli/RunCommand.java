@@ -1,6 +1,6 @@
 package io.tokvec.cli;
 
-import io.tokvec.streams.TokvecApp;
+import io.tokvec.app.TokvecApp;
 import io.tokvec.config.TokvecConfig;
 import io.tokvec.kafka.StartupChecks;
 import io.tokvec.kafka.Topics;

@@ -12,7 +12,7 @@ import io.tokvec.serde.ConfluentAvroDeserializer;
 import io.tokvec.serde.ConfluentAvroSerializer;
 import io.tokvec.serde.MockSchemaRegistry;
 import io.tokvec.serde.SchemaRegistryClient;
-import io.tokvec.streams.TokvecApp;
+import io.tokvec.app.TokvecApp;
 import io.tokvec.config.TokvecConfig;
 import io.tokvec.tables.TableFiles;
 import io.tokvec.tables.TableFormat;

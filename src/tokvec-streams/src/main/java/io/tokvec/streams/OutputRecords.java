@@ -11,8 +11,9 @@ import io.tokvec.core.IntList;
 import io.tokvec.serde.AvroSize;
 import io.tokvec.serde.WireFormat;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.avro.specific.SpecificData;
 import org.apache.kafka.common.header.Header;
-import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.common.header.Headers;
 
 import java.nio.ByteBuffer;
 import java.util.AbstractList;
@@ -67,15 +68,23 @@ final class OutputRecords {
 
     /**
      * An upper bound of what the producer will count for this output record: the Confluent wire
-     * header (5 bytes), the Avro body ({@link AvroSize}), key, headers and framing.
+     * header (5 bytes), the Avro body ({@link AvroSize}), key ({@code keyBytes} at most), headers and
+     * framing.
      */
-    static long sizeUpperBound(Record<byte[], ?> source, SpecificRecord out) {
-        long n = RECORD_OVERHEAD + WireFormat.HEADER_SIZE + AvroSize.upperBound(out);
-        if (source.key() != null) n += source.key().length;
-        for (Header h : source.headers()) {
+    static long sizeUpperBound(long keyBytes, Headers headers, SpecificRecord out) {
+        long n = RECORD_OVERHEAD + WireFormat.HEADER_SIZE + AvroSize.upperBound(out) + keyBytes;
+        for (Header h : headers) {
             n += 10 + 3L * h.key().length() + (h.value() == null ? 0 : h.value().length);
         }
         return n;
+    }
+
+    /**
+     * A copy of an output record that owns its lists and buffers (Avro's deep copy), for operators that
+     * keep records past the next one: the DSL's downstream of the enrichment.
+     */
+    static SpecificRecord copy(SpecificRecord out) {
+        return SpecificData.get().deepCopy(out.getSchema(), out);
     }
 
     static final class BoolView extends AbstractList<Boolean> implements RandomAccess {

@@ -36,13 +36,31 @@ import java.util.function.DoubleSupplier;
  *       A sum over {@code thread-id} is the application's count; a replaced thread's series keep their
  *       last values, so sums never go back.</li>
  * </ul>
+ * An enrichment named otherwise than {@value TokvecEnrichment#DEFAULT_NAME} adds the tag
+ * {@code enrichment} (its name) to each. The totals below ({@link #enrichedCount()}, ...) are the
+ * enrichment's own, over every thread.
  */
 public final class TokvecMetrics {
 
     public static final String GROUP = "tokvec-metrics";
 
+    private final String enrichment;
     private volatile TableRegistry registry;
     private final Map<String, ThreadMetrics> threads = new ConcurrentHashMap<>();
+
+    /** The metrics of the standalone application (the enrichment named {@value TokvecEnrichment#DEFAULT_NAME}). */
+    public TokvecMetrics() {
+        this(TokvecEnrichment.DEFAULT_NAME);
+    }
+
+    /**
+     * The metrics of the enrichment named {@code enrichment}: its sensors are its own, and its metrics
+     * carry the tag {@code enrichment} unless it has the default name, so that two enrichments of one
+     * application count apart.
+     */
+    TokvecMetrics(String enrichment) {
+        this.enrichment = enrichment;
+    }
 
     /** The table registry whose gauges {@link #registerApplication} exposes (the topology binds it when it is built). */
     public void bind(TableRegistry registry) {
@@ -69,7 +87,7 @@ public final class TokvecMetrics {
             gauges.put(name("table-versions-rejected-total", "Rejected table versions and model records, by reason",
                     with(tags, "reason", r.name())), () -> snapshot().rejectedByReason().getOrDefault(r, 0L));
         }
-        addOnce(streamsMetrics, "tokvec-table." + registry.table(), gauges);
+        addOnce(streamsMetrics, enrichment + "-table." + registry.table(), gauges);
     }
 
     private RegistrySnapshot snapshot() {
@@ -86,7 +104,8 @@ public final class TokvecMetrics {
             throw new IllegalStateException("no table registry bound to these metrics");
         }
         String thread = Thread.currentThread().getName();
-        return threads.computeIfAbsent(thread, t -> new ThreadMetrics(streamsMetrics, tags(applicationId, registry.table(), t)));
+        return threads.computeIfAbsent(thread, t -> new ThreadMetrics(streamsMetrics, tags(applicationId, registry.table(), t),
+                enrichment + "-thread." + t));
     }
 
     /** One stream thread's counters; written by that thread only. */
@@ -98,7 +117,7 @@ public final class TokvecMetrics {
         private final Map<DeadLetterReason, LongAdder> deadLetters = new EnumMap<>(DeadLetterReason.class);
         private final Sensor latency;
 
-        ThreadMetrics(StreamsMetrics streamsMetrics, Map<String, String> tags) {
+        ThreadMetrics(StreamsMetrics streamsMetrics, Map<String, String> tags, String sensorName) {
             for (DeadLetterReason r : DeadLetterReason.values()) {
                 deadLetters.put(r, new LongAdder());
             }
@@ -112,9 +131,8 @@ public final class TokvecMetrics {
             gauges.put(name("oov-rate", "Share of kept tokens that were OOV (id 1), this thread", tags), this::oovRate);
             gauges.put(name("truncation-rate", "Share of events this thread enriched that were truncated", tags),
                     this::truncationRate);
-            String thread = tags.get("thread-id");
-            addOnce(streamsMetrics, "tokvec-thread." + thread, gauges);
-            latency = streamsMetrics.addSensor("tokvec-thread." + thread + ".latency", Sensor.RecordingLevel.INFO);
+            addOnce(streamsMetrics, sensorName, gauges);
+            latency = streamsMetrics.addSensor(sensorName + ".latency", Sensor.RecordingLevel.INFO);
             MetricName avg = name("enrichment-latency-avg-us",
                     "Mean time to decode, enrich and forward one event over the metrics window (microseconds)", tags);
             if (!streamsMetrics.metrics().containsKey(avg)) {
@@ -162,10 +180,13 @@ public final class TokvecMetrics {
         gauges.forEach((n, supplier) -> sensor.add(n, new Gauge(supplier)));
     }
 
-    private static Map<String, String> tags(String applicationId, String table, String thread) {
+    private Map<String, String> tags(String applicationId, String table, String thread) {
         Map<String, String> tags = new LinkedHashMap<>();
         tags.put("application-id", applicationId);
         tags.put("table", table);
+        if (!enrichment.equals(TokvecEnrichment.DEFAULT_NAME)) {
+            tags.put("enrichment", enrichment);
+        }
         if (thread != null) {
             tags.put("thread-id", thread);
         }

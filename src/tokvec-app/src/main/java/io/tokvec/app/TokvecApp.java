@@ -1,22 +1,17 @@
-package io.tokvec.streams;
+package io.tokvec.app;
 
-import io.tokvec.avro.EnrichedEvent;
-import io.tokvec.avro.EnrichedEventFloats;
 import io.tokvec.config.TokvecConfig;
-
-import io.tokvec.kafka.Topics;
 import io.tokvec.http.MetricsExport;
 import io.tokvec.http.OpsServer;
+import io.tokvec.kafka.Topics;
 import io.tokvec.model.TableRegistry;
-import io.tokvec.serde.SchemaRegistries;
-import io.tokvec.serde.RetryingSchemaRegistryClient;
-import org.apache.avro.Schema;
+import io.tokvec.streams.TokvecEnrichment;
+import io.tokvec.streams.TokvecMetrics;
+import io.tokvec.streams.TokvecTopology;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
-import org.apache.kafka.streams.processor.StateRestoreListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,8 +21,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * One running tokvec application: schema-registry client, table registry, metrics, topology and
- * {@link KafkaStreams}, with tokvec's uncaught-exception policy: a failed stream thread is replaced
+ * One running tokvec application: the enrichment ({@link TokvecEnrichment}: schema-registry client,
+ * table registry, metrics), its standalone topology ({@link TokvecTopology}) and {@link KafkaStreams},
+ * with tokvec's uncaught-exception policy: a failed stream thread is replaced
  * (it resumes from the last commit); a failed global thread (the model topic's) stops the
  * application, which then {@linkplain #failed() fails} visibly: {@code run} exits non-zero and
  * {@code /health/live} answers 503 with the reason meanwhile. {@code run}, {@code demo}, the
@@ -38,9 +34,7 @@ public final class TokvecApp implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TokvecApp.class);
 
     private final TokvecConfig config;
-    private final RetryingSchemaRegistryClient schemaRegistry;
-    private final TableRegistry registry;
-    private final TokvecMetrics metrics = new TokvecMetrics();
+    private final TokvecEnrichment tokvec;
     private final KafkaStreams streams;
     private MetricsExport metricsExport;
     private OpsServer opsServer;
@@ -52,10 +46,14 @@ public final class TokvecApp implements AutoCloseable {
         // Registry hiccups are retried in place (bounded backoff) instead of failing the thread: a
         // replaced thread's partitions wait for the session timeout. Model records (global thread,
         // no transaction, no poll deadline) are retried until the registry answers.
-        this.schemaRegistry = new RetryingSchemaRegistryClient(SchemaRegistries.forConfig(config.clientProps()),
-                config.registryRetryTimeoutMs(), config.registryRetryBackoffMaxMs());
-        this.registry = TokvecTopology.newRegistry(config, schemaRegistry.withTimeout(Long.MAX_VALUE));
-        this.streams = new KafkaStreams(TokvecTopology.build(config, registry, schemaRegistry, metrics), TokvecTopology.streamsProps(config));
+        this.tokvec = TokvecEnrichment.builder(config).build();
+        try {
+            this.streams = new KafkaStreams(TokvecTopology.build(tokvec), TokvecTopology.streamsProps(config));
+        } catch (RuntimeException e) {
+            tokvec.close();
+            throw e;
+        }
+        KafkaStreams.StateListener tokvecListener = tokvec.stateListener();
         streams.setUncaughtExceptionHandler(e -> {
             if (Thread.currentThread().getName().endsWith("-GlobalStreamThread")) {
                 // the model topic's thread cannot be replaced: without it no version is ever swapped in
@@ -72,31 +70,12 @@ public final class TokvecApp implements AutoCloseable {
         });
         streams.setStateListener((now, before) -> {
             log.info("application state {} -> {}", before, now);
+            tokvecListener.onChange(now, before);
             if (now == KafkaStreams.State.PENDING_ERROR || now == KafkaStreams.State.ERROR) {
                 fail("Kafka Streams went from " + before + " to " + now + " (a thread of it died; see the log above)");
             }
         });
-        streams.setGlobalStateRestoreListener(new StateRestoreListener() {
-            @Override
-            public void onRestoreStart(TopicPartition partition, String store, long start, long end) {
-                if (TokvecTopology.MODEL_STORE.equals(store)) {
-                    log.info("restoring the model store from {} (offsets {}..{})", partition, start, end);
-                    registry.restoring(true);
-                }
-            }
-
-            @Override
-            public void onBatchRestored(TopicPartition partition, String store, long batchEnd, long count) {
-            }
-
-            @Override
-            public void onRestoreEnd(TopicPartition partition, String store, long total) {
-                if (TokvecTopology.MODEL_STORE.equals(store)) {
-                    log.info("model store restored ({} records); activating the current version", total);
-                    registry.restoring(false);
-                }
-            }
-        });
+        streams.setGlobalStateRestoreListener(tokvec.restoreListener());
     }
 
     /** Creates the topics that are missing (from the config's partitions and replication). */
@@ -114,7 +93,7 @@ public final class TokvecApp implements AutoCloseable {
         streams.start();
         if (config.httpPort() >= 0 && opsServer == null) {
             metricsExport = new MetricsExport(streams, TokvecTopology.streamsProps(config).getProperty(StreamsConfig.APPLICATION_ID_CONFIG));
-            opsServer = new OpsServer(config.httpBind(), config.httpPort(), streams::state, registry::snapshot, this::failure,
+            opsServer = new OpsServer(config.httpBind(), config.httpPort(), streams::state, tokvec.registry()::snapshot, this::failure,
                     metricsExport);
         }
         return this;
@@ -127,10 +106,8 @@ public final class TokvecApp implements AutoCloseable {
      * changes nothing: the first output record registers it as before.
      */
     private void registerOutputSchema() {
-        Schema schema = config.outputEncoding() == TokvecConfig.OutputEncoding.FLOATS
-                ? EnrichedEventFloats.getClassSchema() : EnrichedEvent.getClassSchema();
         try {
-            schemaRegistry.register(config.outputTopic() + "-value", schema);
+            tokvec.registerOutputSchema(config.outputTopic());
         } catch (IOException | RuntimeException e) {
             log.debug("output schema not registered ahead of the first output record: {}", e.toString());
         }
@@ -169,8 +146,10 @@ public final class TokvecApp implements AutoCloseable {
     }
 
     public TokvecConfig config() { return config; }
-    public TableRegistry registry() { return registry; }
-    public TokvecMetrics metrics() { return metrics; }
+    public TableRegistry registry() { return tokvec.registry(); }
+    public TokvecMetrics metrics() { return tokvec.metrics(); }
+    /** The enrichment the application runs. */
+    public TokvecEnrichment enrichment() { return tokvec; }
 
     /** Port of the operations endpoint ({@code tokvec.http.port}), or -1 when it is off or not started. */
     public int httpPort() { return opsServer == null ? -1 : opsServer.port(); }
@@ -182,15 +161,15 @@ public final class TokvecApp implements AutoCloseable {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        schemaRegistry.stopRetrying(); // no thread keeps waiting for a registry while the application stops
+        // closing moves the application to PENDING_SHUTDOWN at once: tokvec's state listener then stops the
+        // schema-registry retries, so that no thread keeps waiting for a registry while the application stops
         streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
                 .withTimeout(Duration.ofSeconds(30)));
         if (opsServer != null) {
             opsServer.close();
             metricsExport.close();
         }
-        registry.close(); // keeps the active version's verified snapshot for the next start
-        schemaRegistry.close();
+        tokvec.close(); // keeps the active version's verified snapshot for the next start
         log.info("closed");
     }
 }

@@ -1,5 +1,6 @@
 package io.tokvec.streams;
 
+import io.tokvec.model.ModelStore;
 import org.apache.kafka.streams.errors.ErrorHandlerContext;
 import org.apache.kafka.streams.errors.ProcessingExceptionHandler;
 import org.apache.kafka.streams.processor.api.Record;
@@ -14,7 +15,8 @@ import java.util.Map;
  * <ul>
  *   <li>transient failures (schema registry or broker unreachable): FAIL, so the stream thread is
  *       replaced and the record retried from the last committed offset: nothing lost;</li>
- *   <li>a failure of the model store's processor (the global thread): FAIL. Model records never get
+ *   <li>a failure of a model store's processor (the global thread; {@code tokvec-model-processor}, or a
+ *       store failure of any enrichment's): FAIL. Model records never get
  *       here (the table registry rejects bad ones itself); what does is the store failing, and the
  *       application then stops visibly ({@code run} exits non-zero) rather than serving on with a store
  *       that no longer matches the model topic;</li>
@@ -41,7 +43,7 @@ public final class DeadLetterProcessingExceptionHandler implements ProcessingExc
                     context.offset(), exception.toString());
             return Response.fail();
         }
-        if (TokvecTopology.MODEL_PROCESSOR.equals(context.processorNodeId())) {
+        if (TokvecTopology.MODEL_PROCESSOR.equals(context.processorNodeId()) || isStoreFailure(exception)) {
             log.error("the model store's processor failed at {}-{}@{}; the application stops", context.topic(),
                     context.partition(), context.offset(), exception);
             return Response.fail();
@@ -49,5 +51,13 @@ public final class DeadLetterProcessingExceptionHandler implements ProcessingExc
         log.error("unexpected failure at {}-{}@{} in {}; dead-lettered as {}", context.topic(), context.partition(),
                 context.offset(), context.processorNodeId(), DeadLetterReason.PROCESSING_ERROR, exception);
         return Response.resume(deadLetters.records(context, DeadLetterReason.PROCESSING_ERROR, exception));
+    }
+
+    /** The model store failed (what any enrichment's model processor lets through, whatever its name). */
+    private static boolean isStoreFailure(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof ModelStore.StoreException) return true;
+        }
+        return false;
     }
 }

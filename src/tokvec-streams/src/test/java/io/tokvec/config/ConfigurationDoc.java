@@ -16,7 +16,7 @@ import java.util.List;
 final class ConfigurationDoc {
 
     /** The command that rewrites the page from the code. */
-    static final String REGENERATE = "mvn -B -q -pl src/tokvec-app -am test -Dtest=ConfigurationDocTest "
+    static final String REGENERATE = "mvn -B -q -pl src/tokvec-streams -am test -Dtest=ConfigurationDocTest "
             + "-Dsurefire.failIfNoSpecifiedTests=false -Dtokvec.docs.write=true";
 
     private ConfigurationDoc() {

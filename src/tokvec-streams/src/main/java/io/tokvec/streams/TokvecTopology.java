@@ -1,8 +1,6 @@
 package io.tokvec.streams;
 
-import io.tokvec.avro.DeadLetter;
 import io.tokvec.avro.ModelRecord;
-import io.tokvec.avro.TokenEvent;
 import io.tokvec.config.TokvecConfig;
 import io.tokvec.core.MappedTableMemory;
 import io.tokvec.core.Ticker;
@@ -11,24 +9,20 @@ import io.tokvec.model.TableBuilder;
 import io.tokvec.model.TableRegistry;
 import io.tokvec.model.TableSnapshots;
 import io.tokvec.serde.ConfluentAvroDeserializer;
-import io.tokvec.serde.ConfluentAvroSerializer;
 import io.tokvec.serde.SchemaRegistryClient;
-import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
-import org.apache.kafka.streams.state.KeyValueStore;
-import org.apache.kafka.streams.state.StoreBuilder;
-import org.apache.kafka.streams.state.Stores;
 
+import java.nio.file.Path;
 import java.util.Properties;
 
 /**
- * Builds tokvec's topology from a typed config; no I/O. Production ({@code run}, {@code demo}) and
- * the tests share it.
+ * The standalone application's topology, built from a typed config with the library
+ * ({@link TokvecEnrichment}'s Processor API); no I/O. Production ({@code run}, {@code demo}) and the
+ * tests share it.
  *
  * <pre>
  *   model topic --&gt; [tokvec-model-source] --&gt; [tokvec-model-processor] --&gt; global store tokvec-model-store
@@ -59,11 +53,16 @@ public final class TokvecTopology {
      * the active version's verified snapshot for the next start.
      */
     public static TableRegistry newRegistry(TokvecConfig config, SchemaRegistryClient schemaRegistry) {
+        return newRegistry(config, schemaRegistry, config.tableDir());
+    }
+
+    /** As {@link #newRegistry(TokvecConfig, SchemaRegistryClient)}, with the table files under {@code tableDir}. */
+    static TableRegistry newRegistry(TokvecConfig config, SchemaRegistryClient schemaRegistry, Path tableDir) {
         ConfluentAvroDeserializer<ModelRecord> modelDeserializer =
                 new ConfluentAvroDeserializer<>(ModelRecord.class, schemaRegistry, false);
         String modelTopic = config.modelTopic();
         ModelDecoder decoder = (buf, offset, length) -> modelDeserializer.deserialize(modelTopic, buf, offset, length);
-        TableSnapshots snapshots = new TableSnapshots(new MappedTableMemory(config.tableDir(), config.tableMemoryBytes()));
+        TableSnapshots snapshots = new TableSnapshots(new MappedTableMemory(tableDir, config.tableMemoryBytes()));
         TableBuilder builder = new TableBuilder(config.tableMaxBytes(), config.allowNonFinite(), decoder, config.tableDtype(),
                 snapshots.memory(), snapshots);
         return new TableRegistry(config.table(), config.pinnedVersion(), config.retainVersions(), builder, snapshots, decoder,
@@ -75,32 +74,32 @@ public final class TokvecTopology {
         return build(config, registry, schemaRegistry, metrics, Ticker.SYSTEM);
     }
 
-    /** As {@link #build(TokvecConfig, TableRegistry, SchemaRegistryClient, TokvecMetrics)}, timing the catch-up wait with {@code ticker}. */
+    /**
+     * As {@link #build(TokvecConfig, TableRegistry, SchemaRegistryClient, TokvecMetrics)}, timing the
+     * catch-up wait with {@code ticker}; the registry, client and metrics stay the caller's to close.
+     */
     public static Topology build(TokvecConfig config, TableRegistry registry, SchemaRegistryClient schemaRegistry,
                                  TokvecMetrics metrics, Ticker ticker) {
-        metrics.bind(registry);
+        return build(new TokvecEnrichment(config, TokvecEnrichment.DEFAULT_NAME, schemaRegistry, null, registry, metrics, ticker,
+                false));
+    }
+
+    /**
+     * The standalone topology of an enrichment (named {@value TokvecEnrichment#DEFAULT_NAME}): the model
+     * topic's global store, and the input topic's raw records enriched by {@link TokvecEnrichment#wireFormatProcessor}
+     * into the output and dead-letter topics of its config.
+     */
+    public static Topology build(TokvecEnrichment tokvec) {
+        // tag::standalone[]
+        TokvecConfig config = tokvec.config();
         Topology t = new Topology();
-        StoreBuilder<KeyValueStore<String, byte[]>> store = Stores
-                .keyValueStoreBuilder(Stores.persistentKeyValueStore(MODEL_STORE), Serdes.String(), Serdes.ByteArray())
-                .withLoggingDisabled()
-                .withCachingDisabled();
-        t.addGlobalStore(store, MODEL_SOURCE, Serdes.String().deserializer(), new ByteArrayDeserializer(),
-                config.modelTopic(), MODEL_PROCESSOR, () -> new ModelStoreProcessor(MODEL_STORE, registry, metrics));
-
-        ConfluentAvroDeserializer<TokenEvent> eventDeserializer =
-                new ConfluentAvroDeserializer<>(TokenEvent.class, schemaRegistry, false);
-        ConfluentAvroSerializer<SpecificRecord> outputSerializer = new ConfluentAvroSerializer<>(schemaRegistry, false);
-        ConfluentAvroSerializer<DeadLetter> dlqSerializer = new ConfluentAvroSerializer<>(schemaRegistry, false);
-
+        tokvec.addModelStore(t);
         t.addSource(INPUT_SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), config.inputTopic());
-        t.addProcessor(ENRICH_PROCESSOR, () -> new EnrichProcessor(config, registry, eventDeserializer, metrics, ticker), INPUT_SOURCE);
-        // in memory, changelogged: one small record per partition, restored from the changelog when a
-        // task starts (no local RocksDB per task, and no wiped "corrupted" state after a crash under EOS)
-        t.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(VERSION_STORE), Serdes.String(),
-                Serdes.ByteArray()).withCachingDisabled(), ENRICH_PROCESSOR);
-        t.addSink(OUTPUT_SINK, config.outputTopic(), new ByteArraySerializer(), outputSerializer, ENRICH_PROCESSOR);
-        t.addSink(DLQ_SINK, config.dlqTopic(), new ByteArraySerializer(), dlqSerializer, ENRICH_PROCESSOR);
+        t.addProcessor(ENRICH_PROCESSOR, tokvec.wireFormatProcessor(OUTPUT_SINK, DLQ_SINK), INPUT_SOURCE);
+        t.addSink(OUTPUT_SINK, config.outputTopic(), new ByteArraySerializer(), tokvec.outputSerializer(), ENRICH_PROCESSOR);
+        t.addSink(DLQ_SINK, config.dlqTopic(), new ByteArraySerializer(), tokvec.deadLetterSerializer(), ENRICH_PROCESSOR);
         return t;
+        // end::standalone[] (src/site/markdown/library.md shows this code)
     }
 
     /** tokvec's default {@code restore.consumer.fetch.max.wait.ms} (see {@link #streamsProps}). */

@@ -12,8 +12,10 @@ public enum DeadLetterReason {
     BAD_MAGIC,
     /** The schema id in the header is not known to the schema registry. */
     UNKNOWN_SCHEMA,
-    /** The record has a null value. */
+    /** The record has a null value (or the library's {@link EventMapper} mapped it to null). */
     NULL_VALUE,
+    /** The library's {@link EventMapper} threw for the record (the exception is in the message). */
+    MAPPING_FAILED,
     /** The event has neither token_ids nor tokens. */
     NO_TOKENS,
     /** The event has both token_ids and tokens. */

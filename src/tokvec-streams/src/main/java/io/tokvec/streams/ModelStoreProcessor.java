@@ -1,6 +1,7 @@
 package io.tokvec.streams;
 
 import io.tokvec.model.TableRegistry;
+import org.apache.kafka.streams.processor.TimestampExtractor;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -18,6 +19,12 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * commits and activate records alike on every instance.
  */
 final class ModelStoreProcessor implements Processor<String, byte[], Void, Void> {
+
+    /**
+     * The model topic's timestamps: the record's own, never a failure (whatever the application's
+     * {@code default.timestamp.extractor} makes of its own topics, model records are not its records).
+     */
+    static final TimestampExtractor TIMESTAMPS = (record, partitionTime) -> Math.max(0L, record.timestamp());
 
     private final String storeName;
     private final TableRegistry registry;
