@@ -12,6 +12,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.CaseInsensitiveValidString;
+import org.apache.kafka.common.config.ConfigDef.LambdaValidator;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
 import org.apache.kafka.common.config.ConfigDef.Type;
@@ -106,25 +107,25 @@ public final class TokvecConfig extends AbstractConfig {
             .define(MAX_LEN, Type.INT, ConfigDef.NO_DEFAULT_VALUE, Range.between(1, EnrichOptions.MAX_MAX_LEN), Importance.HIGH,
                     "Length of every output sequence (pad_sequences maxlen). Must be set.",
                     GROUP_ENRICH, 1, ConfigDef.Width.SHORT, MAX_LEN)
-            .define(PADDING, Type.STRING, "pre", CaseInsensitiveValidString.in("pre", "post"), Importance.MEDIUM,
+            .define(PADDING, Type.STRING, "pre", oneOf("pre", "post"), Importance.MEDIUM,
                     "Where padding goes when an event is shorter: pre (Keras' default) or post.",
                     GROUP_ENRICH, 2, ConfigDef.Width.SHORT, PADDING)
-            .define(TRUNCATING, Type.STRING, "pre", CaseInsensitiveValidString.in("pre", "post"), Importance.MEDIUM,
+            .define(TRUNCATING, Type.STRING, "pre", oneOf("pre", "post"), Importance.MEDIUM,
                     "pre keeps the last max_len tokens (Keras' default), post the first.",
                     GROUP_ENRICH, 3, ConfigDef.Width.SHORT, TRUNCATING)
-            .define(PAD_VECTOR, Type.STRING, "table", CaseInsensitiveValidString.in("table", "zeros"), Importance.MEDIUM,
+            .define(PAD_VECTOR, Type.STRING, "table", oneOf("table", "zeros"), Importance.MEDIUM,
                     "Vector at padded positions: table (row 0, as Keras) or zeros (as PyTorch's padding_idx row).",
                     GROUP_ENRICH, 4, ConfigDef.Width.SHORT, PAD_VECTOR)
-            .define(OOV, Type.STRING, "error", CaseInsensitiveValidString.in("error", "unk"), Importance.MEDIUM,
+            .define(OOV, Type.STRING, "error", oneOf("error", "unk"), Importance.MEDIUM,
                     "Ids outside the table: error dead-letters the event (reason ID_OUT_OF_RANGE), unk maps them to the OOV row 1.",
                     GROUP_ENRICH, 5, ConfigDef.Width.SHORT, OOV)
             .define(MAX_TOKENS, Type.INT, 100_000, Range.atLeast(1), Importance.LOW,
                     "Events with more tokens are dead-lettered (TOO_MANY_TOKENS) before any work is done.",
                     GROUP_ENRICH, 6, ConfigDef.Width.SHORT, MAX_TOKENS)
-            .define(OUTPUT_ENCODING, Type.STRING, "bytes", CaseInsensitiveValidString.in("bytes", "floats"), Importance.MEDIUM,
+            .define(OUTPUT_ENCODING, Type.STRING, "bytes", oneOf("bytes", "floats"), Importance.MEDIUM,
                     "bytes: embeddings as little-endian float32 bytes (EnrichedEvent); floats: array<float> (EnrichedEventFloats).",
                     GROUP_ENRICH, 7, ConfigDef.Width.SHORT, OUTPUT_ENCODING)
-            .define(POOLING, Type.STRING, "none", CaseInsensitiveValidString.in("none", "sum", "mean", "max", "sqrtn"),
+            .define(POOLING, Type.STRING, "none", oneOf("none", "sum", "mean", "max", "sqrtn"),
                     Importance.MEDIUM,
                     "Adds the pooled vector (field 'pooled', float32 [dim]) over the kept tokens with id != 0: sum, mean "
                             + "and max as PyTorch's nn.EmbeddingBag(mode=...), sqrtn = sum / sqrt(count) (TF's "
@@ -139,7 +140,8 @@ public final class TokvecConfig extends AbstractConfig {
                             + "a token not in the vocabulary maps to 1 + (FarmHash Fingerprint64(token) mod N). The "
                             + "vocabulary must list its OOV token at rows 1..N, as get_vocabulary() does.",
                     GROUP_ENRICH, 10, ConfigDef.Width.SHORT, OOV_BUCKETS)
-            .define(HASHING_BINS, Type.INT, 0, TokvecConfig::validateHashingBins, Importance.LOW,
+            .define(HASHING_BINS, Type.INT, 0, LambdaValidator.with(TokvecConfig::validateHashingBins, () -> "0, or at least 2"),
+                    Importance.LOW,
                     "0: string tokens go through the table's vocabulary. N >= 2: they are hashed as Keras Hashing(num_bins=N) "
                             + "into a table of exactly N rows without vocabulary.",
                     GROUP_ENRICH, 11, ConfigDef.Width.SHORT, HASHING_BINS)
@@ -148,12 +150,13 @@ public final class TokvecConfig extends AbstractConfig {
                             + "1 + (fingerprint mod (N - 1)); false is Hashing(num_bins), fingerprint mod N (a token in "
                             + "bin 0 is then masked like padding).",
                     GROUP_ENRICH, 12, ConfigDef.Width.SHORT, HASHING_MASK)
-            .define(OUTPUT_DTYPE, Type.STRING, "float32", CaseInsensitiveValidString.in("float32", "float16"), Importance.MEDIUM,
+            .define(OUTPUT_DTYPE, Type.STRING, "float32", oneOf("float32", "float16"), Importance.MEDIUM,
                     "Element type of the output embeddings bytes: float32 ('<f4') or float16 ('<f2', half the size; values "
                             + "rounded to nearest even as numpy's astype(np.float16)). The record's dtype field names it. "
                             + "float16 needs tokvec.output.encoding=bytes.",
                     GROUP_ENRICH, 13, ConfigDef.Width.SHORT, OUTPUT_DTYPE)
-            .define(TABLE, Type.STRING, "embeddings", TokvecConfig::validateTableName, Importance.HIGH,
+            .define(TABLE, Type.STRING, "embeddings", LambdaValidator.with(TokvecConfig::validateTableName,
+                            () -> "a non-empty name without '/'"), Importance.HIGH,
                     "Name of the embedding table this application serves (model topic keys are name/version/...).",
                     GROUP_TABLE, 1, ConfigDef.Width.MEDIUM, TABLE)
             .define(TABLE_VERSION, Type.LONG, null, Importance.MEDIUM,
@@ -172,7 +175,7 @@ public final class TokvecConfig extends AbstractConfig {
                             + "a build that does not fit, or finds no disk for its mapped file, is rejected (OUT_OF_MEMORY) "
                             + "and the active version stays. 0 = 85% of the machine's physical memory.",
                     GROUP_TABLE, 5, ConfigDef.Width.SHORT, TABLE_MEMORY_BYTES)
-            .define(TABLE_DTYPE, Type.STRING, "float32", CaseInsensitiveValidString.in("float32", "float16", "bfloat16"),
+            .define(TABLE_DTYPE, Type.STRING, "float32", oneOf("float32", "float16", "bfloat16"),
                     Importance.MEDIUM,
                     "Element type the table is stored in: float32 (exact), float16 or bfloat16 (half the memory; every "
                             + "value rounded once to nearest even, output as the exact float32 of the stored value).",
@@ -392,6 +395,12 @@ public final class TokvecConfig extends AbstractConfig {
         Map<String, String> m = new HashMap<>(props);
         m.put(TOPIC_DLQ, streamsDlq);
         return m;
+    }
+
+    /** One of {@code values}, in any case; described as the values in their order (the reference lists them so). */
+    private static ConfigDef.Validator oneOf(String... values) {
+        CaseInsensitiveValidString valid = CaseInsensitiveValidString.in(values);
+        return LambdaValidator.with(valid::ensureValid, () -> String.join(", ", values) + " (any case)");
     }
 
     private static void validateHashingBins(String name, Object value) {

@@ -190,7 +190,7 @@ public final class ModelPublisher implements AutoCloseable {
             Throwable cause = e.getCause();
             String hint = cause instanceof AuthorizationException
                     ? " (this principal is not allowed to write to the model topic '" + config.modelTopic()
-                            + "': publishing needs WRITE on it, see README \"ACLs\")"
+                            + "': publishing needs WRITE on it, see the ACLs of src/site/markdown/operations.md)"
                     : "";
             throw new IllegalStateException("cannot send " + what + " to the model topic: " + cause.getMessage() + hint, cause);
         }

@@ -88,15 +88,6 @@ class ConfigFilesTest {
     }
 
     @Test
-    void shouldListEveryDeclaredKeyInTheReadmesConfigurationTable() throws IOException {
-        String readme = Files.readString(Path.of("README.md"));
-        String table = readme.substring(readme.indexOf("## Configuration"), readme.indexOf("\n## ", readme.indexOf("## Configuration") + 1));
-
-        assertThat(TokvecConfig.CONFIG.names()).isNotEmpty().allSatisfy(key ->
-                assertThat(table).as("README configuration table row for %s", key).contains("| `" + key + "` |"));
-    }
-
-    @Test
     void shouldRecommendStreamsSettingsAndKeepSecurityExamplesCommentedOut() throws IOException {
         Properties p = TokvecConfig.load(DOCUMENTED);
         String text = Files.readString(DOCUMENTED);

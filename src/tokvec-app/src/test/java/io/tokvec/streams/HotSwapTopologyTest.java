@@ -24,7 +24,7 @@ import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** SPEC section 3 (versioned table and hot swap) under TopologyTestDriver. */
+/** The swap guarantees (src/site/markdown/model-topic.md) under TopologyTestDriver. */
 class HotSwapTopologyTest {
 
     /** A chunk budget of two rows of the test tables (dim 2, no vocabulary tokens beyond 5 + 5 bytes). */

@@ -8,7 +8,7 @@ import java.util.List;
  * time. One instance per thread; it reuses one {@link EnrichResult} and allocates nothing per token
  * (a gather is one bulk copy of a row's little-endian bytes, see {@link EmbeddingTable#copyRow}).
  *
- * <p>Semantics (SPEC section 1): events longer than {@code max_len} lose tokens at the front
+ * <p>Semantics (src/site/markdown/semantics.md): events longer than {@code max_len} lose tokens at the front
  * ({@code truncating=pre}) or back ({@code post}); shorter ones get id 0 before ({@code padding=pre})
  * or after ({@code post}) them. The mask is {@code ids != 0}, so an id 0 inside an event is masked
  * too. Only kept tokens are looked up and validated, as in Keras, where truncation happens before

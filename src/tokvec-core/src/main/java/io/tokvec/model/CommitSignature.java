@@ -5,8 +5,8 @@ import io.tokvec.avro.TableCommit;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The byte string an Ed25519 signature of a table version covers (README, "Signed table versions").
- * UTF-8, nine lines, each ended by one {@code '\n'}, in this order:
+ * The byte string an Ed25519 signature of a table version covers (src/site/markdown/model-topic.md,
+ * "Signed table versions"). UTF-8, eight lines, each ended by one {@code '\n'}, in this order:
  *
  * <pre>
  * tokvec-table-commit-v1

@@ -16,8 +16,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
- * The versions of one table and which one is active (SPEC section 3): a thin orchestrator over parts
- * with one job each.
+ * The versions of one table and which one is active (src/site/markdown/model-topic.md, "Swap
+ * guarantees"): a thin orchestrator over parts with one job each.
  *
  * <ul>
  *   <li>{@link VersionCatalog}: the versions the model store holds, and every rule a record must pass

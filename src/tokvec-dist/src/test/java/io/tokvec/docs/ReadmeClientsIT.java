@@ -34,15 +34,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * Runs the README's Python snippets (publish a table, produce an event, consume and decode the
- * output with numpy) and a kcat consumer against a real broker and tokvec, so the README stays
- * true. Needs python3 with confluent_kafka, avro and numpy, and kcat (Debian packages, installed by
+ * Runs the docs' Python snippets (README: produce an event, consume and decode the output with numpy;
+ * model-topic.md: publish a table) and a kcat consumer against a real broker and tokvec, so the docs
+ * stay true. Needs python3 with confluent_kafka, avro and numpy, and kcat (Debian packages, installed by
  * .ci/run); skipped where they are missing.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ReadmeClientsIT {
 
-    static final Path README = Path.of("README.md");
+    static final List<Path> DOCS = List.of(Path.of("README.md"), Path.of("src/site/markdown/model-topic.md"));
     /** Debian's python3 (where apt installs python3-confluent-kafka etc.), before any other on the PATH. */
     static final String PYTHON = Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
 
@@ -63,14 +63,14 @@ class ReadmeClientsIT {
         p.put(TokvecConfig.SCHEMA_REGISTRY_URL, registryServer.url());
         p.put("application.id", "readme-it");
         p.put("state.dir", dir.resolve("state").toString());
-        p.put(TokvecConfig.TABLE, "glove");
+        p.put(TokvecConfig.TABLE, "embeddings");
         p.put(TokvecConfig.MAX_LEN, "6");
         TokvecConfig cfg = new TokvecConfig(p);
         app = new TokvecApp(cfg).createTopics().start();
         assertThat(app.awaitRunning(Duration.ofSeconds(90))).isTrue();
         try (SchemaRegistryClient client = SchemaRegistries.forConfig(cfg.clientProps());
              ModelPublisher publisher = new ModelPublisher(cfg, client)) {
-            publisher.publish(TableFiles.load(Path.of("src/tokvec-devkit/src/main/resources/demo/glove-sample.txt"), TableFormat.GLOVE, null, "glove", 1),
+            publisher.publish(TableFiles.load(Path.of("src/tokvec-devkit/src/main/resources/demo/glove-sample.txt"), TableFormat.GLOVE, null, "embeddings", 1),
                     ModelChunker.DEFAULT_CHUNK_BYTES, Map.of(), null);
         }
         awaitVersion(1);
@@ -91,12 +91,17 @@ class ReadmeClientsIT {
         assertThat(app.registry().activeVersion()).isEqualTo(v);
     }
 
-    /** The python block after {@code <!-- readme-test: NAME -->}, pointed at the test's broker and registry. */
-    static String snippet(String name) throws IOException {
-        String readme = Files.readString(README, StandardCharsets.UTF_8);
-        Matcher m = Pattern.compile("<!-- readme-test: " + name + " -->\\s*```python\\n(.*?)```", Pattern.DOTALL).matcher(readme);
-        assertThat(m.find()).as("README has a python block marked " + name).isTrue();
-        return m.group(1).replace("127.0.0.1:9092", broker.bootstrapServers()).replace("http://127.0.0.1:8081", registryServer.url());
+    /** The python block of the docs whose first line is {@code # FIRST...}, pointed at the test's broker and registry. */
+    static String snippet(String first) throws IOException {
+        for (Path doc : DOCS) {
+            Matcher m = Pattern.compile("```python\\n(# " + Pattern.quote(first) + ".*?)```", Pattern.DOTALL)
+                    .matcher(Files.readString(doc, StandardCharsets.UTF_8));
+            if (m.find()) {
+                return m.group(1).replace("127.0.0.1:9092", broker.bootstrapServers())
+                        .replace("http://127.0.0.1:8081", registryServer.url());
+            }
+        }
+        throw new AssertionError("no python block starting with '# " + first + "' in " + DOCS);
     }
 
     record Result(int exit, String out) {
@@ -130,7 +135,7 @@ class ReadmeClientsIT {
     @Test
     @Order(1)
     void shouldSwapToATablePublishedByTheReadmesPythonTrainerSnippet() throws Exception {
-        Result r = python("publish");
+        Result r = python("Publish a numpy table");
         assertThat(r.exit).as(r.out).isZero();
         awaitVersion(2);
         assertThat(app.registry().active().vocabulary().tokens()).startsWith("", "[UNK]", "w2");
@@ -139,12 +144,12 @@ class ReadmeClientsIT {
     @Test
     @Order(2)
     void shouldEnrichAnEventProducedByTheReadmeSnippetAndDecodeItWithNumpy() throws Exception {
-        Result produced = python("produce");
+        Result produced = python("Produce a TokenEvent");
         assertThat(produced.exit).as(produced.out).isZero();
-        Result consumed = python("consume");
+        Result consumed = python("Consume one enriched record");
         assertThat(consumed.exit).as(consumed.out).isZero();
         // "the national day" is not in the Python trainer's vocabulary: three OOV ids under v2
-        assertThat(consumed.out).contains("py-1 glove 2 [0, 0, 0, 1, 1, 1] [False, False, False, True, True, True]")
+        assertThat(consumed.out).contains("py-1 embeddings 2 3 [0, 1, 1, 1] [False, True, True, True]")
                 .contains("(6, 8) float32");
     }
 

@@ -46,7 +46,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 
 /**
  * A SASL/PLAIN broker with KRaft's StandardAuthorizer and no access without an ACL. An admin (super
- * user) creates the topics and exactly the ACLs the README lists; then tokvec's principal, holding only
+ * user) creates the topics and exactly the ACLs operations.md lists; then tokvec's principal, holding only
  * those, enriches events end to end under exactly_once_v2 (dead letters included), a trainer with write
  * access to the model topic publishes, and a principal that may only read the model topic cannot
  * publish: neither through {@link ModelPublisher} nor with {@code publish} of the production jar.
@@ -85,7 +85,7 @@ class AclIT {
                 new AccessControlEntry("User:" + user, "*", op, AclPermissionType.ALLOW));
     }
 
-    /** The ACLs README's "ACLs" section lists, for the application and for a trainer that publishes. */
+    /** The ACLs the "ACLs" section of operations.md lists, for the application and for a trainer that publishes. */
     static List<AclBinding> documentedAcls(TokvecConfig c, String app, String trainer) {
         List<AclBinding> acls = new ArrayList<>();
         acls.add(allow(app, ResourceType.TOPIC, c.inputTopic(), PatternType.LITERAL, AclOperation.READ));

@@ -46,7 +46,7 @@ import static org.assertj.core.api.Assumptions.assumeThat;
  * come out exactly as the file's rows. Then the child is stopped (SIGTERM) and started again on
  * the kept state dir: it maps its verified snapshot instead of rebuilding, and the first event is
  * served from it. The test prints the publish rate and the time to the first event after the restart
- * (README, "Tables of any size", has the figures for 3.6 GB).
+ * (src/site/markdown/tables.md, "Sizing", has the figures for 3.6 GB).
  */
 class LargeTableIT {
 

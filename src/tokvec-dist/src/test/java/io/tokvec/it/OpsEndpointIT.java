@@ -141,7 +141,7 @@ class OpsEndpointIT {
             PrometheusText metrics = scrape(port);
             Map<String, String> tokvec = Map.of("application_id", "ops", "table", TestTables.TABLE);
             // Kafka reports tokvec's counters as gauges read at scrape time; Micrometer drops the _total
-            // suffix that Prometheus reserves for counters (README, "Operations endpoint")
+            // suffix that Prometheus reserves for counters (operations.md, "Operations endpoint")
             assertThat(metrics.type("kafka_tokvec_events_enriched")).hasValue("gauge");
             assertThat(values(metrics, "kafka_tokvec_events_enriched", tokvec)).isNotEmpty()
                     .allSatisfy(v -> assertThat(v).isEqualTo((double) EVENTS));

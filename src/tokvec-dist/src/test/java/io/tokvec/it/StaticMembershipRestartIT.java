@@ -98,7 +98,7 @@ class StaticMembershipRestartIT {
                      i -> TestEvents.event(i, ROWS))) {
             publisher.publish(table, ModelChunker.DEFAULT_CHUNK_BYTES, Map.of(), null);
             // b's first JVM writes a class-data archive when it exits (the SIGTERM below); its
-            // restarts map it (-XX:SharedArchiveFile), as README recommends for fast restarts
+            // restarts map it (-XX:SharedArchiveFile), as operations.md recommends for fast restarts
             Path archive = tmp.resolve("tokvec.jsa");
             ChildProcessApp a = ChildProcessApp.start(configA, logs.resolve("a.log"), "256m");
             ChildProcessApp b = ChildProcessApp.start(configB, logs.resolve("b-1.log"), "256m",
