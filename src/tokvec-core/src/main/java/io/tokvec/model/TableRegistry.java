@@ -2,6 +2,7 @@ package io.tokvec.model;
 
 import io.tokvec.avro.ModelRecord;
 import io.tokvec.core.EmbeddingTable;
+import io.tokvec.core.RowOverlay;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,6 +68,7 @@ public final class TableRegistry implements ActiveTable {
     private final ActivationPolicy policy;
     private final RetentionPolicy retention;
     private final ActiveSlot slot = new ActiveSlot();
+    private final VersionAssembler assembler;
     private final RejectionLog rejections;
     private final OtherTables otherTables;
 
@@ -123,6 +125,7 @@ public final class TableRegistry implements ActiveTable {
         this.decoder = decoder;
         this.requiresSignatures = verifier != null;
         this.catalog = new VersionCatalog(table, builder.bounds(), decoder, verifier);
+        this.assembler = new VersionAssembler(table, builder);
         this.policy = new ActivationPolicy(pinnedVersion);
         this.retention = new RetentionPolicy(retainVersions);
         this.rejections = new RejectionLog(table);
@@ -281,22 +284,22 @@ public final class TableRegistry implements ActiveTable {
             return;
         }
         switch (key.kind()) {
-            case CHUNK -> {
+            case CHUNK, DELTA_CHUNK -> {
                 VersionCatalog.Version v = catalog.get(key.version());
                 if (v.complete() && v.rejection() == null) {
                     reconcile();
                 }
             }
-            case COMMIT -> {
+            case COMMIT, DELTA_COMMIT -> {
                 VersionCatalog.Version v = catalog.get(key.version());
                 if (applied == VersionCatalog.Applied.UNCHANGED) {
                     log.info("table {}: v{} committed again with the same content; ignored", table, v.version());
                     return;
                 }
                 if (!v.complete()) {
-                    log.info("table {}: v{} committed ({} x {}, {} chunks); waiting for {} missing chunk(s)", table, v.version(),
-                            v.commit().getRows(), v.commit().getDim(), v.commit().getChunks(),
-                            v.commit().getChunks() - v.committedChunksPresent());
+                    log.info("table {}: v{} committed ({}{} x {}, {} chunks); waiting for {} missing chunk(s)", table, v.version(),
+                            v.isDelta() ? "delta over v" + v.base() + ", " : "", v.rows(), v.dim(), v.committedChunks(),
+                            v.committedChunks() - v.committedChunksPresent());
                 }
                 reconcile();
             }
@@ -347,8 +350,11 @@ public final class TableRegistry implements ActiveTable {
         publishSnapshot();
         long t0 = System.nanoTime();
         EmbeddingTable built;
-        try {
-            built = builder.build(store, table, v.version(), v.commit());
+        try (TableLease lease = slot.acquire()) {
+            built = assembler.assemble(catalog, store, v.version(), lease.table(), (below, why) -> {
+                catalog.markRejected(below, why);
+                reject(below, why);
+            });
         } catch (TableRejectedException e) {
             catalog.markRejected(v.version(), e);
             reject(v.version(), e);
@@ -365,16 +371,29 @@ public final class TableRegistry implements ActiveTable {
             return true;
         }
         if (swaps.incrementAndGet() == 1 && snapshots != null) {
-            snapshots.deleteAllBut(TableSnapshots.fileName(table, built.version(), built.dtype()));
+            snapshots.deleteAllBut(storageNames(built));
         }
         long previousVersion = previous == null ? -1 : previous.version();
         Swap swap = new Swap(table, previousVersion, built.version(), built.rows(), built.dim(), built.sizeBytes(), ms);
-        log.info("table {}: swapped {} -> v{} ({} x {}, {} MiB, built and verified in {} ms)", table,
+        RowOverlay overlay = built.overlay();
+        log.info("table {}: swapped {} -> v{} ({} x {}, {}, built and verified in {} ms)", table,
                 previous == null ? "none" : "v" + previousVersion, built.version(), built.rows(), built.dim(),
-                String.format("%.1f", built.sizeBytes() / 1048576.0), ms);
+                overlay == null ? String.format("%.1f MiB", built.sizeBytes() / 1048576.0)
+                        : String.format("%d rows of %d delta(s) over v%d, %.1f MiB of them", overlay.changedRows(),
+                                overlay.layers().size(), overlay.rootVersion(), overlay.bytes() / 1048576.0), ms);
         publishSnapshot();
         swapListeners.forEach(l -> l.accept(swap));
         return true;
+    }
+
+    /** The names of the storage a table reads (its root's file and its deltas'), as {@link TableSnapshots} names files. */
+    private Set<String> storageNames(EmbeddingTable t) {
+        Set<String> names = new HashSet<>();
+        names.add(TableSnapshots.fileName(table, t.rootVersion(), t.dtype()));
+        if (t.overlay() != null) {
+            t.overlay().layers().forEach(d -> names.add(DeltaBuilder.fileName(table, d.version(), t.dtype())));
+        }
+        return names;
     }
 
     /** Drops the versions {@link RetentionPolicy} lets go, never the active, intended or pinned one. */
@@ -413,7 +432,9 @@ public final class TableRegistry implements ActiveTable {
         if (v.version() == building) return "building";
         if (v.rejection() != null) return "rejected:" + v.rejection().reason();
         if (!v.committed()) return v.refusal() != null ? "rejected:" + v.refusal().reason() : "chunks:" + v.chunkCount();
-        if (v.complete()) return v.version() == active ? "active" : "committed";
-        return "waiting:" + v.committedChunksPresent() + "/" + v.commit().getChunks();
+        if (!v.complete()) return "waiting:" + v.committedChunksPresent() + "/" + v.committedChunks();
+        long base = catalog.waitingBase(v.version());
+        if (base >= 0) return "waiting:v" + base;
+        return v.version() == active ? "active" : "committed";
     }
 }

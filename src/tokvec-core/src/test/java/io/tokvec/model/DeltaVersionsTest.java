@@ -1,0 +1,263 @@
+package io.tokvec.model;
+
+import io.tokvec.avro.ModelRecord;
+import io.tokvec.avro.TableDeltaChunk;
+import io.tokvec.avro.TableDeltaCommit;
+import io.tokvec.core.EmbeddingTable;
+import io.tokvec.core.TableChecksum;
+import io.tokvec.model.TableRejectedException.Reason;
+import org.junit.jupiter.api.Test;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Delta versions in the registry, against the chain numpy computed (gen_delta_golden.py): each
+ * version serves exactly numpy's {@code W_N}, with its vocabulary, whether it is made over the active
+ * version, branched from the active chain, rolled back to, or restored after a restart; hostile
+ * deltas are rejected with their reason while the active version keeps serving.
+ */
+class DeltaVersionsTest {
+
+    private static final String T = "t";
+    private static final int CHUNK_BYTES = 48; // two rows of dim 4 with their ids: several chunks per delta
+
+    private final DeltaGolden golden = new DeltaGolden();
+    private final ModelRecords.MapStore store = new ModelRecords.MapStore();
+    private TableRegistry registry = newRegistry(2);
+    private long offset;
+
+    private static TableRegistry newRegistry(int retain) {
+        return new TableRegistry(T, -1, retain, Long.MAX_VALUE, false, ModelRecords.DECODER);
+    }
+
+    private void send(ModelChunker.Keyed r) {
+        registry.onRecord(store, r.key().topicKey(), ModelRecords.encode(r.record()), offset++);
+    }
+
+    private void send(List<ModelChunker.Keyed> records) {
+        records.forEach(this::send);
+    }
+
+    private void publishFull(long version) {
+        send(ModelRecords.records(golden.get(version).table(T), 64));
+    }
+
+    private void publishDelta(long version) {
+        DeltaGolden.Version v = golden.get(version);
+        send(v.records(T, golden.get(v.base()), CHUNK_BYTES));
+    }
+
+    /** Every row of the active version, bit for bit, is numpy's W of {@code version}, and so is its vocabulary. */
+    private void assertServes(long version) {
+        DeltaGolden.Version g = golden.get(version);
+        assertThat(registry.activeVersion()).isEqualTo(version);
+        try (TableLease lease = registry.acquire()) {
+            EmbeddingTable t = lease.table();
+            assertThat(t.rows()).isEqualTo(g.rows());
+            float[] row = new float[g.dim()];
+            for (int r = 0; r < g.rows(); r++) {
+                t.readRow(r, row, 0);
+                for (int k = 0; k < g.dim(); k++) {
+                    assertThat(Float.floatToRawIntBits(row[k])).as("v%d row %d col %d", version, r, k)
+                            .isEqualTo(Float.floatToRawIntBits(g.w()[r * g.dim() + k]));
+                }
+            }
+            assertThat(t.vocabulary().tokens()).containsExactlyElementsOf(g.vocab());
+            for (int r = 2; r < g.rows(); r++) {
+                assertThat(t.vocabulary().indexOf(g.vocab().get(r))).isEqualTo(r);
+            }
+        }
+    }
+
+    @Test
+    void shouldComputeTheChecksumsAndContentIdsAsTheTrainerRecipeDoes() {
+        for (long n : new long[] {2, 3, 4}) {
+            DeltaGolden.Version v = golden.get(n);
+            List<ModelChunker.Keyed> records = v.records(T, golden.get(v.base()), CHUNK_BYTES);
+            TableDeltaCommit c = (TableDeltaCommit) records.get(records.size() - 1).record().getBody();
+            assertThat(c.getDeltaChecksum()).isEqualTo(v.deltaChecksum());
+            assertThat(c.getTokensChecksum()).isEqualTo(v.tokensChecksum());
+            assertThat(c.getContentId()).isEqualTo(v.contentId());
+            assertThat(c.getRows()).isEqualTo(v.rows());
+            assertThat(c.getChunks()).isEqualTo(records.size() - 1).isGreaterThan(n == 4 ? 0 : 1);
+        }
+        List<ModelChunker.Keyed> full = ModelRecords.records(golden.get(1).table(T), 64);
+        assertThat(ContentIds.of((io.tokvec.avro.TableCommit) full.get(full.size() - 1).record().getBody()))
+                .isEqualTo(golden.get(1).contentId());
+    }
+
+    @Test
+    void shouldServeEachDeltaOfAChainExactlyAsNumpyComputesIt() {
+        publishFull(1);
+        assertServes(1);
+        publishDelta(2);
+        assertServes(2);
+        publishDelta(3);
+        assertServes(3);
+        try (TableLease lease = registry.acquire()) {
+            assertThat(lease.table().rootVersion()).isEqualTo(1); // v1's storage, shared: nothing copied
+            assertThat(lease.table().overlay().layers()).hasSize(2);
+        }
+        assertThat(registry.rejectedCount()).isZero();
+    }
+
+    @Test
+    void shouldBranchFromTheActiveChainAndRollBackToADeltaVersion() {
+        publishFull(1);
+        publishDelta(2);
+        publishDelta(3);
+        publishDelta(4); // over v2, not over the active v3
+        assertServes(4);
+        send(ModelChunker.activate(T, 3, "back"));
+        assertServes(3);
+        send(ModelChunker.activate(T, 2, "further back"));
+        assertServes(2);
+        send(ModelChunker.activate(T, 1, "to the base"));
+        assertServes(1);
+        send(ModelChunker.activate(T, 4, "forward"));
+        assertServes(4);
+        assertThat(registry.describeVersions()).containsEntry(4L, "active").containsEntry(1L, "committed");
+    }
+
+    @Test
+    void shouldRestoreTheChainFromTheStoreAfterARestart() {
+        publishFull(1);
+        publishDelta(2);
+        publishDelta(3);
+        registry.close();
+        registry = newRegistry(2);
+        registry.recover(store);
+        assertServes(3);
+        send(ModelChunker.activate(T, 2, "after the restart"));
+        assertServes(2);
+    }
+
+    @Test
+    void shouldNeverDropTheBaseOfARetainedDelta() {
+        registry = newRegistry(1);
+        publishFull(1);
+        publishDelta(2);
+        publishDelta(3);
+        assertThat(registry.describeVersions()).containsOnlyKeys(1L, 2L, 3L); // v3 needs v2, which needs v1
+        registry.close();
+        registry = newRegistry(1);
+        registry.recover(store);
+        assertServes(3);
+        DeltaGolden.Version g = golden.get(1);
+        send(ModelRecords.records(EmbeddingTable.fromFloats(T, 5, g.rows(), g.dim(), g.w(), g.vocab()), 64));
+        assertThat(registry.activeVersion()).isEqualTo(5);
+        assertThat(registry.describeVersions()).containsOnlyKeys(5L);
+    }
+
+    // ---- hostile deltas: rejected with a reason, the active version keeps serving ----
+
+    /** Delta records over v1 made by hand: chunks of the given ids (rows of value id + 0.5), tokens per chunk. */
+    private List<ModelChunker.Keyed> handMade(long version, long rows, int[][] chunkIds, List<List<String>> chunkTokens) {
+        DeltaGolden.Version base = golden.get(1);
+        int dim = base.dim();
+        List<ModelChunker.Keyed> out = new ArrayList<>();
+        MessageDigest md = TableChecksum.sha256();
+        MessageDigest tmd = TableChecksum.sha256();
+        long total = 0;
+        boolean tokens = false;
+        for (int c = 0; c < chunkIds.length; c++) {
+            ByteBuffer ids = ByteBuffer.allocate(chunkIds[c].length * 4).order(ByteOrder.LITTLE_ENDIAN);
+            ByteBuffer data = ByteBuffer.allocate(chunkIds[c].length * dim * 4).order(ByteOrder.LITTLE_ENDIAN);
+            for (int i = 0; i < chunkIds[c].length; i++) {
+                ids.putInt(i * 4, chunkIds[c][i]);
+                for (int k = 0; k < dim; k++) data.putFloat((i * dim + k) * 4, chunkIds[c][i] + 0.5f);
+                ContentIds.addDeltaRow(md, chunkIds[c][i], data.slice(i * dim * 4, dim * 4));
+            }
+            List<String> ts = chunkTokens == null ? null : chunkTokens.get(c);
+            if (ts != null) {
+                tokens = true;
+                ts.forEach(t -> TableChecksum.addToken(tmd, t));
+            }
+            total += chunkIds[c].length;
+            TableDeltaChunk chunk = TableDeltaChunk.newBuilder().setIndex(c).setIds(ids).setDim(dim).setData(data).setTokens(ts).build();
+            out.add(new ModelChunker.Keyed(ModelKey.deltaChunk(T, version, c), ModelRecords.record(T, version, chunk)));
+        }
+        TableDeltaCommit commit = TableDeltaCommit.newBuilder().setBaseVersion(1).setBaseRows(base.rows()).setRows(rows).setDim(dim)
+                .setDeltaRows(total).setChunks(chunkIds.length).setDeltaChecksum(TableChecksum.format(md))
+                .setTokensChecksum(tokens ? TableChecksum.format(tmd) : null).setContentId("")
+                .setCreatedMs(0).setMetadata(Map.of()).build();
+        commit.setContentId(ContentIds.of(base.contentId(), commit));
+        out.add(new ModelChunker.Keyed(ModelKey.deltaCommit(T, version), ModelRecords.record(T, version, commit)));
+        return out;
+    }
+
+    private TableDeltaCommit commitOf(List<ModelChunker.Keyed> records) {
+        return (TableDeltaCommit) records.get(records.size() - 1).record().getBody();
+    }
+
+    /** Sends {@code records}; the registry rejects (a record of) {@code version} with {@code reason} and still serves v1 exactly. */
+    private void assertRejected(List<ModelChunker.Keyed> records, long version, Reason reason, String messagePart) {
+        long before = registry.rejectedCount(reason);
+        send(records);
+        assertThat(registry.rejectedCount(reason)).as("rejections as %s", reason).isEqualTo(before + 1);
+        RejectionLog.Rejection last = registry.recentRejections().get(registry.recentRejections().size() - 1);
+        assertThat(last.version()).isEqualTo(version);
+        assertThat(last.reason()).isEqualTo(reason);
+        assertThat(last.message()).contains(messagePart);
+        assertServes(1);
+    }
+
+    @Test
+    void shouldRejectHostileDeltasWithTheirReasonWhileTheActiveVersionServes() {
+        publishFull(1); // 7 rows, with a vocabulary
+        assertRejected(handMade(2, 8, new int[][] {{1, 9}}, List.of(List.of("x"))), 2, Reason.BAD_DELTA, "beyond the 8 rows");
+        assertRejected(handMade(3, 7, new int[][] {{1, 2}, {2, 3}}, null), 3, Reason.BAD_DELTA, "id 2 appears twice");
+        assertRejected(handMade(4, 7, new int[][] {{2, 2}}, null), 4, Reason.BAD_DELTA, "does not ascend");
+        assertRejected(handMade(5, 9, new int[][] {{1, 8}}, List.of(List.of("x"))), 5, Reason.BAD_DELTA, "leaves a gap");
+        assertRejected(handMade(6, 9, new int[][] {{7}, {8}}, List.of(List.of("x"), List.of("x"))), 6, Reason.VOCAB_MISMATCH,
+                "token 'x' of appended row 8 is already row 7");
+        assertRejected(handMade(7, 8, new int[][] {{7}}, List.of(List.of("the"))), 7, Reason.VOCAB_MISMATCH,
+                "token 'the' of appended row 7 is already row 2");
+        assertRejected(handMade(8, 8, new int[][] {{7}}, null), 8, Reason.VOCAB_MISMATCH, "without tokens");
+
+        List<ModelChunker.Keyed> unknownBase = handMade(9, 7, new int[][] {{1}}, null);
+        commitOf(unknownBase).setBaseVersion(8); // its commit was refused above
+        assertRejected(unknownBase, 9, Reason.UNKNOWN_BASE, "names base v8, which is not committed");
+
+        List<ModelChunker.Keyed> wrongSum = handMade(10, 7, new int[][] {{1, 2}, {4}}, null);
+        TableDeltaCommit c = commitOf(wrongSum);
+        c.setDeltaChecksum(TableChecksum.PREFIX + "0".repeat(64));
+        c.setContentId(ContentIds.of(golden.get(1).contentId(), c)); // consistent: only the rows disagree
+        assertRejected(wrongSum, 10, Reason.CHECKSUM_MISMATCH, "delta checksum is");
+
+        List<ModelChunker.Keyed> otherBase = handMade(11, 7, new int[][] {{1}}, null);
+        TableDeltaCommit o = commitOf(otherBase);
+        o.setContentId(ContentIds.of(TableChecksum.PREFIX + "1".repeat(64), o)); // made over other contents of v1
+        assertRejected(otherBase, 11, Reason.BASE_MISMATCH, "made over other contents than v1");
+
+        List<ModelChunker.Keyed> broken = ModelRecords.records(golden.get(1).table(T), 64);
+        io.tokvec.avro.TableCommit bc = (io.tokvec.avro.TableCommit) broken.get(broken.size() - 1).record().getBody();
+        bc.setChecksum(TableChecksum.PREFIX + "2".repeat(64));
+        List<ModelChunker.Keyed> v12 = new ArrayList<>();
+        for (ModelChunker.Keyed k : broken) {
+            ModelRecord r = k.record();
+            ModelKey key = k.key().kind() == ModelKey.Kind.CHUNK ? ModelKey.chunk(T, 12, k.key().index()) : ModelKey.commit(T, 12);
+            v12.add(new ModelChunker.Keyed(key, ModelRecords.record(T, 12, r.getBody())));
+        }
+        assertRejected(v12, 12, Reason.CHECKSUM_MISMATCH, "table checksum is");
+        List<ModelChunker.Keyed> overRejected = handMade(13, 7, new int[][] {{1}}, null);
+        commitOf(overRejected).setBaseVersion(12);
+        assertRejected(overRejected, 13, Reason.BASE_REJECTED, "names base v12, which was rejected (CHECKSUM_MISMATCH)");
+
+        send(handMade(14, 8, new int[][] {{1, 7}}, List.of(List.of("new"))));
+        assertThat(registry.activeVersion()).isEqualTo(14);
+        try (TableLease lease = registry.acquire()) {
+            assertThat(lease.table().get(1, 3)).isEqualTo(1.5f);
+            assertThat(lease.table().get(7, 0)).isEqualTo(7.5f);
+            assertThat(lease.table().get(2, 0)).isEqualTo(golden.get(1).w()[2 * 4]);
+            assertThat(lease.table().vocabulary().indexOf("new")).isEqualTo(7);
+        }
+    }
+}
