@@ -38,7 +38,10 @@ import java.util.stream.Collectors;
  * publishes it to the model topic as one version (chunks, then commit, then tombstones for versions
  * beyond retention); or, with
  * {@code --activate N}, writes an activate record that rolls the application back (or forward)
- * to a retained version.
+ * to a retained version. Before sending anything it reads the model topic and refuses (exit 2, one
+ * line) what the application would reject: a version not above the newest committed one, an
+ * activate record for a version that is not committed. It warns when {@code --table} names another
+ * table than the configuration serves.
  */
 @Command(name = "publish",
         description = {"Publish a table version to the model topic in chunks, then commit it; or activate a retained version."})
@@ -101,9 +104,11 @@ public final class PublishCommand implements Callable<Integer> {
             return generateKey(genKey);
         }
         TokvecConfig cfg;
+        String served;
         try {
             Map<String, String> m = config.load(Map.of());
             m.putIfAbsent(TokvecConfig.MAX_LEN, "1"); // not used by publish
+            served = new TokvecConfig(m).table();
             if (table != null) m.put(TokvecConfig.TABLE, table);
             cfg = new TokvecConfig(m);
             cfg.schemaRegistryUrl();
@@ -113,6 +118,10 @@ public final class PublishCommand implements Callable<Integer> {
             return 2;
         }
         String name = cfg.table();
+        if (!name.equals(served)) {
+            err.println("publish: warning: table '" + name + "' (--table) is not the table this configuration serves ('" + served
+                    + "', tokvec.table): an application run with it ignores this table");
+        }
         if (activate != null) {
             return activate(cfg, name, activate);
         }
@@ -142,6 +151,13 @@ public final class PublishCommand implements Callable<Integer> {
              Admin admin = Admin.create(cfg.clientProps());
              ModelPublisher publisher = new ModelPublisher(cfg, registry).signWith(signer)) {
             Topics.ensureModelTopic(admin, cfg);
+            ModelPublisher.TopicState state = publisher.scan(name);
+            try {
+                publisher.checkNewer(state, name, version);
+            } catch (ModelPublisher.Refused e) {
+                err.println("publish: refused: " + e.getMessage());
+                return 2;
+            }
             Progress progress = new Progress(err);
             Map<String, String> meta = new HashMap<>();
             if (file != null) {
@@ -152,7 +168,7 @@ public final class PublishCommand implements Callable<Integer> {
                 meta.put("format", "npy");
                 meta.put("partition_strategy", partitionStrategy.toString());
             }
-            ModelPublisher.Result r = publisher.publish(t, chunkBytes, meta, progress::update);
+            ModelPublisher.Result r = publisher.publish(state, t, chunkBytes, meta, progress::update);
             progress.done();
             System.out.println(r.summary() + (signer == null ? "" : ", signed with key " + signer.keyId()));
             return 0;
@@ -218,7 +234,13 @@ public final class PublishCommand implements Callable<Integer> {
     private int activate(TokvecConfig cfg, String name, long v) {
         try (SchemaRegistryClient registry = SchemaRegistries.forConfig(cfg.clientProps());
              ModelPublisher publisher = new ModelPublisher(cfg, registry)) {
-            publisher.activate(name, v, reason);
+            ModelPublisher.TopicState state = publisher.scan(name);
+            try {
+                publisher.activate(state, name, v, reason);
+            } catch (ModelPublisher.Refused e) {
+                System.err.println("publish: refused: " + e.getMessage());
+                return 2;
+            }
             System.out.println("publish: activate record for " + name + " v" + v + " written to " + cfg.modelTopic());
             return 0;
         } catch (RuntimeException e) {

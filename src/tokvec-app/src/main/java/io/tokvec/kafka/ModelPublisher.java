@@ -3,9 +3,13 @@ package io.tokvec.kafka;
 import io.tokvec.avro.ModelRecord;
 import io.tokvec.avro.TableCommit;
 import io.tokvec.core.EmbeddingTable;
+import io.tokvec.model.ActivationPolicy;
 import io.tokvec.model.CommitSigner;
 import io.tokvec.model.ModelChunker;
 import io.tokvec.model.ModelKey;
+import io.tokvec.model.RetentionPolicy;
+import io.tokvec.model.TableRejectedException;
+import io.tokvec.model.VersionCatalog;
 import io.tokvec.serde.ConfluentAvroDeserializer;
 import io.tokvec.serde.ConfluentAvroSerializer;
 import io.tokvec.serde.SchemaRegistryClient;
@@ -16,31 +20,38 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
+import java.util.Set;
+import java.util.SortedSet;
+import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 
 /**
- * Publishes table versions to the model topic with an idempotent producer: the chunks, then the
- * commit, then tombstones for versions beyond {@code tokvec.retain.versions} so that the compacted
- * topic stays bounded. Also writes activate records (rollback).
+ * Publishes table versions to the model topic with an idempotent producer, and fails loudly: first
+ * it reads the model topic once into a {@link VersionCatalog} with the application's own rules, and
+ * refuses, before sending anything, a version the application would reject as not newer
+ * ({@link Refused}); then it sends the chunks and waits for every one of them, sends the commit only
+ * when all chunks are written, and then tombstones the versions the application's
+ * {@link RetentionPolicy} drops, waiting for each tombstone too. Any send that fails fails the
+ * publish, naming the record. Also writes activate records (rollback), refusing a version that is not
+ * committed on the topic.
  */
 public final class ModelPublisher implements AutoCloseable {
-
-    private static final Logger log = LoggerFactory.getLogger(ModelPublisher.class);
 
     /** What a publish did. */
     public record Result(String table, long version, int rows, int dim, long bytes, int chunks, double seconds,
@@ -50,6 +61,33 @@ public final class ModelPublisher implements AutoCloseable {
                     bytes / 1048576.0, chunks, seconds,
                     removedVersions.isEmpty() ? "" : ", removed old versions " + removedVersions);
         }
+    }
+
+    /** A publish refused before anything was sent: the application would reject it. */
+    public static final class Refused extends RuntimeException {
+        public Refused(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    /**
+     * What the model topic holds of one table, read once, by the application's rules: the catalog of
+     * the records the application would keep, every chunk key found (refused ones too, so that
+     * retention tombstones them), and the other table names seen.
+     */
+    public static final class TopicState {
+        private final VersionCatalog catalog;
+        private final Set<String> otherTables = new TreeSet<>();
+
+        TopicState(VersionCatalog catalog) {
+            this.catalog = catalog;
+        }
+
+        public VersionCatalog catalog() { return catalog; }
+        /** The highest committed version, or -1. */
+        public long newestCommitted() { return catalog.newestCommitted(); }
+        /** Other table names with records on the topic. */
+        public Set<String> otherTables() { return otherTables; }
     }
 
     private final TokvecConfig config;
@@ -80,119 +118,187 @@ public final class ModelPublisher implements AutoCloseable {
         void sent(int chunks, int total);
     }
 
-    /**
-     * Publishes one version. {@code progress} (may be null) hears every chunk sent.
-     */
+    /** Reads the model topic and publishes one version ({@link #publish(TopicState, EmbeddingTable, int, Map, Progress)}). */
     public Result publish(EmbeddingTable table, int chunkBytes, Map<String, String> metadata, Progress progress) {
+        return publish(scan(table.name()), table, chunkBytes, metadata, progress);
+    }
+
+    /**
+     * Publishes one version over {@code state} (the model topic read by {@link #scan} beforehand).
+     * {@code progress} (may be null) hears every chunk sent.
+     *
+     * @throws Refused                when the version is not above the newest committed one (nothing is sent)
+     * @throws IllegalStateException  when a send fails, naming the record (no commit follows a failed chunk)
+     */
+    public Result publish(TopicState state, EmbeddingTable table, int chunkBytes, Map<String, String> metadata, Progress progress) {
+        checkNewer(state, table.name(), table.version());
         long t0 = System.nanoTime();
         ModelChunker chunker = new ModelChunker(table, chunkBytes);
         String topic = config.modelTopic();
-        int sent = 0;
+        List<String> keys = new ArrayList<>();
+        List<Future<?>> sent = new ArrayList<>();
+        int checked = 0;
         Iterator<ModelChunker.Keyed> it = chunker.chunks();
-        Future<?> last = null;
         while (it.hasNext()) {
             ModelChunker.Keyed c = it.next();
-            last = producer.send(new ProducerRecord<>(topic, c.key().topicKey(), c.record()));
-            sent++;
-            if (progress != null) progress.sent(sent, chunker.chunkCount());
+            keys.add(c.key().topicKey());
+            sent.add(producer.send(new ProducerRecord<>(topic, c.key().topicKey(), c.record())));
+            if (progress != null) progress.sent(sent.size(), chunker.chunkCount());
+            // a chunk already refused stops the publish at once: no more chunks, and no commit
+            while (checked < sent.size() && sent.get(checked).isDone()) {
+                await(sent.get(checked), "chunk", keys.get(checked));
+                checked++;
+            }
         }
         producer.flush();
-        await(last, "chunks");
+        for (int i = checked; i < sent.size(); i++) {
+            await(sent.get(i), "chunk", keys.get(i));
+        }
         ModelChunker.Keyed commit = chunker.commit(metadata);
         if (signer != null) {
             signer.sign(table.name(), table.version(), (TableCommit) commit.record().getBody());
         }
-        await(producer.send(new ProducerRecord<>(topic, commit.key().topicKey(), commit.record())), "commit");
-        List<Long> removed = removeOldVersions(table.name(), table.version(), config.retainVersions());
+        await(producer.send(new ProducerRecord<>(topic, commit.key().topicKey(), commit.record())), "commit", commit.key().topicKey());
+        try {
+            state.catalog.apply(commit.key(), commit.record(), new byte[0], -1);
+        } catch (TableRejectedException e) {
+            // the application refuses it too (a signature its trusted keys do not accept, say): nothing to retain for it
+        }
+        List<Long> removed = removeOldVersions(state, table.name());
         double secs = (System.nanoTime() - t0) / 1e9;
         return new Result(table.name(), table.version(), table.rows(), table.dim(), table.sizeBytes(), chunker.chunkCount(),
                 secs, removed);
     }
 
-    /** Writes an activate record for a retained version. */
+    /** Reads the model topic and writes an activate record ({@link #activate(TopicState, String, long, String)}). */
     public void activate(String table, long version, String reason) {
-        ModelChunker.Keyed a = ModelChunker.activate(table, version, reason);
-        await(producer.send(new ProducerRecord<>(config.modelTopic(), a.key().topicKey(), a.record())), "activate");
+        activate(scan(table), table, version, reason);
     }
 
     /**
-     * Reads the model topic's current keys and sends tombstones for every chunk and commit of
-     * versions older than the newest {@code retain} committed ones (never {@code justPublished}).
+     * Writes an activate record for a retained version.
+     *
+     * @throws Refused when {@code version} is not committed on the model topic (the application would reject it)
      */
-    List<Long> removeOldVersions(String table, long justPublished, int retain) {
-        Map<Long, Integer> committed = new TreeMap<>(); // version -> chunk count
-        Map<Long, java.util.Set<Integer>> chunkKeys = new TreeMap<>();
+    public void activate(TopicState state, String table, long version, String reason) {
+        VersionCatalog.Version v = state.catalog.get(version);
+        if (v == null || !v.committed()) {
+            throw new Refused("table " + table + ": v" + version + " is not committed on " + config.modelTopic()
+                    + " (committed: " + state.catalog.committedVersions() + "); the application would reject the activate"
+                    + " record as UNKNOWN_VERSION");
+        }
+        ModelChunker.Keyed a = ModelChunker.activate(table, version, reason);
+        await(producer.send(new ProducerRecord<>(config.modelTopic(), a.key().topicKey(), a.record())), "activate record",
+                a.key().topicKey());
+    }
+
+    /** @throws Refused when {@code version} of {@code table} is not above the newest version committed in {@code state} */
+    public void checkNewer(TopicState state, String table, long version) {
+        long newest = state.newestCommitted();
+        if (newest >= 0 && version <= newest) {
+            throw new Refused("table " + table + ": v" + version + " is not above v" + newest + ", the newest version committed on "
+                    + config.modelTopic() + "; the application would reject it as "
+                    + (version == newest ? TableRejectedException.Reason.DUPLICATE_VERSION : TableRejectedException.Reason.VERSION_NOT_NEWER)
+                    + " (publish v" + (newest + 1) + " or higher, or roll back with --activate)");
+        }
+    }
+
+    /**
+     * Reads the model topic from its beginning to its end, once: the records of {@code table} go
+     * through a {@link VersionCatalog} with the application's rules ({@code tokvec.table.max.bytes},
+     * {@code tokvec.table.trusted.keys}), so that it knows the versions the application keeps.
+     */
+    public TopicState scan(String table) {
         ConfluentAvroDeserializer<ModelRecord> deser = new ConfluentAvroDeserializer<>(ModelRecord.class, schemaRegistry, false);
+        TopicState state = new TopicState(new VersionCatalog(table, config.recordBounds(),
+                (b, off, len) -> deser.deserialize(config.modelTopic(), b, off, len), config.commitVerifier()));
         Map<String, Object> p = new HashMap<>(config.clientProps());
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.remove(ConsumerConfig.GROUP_ID_CONFIG);
         try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> parts = consumer.partitionsFor(config.modelTopic()).stream()
-                    .map(pi -> new TopicPartition(pi.topic(), pi.partition())).toList();
+            List<PartitionInfo> infos = consumer.partitionsFor(config.modelTopic());
+            List<TopicPartition> parts = infos == null ? List.of()
+                    : infos.stream().map(pi -> new TopicPartition(pi.topic(), pi.partition())).toList();
             consumer.assign(parts);
             consumer.seekToBeginning(parts);
             Map<TopicPartition, Long> end = consumer.endOffsets(parts);
             while (parts.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
                 for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(500))) {
-                    ModelKey k;
-                    try {
-                        k = ModelKey.parse(r.key());
-                    } catch (IllegalArgumentException e) {
-                        continue;
-                    }
-                    if (!k.table().equals(table) || k.kind() == ModelKey.Kind.ACTIVATE) continue;
-                    if (k.kind() == ModelKey.Kind.CHUNK) {
-                        if (r.value() == null) chunkKeys.getOrDefault(k.version(), new java.util.HashSet<>()).remove(k.index());
-                        else chunkKeys.computeIfAbsent(k.version(), v -> new java.util.HashSet<>()).add(k.index());
-                    } else if (r.value() == null) {
-                        committed.remove(k.version());
-                    } else {
-                        try {
-                            committed.put(k.version(), ((TableCommit) deser.deserialize(config.modelTopic(), r.value()).getBody()).getChunks());
-                        } catch (RuntimeException e) {
-                            log.warn("model topic: commit {} does not decode; treated as absent: {}", k, e.getMessage());
-                        }
-                    }
+                    read(state, table, r, deser);
                 }
             }
         }
-        List<Long> newestFirst = committed.keySet().stream().sorted((a, b) -> Long.compare(b, a)).toList();
-        if (newestFirst.size() <= retain) {
-            return List.of();
-        }
-        long oldestKept = newestFirst.get(retain - 1);
-        List<Long> removed = new java.util.ArrayList<>();
-        java.util.Set<Long> victims = new java.util.TreeSet<>();
-        committed.keySet().stream().filter(v -> v < oldestKept && v != justPublished).forEach(victims::add);
-        chunkKeys.keySet().stream().filter(v -> v < oldestKept && v != justPublished).forEach(victims::add);
-        for (long v : victims) {
-            for (int idx : chunkKeys.getOrDefault(v, java.util.Set.of())) {
-                producer.send(new ProducerRecord<>(config.modelTopic(), ModelKey.chunk(table, v, idx).topicKey(), null));
-            }
-            if (committed.containsKey(v)) {
-                producer.send(new ProducerRecord<>(config.modelTopic(), ModelKey.commit(table, v).topicKey(), null));
-            }
-            removed.add(v);
-        }
-        producer.flush();
-        return removed;
+        return state;
     }
 
-    private void await(Future<?> f, String what) {
-        if (f == null) return;
+    private void read(TopicState state, String table, ConsumerRecord<String, byte[]> r, ConfluentAvroDeserializer<ModelRecord> deser) {
+        ModelKey k;
+        try {
+            k = ModelKey.parse(r.key());
+        } catch (IllegalArgumentException e) {
+            return; // the application refuses it (BAD_RECORD); nothing of it to retain
+        }
+        if (!k.table().equals(table)) {
+            state.otherTables.add(k.table());
+            return;
+        }
+        if (r.value() == null) {
+            state.catalog.remove(k);
+            return;
+        }
+        if (k.kind() == ModelKey.Kind.CHUNK) {
+            state.catalog.noteChunk(k, r.offset()); // every chunk key of a version is tombstoned with it, refused ones included
+            return;
+        }
+        try {
+            state.catalog.apply(k, deser.deserialize(config.modelTopic(), r.value()), r.value(), r.offset());
+        } catch (TableRejectedException | RuntimeException e) {
+            // refused or undecodable: the application does not keep it either
+        }
+    }
+
+    /** Sends tombstones for the versions the retention policy drops (chunks and commit), waiting for each; returns them. */
+    private List<Long> removeOldVersions(TopicState state, String table) {
+        VersionCatalog catalog = state.catalog;
+        ActivationPolicy policy = new ActivationPolicy(config.pinnedVersion());
+        Set<Long> keep = new HashSet<>();
+        ActivationPolicy.Candidate intended = policy.intended(catalog);
+        if (intended != null) keep.add(intended.version());
+        if (config.pinnedVersion() >= 0) keep.add(config.pinnedVersion());
+        SortedSet<Long> victims = new RetentionPolicy(config.retainVersions()).victims(catalog, keep);
+        Map<String, Future<?>> sent = new LinkedHashMap<>();
+        for (long v : victims) {
+            VersionCatalog.Version version = catalog.get(v);
+            List<String> keys = new ArrayList<>();
+            version.forEachChunk(idx -> keys.add(ModelKey.chunk(table, v, idx).topicKey()));
+            if (version.committed()) {
+                keys.add(ModelKey.commit(table, v).topicKey());
+            }
+            for (String key : keys) {
+                sent.put(key, producer.send(new ProducerRecord<>(config.modelTopic(), key, null)));
+            }
+            catalog.drop(v);
+        }
+        producer.flush();
+        sent.forEach((key, f) -> await(f, "tombstone", key));
+        return new ArrayList<>(victims);
+    }
+
+    private void await(Future<?> f, String what, String key) {
         try {
             f.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while sending " + what, e);
+            throw new IllegalStateException("interrupted while sending " + what + " " + key, e);
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             String hint = cause instanceof AuthorizationException
                     ? " (this principal is not allowed to write to the model topic '" + config.modelTopic()
                             + "': publishing needs WRITE on it, see the ACLs of src/site/markdown/operations.md)"
                     : "";
-            throw new IllegalStateException("cannot send " + what + " to the model topic: " + cause.getMessage() + hint, cause);
+            throw new IllegalStateException("cannot send " + what + " " + key + " to the model topic: " + cause.getMessage() + hint,
+                    cause);
         }
     }
 

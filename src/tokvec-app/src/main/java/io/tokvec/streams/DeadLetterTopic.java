@@ -13,6 +13,8 @@ import org.apache.kafka.streams.errors.ErrorHandlerContext;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The dead-letter topic as Kafka Streams' exception handlers see it: configured from the streams
@@ -20,18 +22,45 @@ import java.util.Map;
  * schema registry under {@code schema.registry.url}), it turns a failed record into a ready
  * {@link DeadLetter} record in the Confluent wire format, so that every record on that topic is a
  * {@code DeadLetter}, whichever handler wrote it.
+ *
+ * <p>Kafka Streams creates a handler per task and never closes it: the serializer (and its schema
+ * registry client) is made when the first dead letter is written, and shared by every handler of the
+ * JVM with the same registry settings, so the handlers hold one client between them, not one each.
  */
 final class DeadLetterTopic {
 
+    /** One serializer per distinct registry setting in this JVM (see the class comment). */
+    private static final Map<String, ConfluentAvroSerializer<DeadLetter>> SERIALIZERS = new ConcurrentHashMap<>();
+
     private final String topic;
-    private final ConfluentAvroSerializer<DeadLetter> serializer;
+    private final Map<String, Object> configs;
+    private volatile ConfluentAvroSerializer<DeadLetter> serializer;
 
     DeadLetterTopic(Map<String, ?> configs) {
         // tokvec passes its dead-letter topic (tokvec.topic.dlq) to Kafka Streams under this key
         Object t = configs.get(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG);
         this.topic = t == null ? TokvecConfig.DEFAULTS.get(TokvecConfig.TOPIC_DLQ) : t.toString();
-        this.serializer = new ConfluentAvroSerializer<>();
-        serializer.configure(new HashMap<>(configs), false);
+        this.configs = new HashMap<>(configs);
+    }
+
+    private ConfluentAvroSerializer<DeadLetter> serializer() {
+        ConfluentAvroSerializer<DeadLetter> s = serializer;
+        if (s == null) {
+            Map<String, String> registrySettings = new TreeMap<>();
+            configs.forEach((k, v) -> {
+                if (k.startsWith("schema.registry.") || k.startsWith("basic.auth.")
+                        || k.equals(ConfluentAvroSerializer.AUTO_REGISTER_SCHEMAS)) {
+                    registrySettings.put(k, String.valueOf(v));
+                }
+            });
+            s = SERIALIZERS.computeIfAbsent(registrySettings.toString(), k -> {
+                ConfluentAvroSerializer<DeadLetter> created = new ConfluentAvroSerializer<>();
+                created.configure(configs, false);
+                return created;
+            });
+            serializer = s;
+        }
+        return s;
     }
 
     String topic() {
@@ -43,7 +72,7 @@ final class DeadLetterTopic {
         DeadLetters.Source source = new DeadLetters.Source(context.topic(), context.partition(), context.offset(),
                 context.timestamp(), context.sourceRawKey(), context.sourceRawValue());
         DeadLetter dl = DeadLetters.of(reason, exception.toString(), source, null, null, null);
-        byte[] value = serializer.serialize(topic, dl);
+        byte[] value = serializer().serialize(topic, dl);
         return List.of(new ProducerRecord<>(topic, null, context.timestamp(), context.sourceRawKey(), value));
     }
 

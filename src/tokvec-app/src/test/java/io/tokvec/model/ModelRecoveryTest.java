@@ -11,7 +11,6 @@ import org.junit.jupiter.api.Test;
 
 import java.util.Iterator;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.function.BiConsumer;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -28,19 +27,7 @@ class ModelRecoveryTest {
     final ConfluentAvroDeserializer<ModelRecord> de = new ConfluentAvroDeserializer<>(ModelRecord.class, client, false);
 
     /** A sorted map standing in for the RocksDB store (same ordering of String keys). */
-    static final class MapStore implements ModelStore {
-        final TreeMap<String, byte[]> map = new TreeMap<>();
-
-        @Override public byte[] get(String k) { return map.get(k); }
-        @Override public void put(String k, byte[] v) { map.put(k, v); }
-        @Override public void delete(String k) { map.remove(k); }
-
-        @Override
-        public void scan(String prefix, BiConsumer<String, byte[]> visitor) {
-            map.tailMap(prefix, true).forEach((k, v) -> {
-                if (k.startsWith(prefix)) visitor.accept(k, v);
-            });
-        }
+    static final class MapStore extends ModelRecords.MapStore {
     }
 
     @AfterEach

@@ -86,7 +86,7 @@ final class ModelRecords {
     }
 
     /** A sorted map standing in for the RocksDB store (same ordering of String keys). */
-    static final class MapStore implements ModelStore {
+    static class MapStore implements ModelStore {
         final TreeMap<String, byte[]> map = new TreeMap<>();
         final List<String> scanned = new java.util.ArrayList<>();
 

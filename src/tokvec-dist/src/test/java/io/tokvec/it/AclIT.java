@@ -80,24 +80,29 @@ class AclIT {
         return new TokvecConfig(ItApps.appConfig(APP_ID, client(user), "mock://" + SCOPE, tmp.resolve("state-" + user)));
     }
 
-    private static AclBinding allow(String user, ResourceType type, String name, PatternType pattern, AclOperation op) {
+    static AclBinding allow(String user, ResourceType type, String name, PatternType pattern, AclOperation op) {
         return new AclBinding(new ResourcePattern(type, name, pattern),
                 new AccessControlEntry("User:" + user, "*", op, AclPermissionType.ALLOW));
     }
 
     /** The ACLs the "ACLs" section of operations.md lists, for the application and for a trainer that publishes. */
     static List<AclBinding> documentedAcls(TokvecConfig c, String app, String trainer) {
+        return documentedAcls(c, APP_ID, app, trainer);
+    }
+
+    /** As {@link #documentedAcls(TokvecConfig, String, String)}, for the application id {@code appId}. */
+    static List<AclBinding> documentedAcls(TokvecConfig c, String appId, String app, String trainer) {
         List<AclBinding> acls = new ArrayList<>();
         acls.add(allow(app, ResourceType.TOPIC, c.inputTopic(), PatternType.LITERAL, AclOperation.READ));
         acls.add(allow(app, ResourceType.TOPIC, c.modelTopic(), PatternType.LITERAL, AclOperation.READ));
         acls.add(allow(app, ResourceType.TOPIC, c.outputTopic(), PatternType.LITERAL, AclOperation.WRITE));
         acls.add(allow(app, ResourceType.TOPIC, c.dlqTopic(), PatternType.LITERAL, AclOperation.WRITE));
-        acls.add(allow(app, ResourceType.GROUP, APP_ID, PatternType.LITERAL, AclOperation.READ));
-        acls.add(allow(app, ResourceType.TRANSACTIONAL_ID, APP_ID, PatternType.PREFIXED, AclOperation.WRITE));
+        acls.add(allow(app, ResourceType.GROUP, appId, PatternType.LITERAL, AclOperation.READ));
+        acls.add(allow(app, ResourceType.TRANSACTIONAL_ID, appId, PatternType.PREFIXED, AclOperation.WRITE));
         // the changelog of the per-partition version store (A-tokvec-partition-versions-changelog),
         // which Kafka Streams creates, validates, reads on restore and writes
         for (AclOperation op : List.of(AclOperation.CREATE, AclOperation.READ, AclOperation.WRITE, AclOperation.DESCRIBE_CONFIGS)) {
-            acls.add(allow(app, ResourceType.TOPIC, APP_ID + "-", PatternType.PREFIXED, op));
+            acls.add(allow(app, ResourceType.TOPIC, appId + "-", PatternType.PREFIXED, op));
         }
         acls.add(allow(trainer, ResourceType.TOPIC, c.modelTopic(), PatternType.LITERAL, AclOperation.WRITE));
         acls.add(allow(trainer, ResourceType.TOPIC, c.modelTopic(), PatternType.LITERAL, AclOperation.READ));
@@ -186,10 +191,10 @@ class AclIT {
         Path glove = tmp.resolve("t.txt");
         Files.writeString(glove, "a 1 2\nb 3 4\n");
         ProductionJar.Result publish = ProductionJar.run(tmp.resolve("publish.log"), "publish", "--config", cfg.toString(),
-                "--version", "1", "--file", glove.toString(), "--format", "glove");
+                "--version", "9", "--file", glove.toString(), "--format", "glove");
         String output = publish.output();
         assertThat(publish.exit()).as(output).isEqualTo(1);
-        assertThat(output).contains("publish: failed: cannot send chunks to the model topic: Not authorized to access topics: ["
-                + config(ADMIN).modelTopic() + "]").contains("publishing needs WRITE on it");
+        assertThat(output).contains("publish: failed: cannot send chunk " + TestTables.TABLE + "/9/chunk/0 to the model topic:"
+                + " Not authorized to access topics: [" + config(ADMIN).modelTopic() + "]").contains("publishing needs WRITE on it");
     }
 }

@@ -8,6 +8,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -87,6 +89,23 @@ final class ChildProcessApp implements AutoCloseable {
 
     Path log() {
         return log;
+    }
+
+    private static final Pattern HTTP_PORT = Pattern.compile("operations endpoint on http://[^:]+:(\\d+)/");
+
+    /** The port of the child's operations endpoint ({@code tokvec.http.port=0}), read from its log line. */
+    int awaitHttpPort(java.time.Duration timeout) {
+        int[] port = {-1};
+        Await.until(timeout, "the operations endpoint of " + log, () -> {
+            try {
+                Matcher m = HTTP_PORT.matcher(Files.readString(log));
+                if (m.find()) port[0] = Integer.parseInt(m.group(1));
+            } catch (IOException e) {
+                return false;
+            }
+            return port[0] > 0;
+        });
+        return port[0];
     }
 
     /** SIGKILL: no shutdown hook, no flush, no commit; returns the exit value. */

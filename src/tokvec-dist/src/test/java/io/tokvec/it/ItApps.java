@@ -60,6 +60,13 @@ final class ItApps {
         return p;
     }
 
+    /** {@code settings} with the operations endpoint on a free port of 127.0.0.1 (logged; see {@link ChildProcessApp#awaitHttpPort}). */
+    static Map<String, String> withOpsEndpoint(Map<String, String> settings) {
+        settings.put(TokvecConfig.HTTP_PORT, "0");
+        settings.put(TokvecConfig.HTTP_BIND, "127.0.0.1");
+        return settings;
+    }
+
     /** Starts the application and waits until it is RUNNING. */
     static TokvecApp startApp(TokvecConfig config) throws InterruptedException {
         return startApp(config, swap -> { });
