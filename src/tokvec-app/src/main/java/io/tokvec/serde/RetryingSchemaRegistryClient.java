@@ -1,5 +1,6 @@
 package io.tokvec.serde;
 
+import io.tokvec.core.Ticker;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.util.concurrent.TimeUnit;
@@ -17,7 +18,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>{@link #withTimeout} gives a view with another bound over the same client (and caches).
  * {@link #stopRetrying()} makes every waiting and later call fail at once (used when closing, so
- * that no thread waits for a registry while the application shuts down). Thread-safe.
+ * that no thread waits for a registry while the application shuts down). The backoff's time is the
+ * {@link Ticker}'s (the system's unless one is passed). Thread-safe.
  */
 public final class RetryingSchemaRegistryClient implements SchemaRegistryClient {
 
@@ -29,6 +31,7 @@ public final class RetryingSchemaRegistryClient implements SchemaRegistryClient 
     private final SchemaRegistryClient delegate;
     private final long timeoutMs;
     private final long backoffMaxMs;
+    private final Ticker ticker;
     private final Stop stop;
 
     private static final class Stop {
@@ -45,22 +48,29 @@ public final class RetryingSchemaRegistryClient implements SchemaRegistryClient 
      * @param backoffMaxMs longest pause between two attempts
      */
     public RetryingSchemaRegistryClient(SchemaRegistryClient delegate, long timeoutMs, long backoffMaxMs) {
-        this(delegate, timeoutMs, backoffMaxMs, new Stop());
+        this(delegate, timeoutMs, backoffMaxMs, Ticker.SYSTEM);
     }
 
-    private RetryingSchemaRegistryClient(SchemaRegistryClient delegate, long timeoutMs, long backoffMaxMs, Stop stop) {
+    /** As {@link #RetryingSchemaRegistryClient(SchemaRegistryClient, long, long)}, timing the retries with {@code ticker}. */
+    public RetryingSchemaRegistryClient(SchemaRegistryClient delegate, long timeoutMs, long backoffMaxMs, Ticker ticker) {
+        this(delegate, timeoutMs, backoffMaxMs, ticker, new Stop());
+    }
+
+    private RetryingSchemaRegistryClient(SchemaRegistryClient delegate, long timeoutMs, long backoffMaxMs, Ticker ticker,
+                                         Stop stop) {
         if (timeoutMs < 0 || backoffMaxMs < 1) {
             throw new IllegalArgumentException("timeout must be >= 0 and backoff >= 1 ms, got " + timeoutMs + " and " + backoffMaxMs);
         }
         this.delegate = delegate;
         this.timeoutMs = timeoutMs;
         this.backoffMaxMs = backoffMaxMs;
+        this.ticker = ticker;
         this.stop = stop;
     }
 
     /** The same client (same caches, same stop switch), retrying for {@code timeoutMs} instead. */
     public RetryingSchemaRegistryClient withTimeout(long timeoutMs) {
-        return new RetryingSchemaRegistryClient(delegate, timeoutMs, backoffMaxMs, stop);
+        return new RetryingSchemaRegistryClient(delegate, timeoutMs, backoffMaxMs, ticker, stop);
     }
 
     /** From now on, failing calls are not retried, and calls waiting between two attempts give up. */
@@ -98,7 +108,7 @@ public final class RetryingSchemaRegistryClient implements SchemaRegistryClient 
     }
 
     private <T> T retry(String what, Call<T> call) throws IOException {
-        long start = System.nanoTime();
+        long start = ticker.nanoTime();
         long backoff = Math.min(INITIAL_BACKOFF_MS, backoffMaxMs);
         int failures = 0;
         while (true) {
@@ -107,7 +117,7 @@ public final class RetryingSchemaRegistryClient implements SchemaRegistryClient 
                 T answer = call.call();
                 if (failures > 0) {
                     log.info("schema registry answered ({}) after {} failed attempt(s) over {} ms", what, failures,
-                            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+                            TimeUnit.NANOSECONDS.toMillis(ticker.nanoTime() - start));
                 }
                 return answer;
             } catch (UnknownSchemaException | InterruptedIOException e) {
@@ -121,7 +131,7 @@ public final class RetryingSchemaRegistryClient implements SchemaRegistryClient 
                 failure = e;
             }
             failures++;
-            long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            long elapsedMs = TimeUnit.NANOSECONDS.toMillis(ticker.nanoTime() - start);
             if (stop.stopped || elapsedMs >= timeoutMs) {
                 if (failures > 1) {
                     failure.addSuppressed(new IOException("gave up after " + failures + " attempts over " + elapsedMs
@@ -134,17 +144,20 @@ public final class RetryingSchemaRegistryClient implements SchemaRegistryClient 
                         backoffMaxMs, timeoutMs == Long.MAX_VALUE ? "" : " for up to " + timeoutMs + " ms");
             }
             pause(Math.min(backoff, timeoutMs - elapsedMs), what);
+            if (stop.stopped) {
+                throw failure; // stopped while waiting: no further attempt
+            }
             backoff = Math.min(backoff * 2, backoffMaxMs);
         }
     }
 
     private void pause(long millis, String what) throws InterruptedIOException {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        long deadline = ticker.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
         synchronized (stop) {
             try {
                 long left;
-                while (!stop.stopped && (left = deadline - System.nanoTime()) > 0) {
-                    TimeUnit.NANOSECONDS.timedWait(stop, left);
+                while (!stop.stopped && (left = deadline - ticker.nanoTime()) > 0) {
+                    ticker.timedWait(stop, left);
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

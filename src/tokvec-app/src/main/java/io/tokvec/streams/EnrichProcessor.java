@@ -6,6 +6,7 @@ import io.tokvec.core.EmbeddingTable;
 import io.tokvec.core.EnrichException;
 import io.tokvec.core.EnrichResult;
 import io.tokvec.core.Enricher;
+import io.tokvec.core.Ticker;
 import io.tokvec.config.TokvecConfig;
 import io.tokvec.model.Activation;
 import io.tokvec.model.ActiveTable;
@@ -44,6 +45,7 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object>
     private final Deserializer<TokenEvent> deserializer;
     private final TokvecMetrics metrics;
     private TokvecMetrics.ThreadMetrics threadMetrics;
+    private final Ticker ticker;
     private final Enricher enricher;
     private final int maxTokens;
     private final int maxRequestSize;
@@ -52,8 +54,10 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object>
     private ProcessorContext<byte[], Object> context;
     private PartitionVersions versions;
 
-    EnrichProcessor(TokvecConfig config, ActiveTable tables, Deserializer<TokenEvent> deserializer, TokvecMetrics metrics) {
+    EnrichProcessor(TokvecConfig config, ActiveTable tables, Deserializer<TokenEvent> deserializer, TokvecMetrics metrics,
+                    Ticker ticker) {
         this.config = config;
+        this.ticker = ticker;
         this.tables = tables;
         this.deserializer = deserializer;
         this.metrics = metrics;
@@ -71,7 +75,7 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object>
         threadMetrics = metrics.forThread(context.metrics(), context.applicationId());
         KeyValueStore<String, byte[]> store = context.getStateStore(TokvecTopology.VERSION_STORE);
         versions = new PartitionVersions(store, tables.table(), config.versionCatchupTimeoutMs(), config.pinnedVersion() < 0,
-                "task " + context.taskId());
+                "task " + context.taskId(), ticker);
         log.info("task {}: enriching {} partition {}", context.taskId(), config.inputTopic(), context.taskId().partition());
     }
 

@@ -1,5 +1,6 @@
 package io.tokvec.streams;
 
+import io.tokvec.core.Ticker;
 import io.tokvec.model.Activation;
 import io.tokvec.model.ActiveTable;
 import org.apache.kafka.streams.state.KeyValueStore;
@@ -18,7 +19,8 @@ import java.util.concurrent.TimeUnit;
  * than that, {@link #admit} waits in place, at most {@code tokvec.version.catchup.timeout.ms} from
  * the first record found behind, for the table to catch up; past that it stops waiting and the
  * caller dead-letters ({@code VERSION_BEHIND}) until the table has caught up. A rollback is an
- * activate record, whose sequence is newer: it is never held back.
+ * activate record, whose sequence is newer: it is never held back. The time of the wait is the
+ * {@link Ticker}'s (the system's in production).
  */
 final class PartitionVersions {
 
@@ -29,6 +31,7 @@ final class PartitionVersions {
     private final long timeoutMs;
     private final boolean enforce;
     private final String where;
+    private final Ticker ticker;
     private long usedSequence = -1;
     private long usedVersion = -1;
     private long behindSince = -1;
@@ -38,9 +41,12 @@ final class PartitionVersions {
      * @param key     the store key (the table name)
      * @param enforce false for a pinned instance, which serves its one version whatever was used before
      * @param where   names the partition in logs
+     * @param ticker  measures the wait and waits
      */
-    PartitionVersions(KeyValueStore<String, byte[]> store, String key, long timeoutMs, boolean enforce, String where) {
+    PartitionVersions(KeyValueStore<String, byte[]> store, String key, long timeoutMs, boolean enforce, String where,
+                      Ticker ticker) {
         this.store = store;
+        this.ticker = ticker;
         this.key = key;
         this.timeoutMs = timeoutMs;
         this.enforce = enforce;
@@ -82,7 +88,7 @@ final class PartitionVersions {
             caughtUp(current);
             return current;
         }
-        long now = System.nanoTime();
+        long now = ticker.nanoTime();
         if (behindSince < 0) {
             behindSince = now;
             log.info("{}: table at v{} (model offset {}) is older than v{} (model offset {}) already used here;"
@@ -90,7 +96,7 @@ final class PartitionVersions {
                     usedSequence, timeoutMs);
         }
         long left = timeoutMs - TimeUnit.NANOSECONDS.toMillis(now - behindSince);
-        Activation a = left > 0 ? tables.awaitSequence(usedSequence, left) : current;
+        Activation a = left > 0 ? tables.awaitSequence(usedSequence, left, ticker) : current;
         if (a == null || a.sequence() < usedSequence) {
             return a == null ? current : a;
         }
@@ -116,7 +122,7 @@ final class PartitionVersions {
     private void caughtUp(Activation a) {
         if (behindSince >= 0) {
             log.info("{}: table caught up with v{} (model offset {}) after {} ms", where, a.version(), a.sequence(),
-                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - behindSince));
+                    TimeUnit.NANOSECONDS.toMillis(ticker.nanoTime() - behindSince));
             behindSince = -1;
         }
     }

@@ -5,6 +5,8 @@ import io.tokvec.avro.ModelRecord;
 import io.tokvec.avro.TokenEvent;
 import io.tokvec.config.TokvecConfig;
 import io.tokvec.core.MappedTableMemory;
+import io.tokvec.core.Ticker;
+import io.tokvec.model.CommitVerifier;
 import io.tokvec.model.ModelDecoder;
 import io.tokvec.model.TableBuilder;
 import io.tokvec.model.TableRegistry;
@@ -71,6 +73,12 @@ public final class TokvecTopology {
 
     public static Topology build(TokvecConfig config, TableRegistry registry, SchemaRegistryClient schemaRegistry,
                                  TokvecMetrics metrics) {
+        return build(config, registry, schemaRegistry, metrics, Ticker.SYSTEM);
+    }
+
+    /** As {@link #build(TokvecConfig, TableRegistry, SchemaRegistryClient, TokvecMetrics)}, timing the catch-up wait with {@code ticker}. */
+    public static Topology build(TokvecConfig config, TableRegistry registry, SchemaRegistryClient schemaRegistry,
+                                 TokvecMetrics metrics, Ticker ticker) {
         metrics.bind(registry);
         Topology t = new Topology();
         StoreBuilder<KeyValueStore<String, byte[]>> store = Stores
@@ -86,7 +94,7 @@ public final class TokvecTopology {
         ConfluentAvroSerializer<DeadLetter> dlqSerializer = new ConfluentAvroSerializer<>(schemaRegistry, false);
 
         t.addSource(INPUT_SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), config.inputTopic());
-        t.addProcessor(ENRICH_PROCESSOR, () -> new EnrichProcessor(config, registry, eventDeserializer, metrics), INPUT_SOURCE);
+        t.addProcessor(ENRICH_PROCESSOR, () -> new EnrichProcessor(config, registry, eventDeserializer, metrics, ticker), INPUT_SOURCE);
         // in memory, changelogged: one small record per partition, restored from the changelog when a
         // task starts (no local RocksDB per task, and no wiped "corrupted" state after a crash under EOS)
         t.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(VERSION_STORE), Serdes.String(),

@@ -68,15 +68,6 @@ class EnrichRowTextsTest {
         assertThat(some.budgetLeft()).isBetween(-(16L * 2 + 16), 0L);
     }
 
-    @Test
-    void shouldKeepASixteenthOfTheHeapForRowTextsUpTo64MiB() {
-        assertThat(EnrichRun.rowTextBudget(256L << 20)).isEqualTo(16L << 20);
-        assertThat(EnrichRun.rowTextBudget(512L << 20)).isEqualTo(32L << 20);
-        assertThat(EnrichRun.rowTextBudget(1L << 30)).isEqualTo(64L << 20);
-        assertThat(EnrichRun.rowTextBudget(24L << 30)).isEqualTo(64L << 20);
-        assertThat(EnrichRun.rowTextBudget(15)).isZero();
-    }
-
     /** Prints every position of r, {@code passes} times through one cache, and returns the last pass. */
     private String print(EnrichResult r, long budget, int passes) throws Exception {
         return print(table, r, new EnrichRowTexts(table, budget), passes);

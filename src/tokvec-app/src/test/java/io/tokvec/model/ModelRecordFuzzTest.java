@@ -72,13 +72,13 @@ class ModelRecordFuzzTest {
         return EmbeddingTable.fromFloats(TABLE, version, 6, 3, values, List.of("", "[UNK]", "a", "b", "c", "d"));
     }
 
-    private void send(TableRegistry r, ModelRecoveryTest.MapStore store, String key, byte[] value) {
+    private void send(TableRegistry r, io.tokvec.testutil.InMemoryModelStore store, String key, byte[] value) {
         long offset = log.size();
         log.add(new AbstractMap.SimpleEntry<>(key, value));
         r.onRecord(store, key, value, offset);
     }
 
-    private void publish(TableRegistry r, ModelRecoveryTest.MapStore store, EmbeddingTable t) {
+    private void publish(TableRegistry r, io.tokvec.testutil.InMemoryModelStore store, EmbeddingTable t) {
         ModelChunker c = new ModelChunker(t, 40);
         c.chunks().forEachRemaining(k -> send(r, store, k.key().topicKey(), ser.serialize("model", k.record())));
         ModelChunker.Keyed commit = c.commit(Map.of());
@@ -101,7 +101,7 @@ class ModelRecordFuzzTest {
 
     @Test
     void shouldNeverThrowNorStopServingNorAllocateMoreThanARecordCarriesWhateverTheModelTopicHolds() {
-        ModelRecoveryTest.MapStore store = new ModelRecoveryTest.MapStore();
+        io.tokvec.testutil.InMemoryModelStore store = new io.tokvec.testutil.InMemoryModelStore();
         TableRegistry r = registry();
         r.recover(store);
         EmbeddingTable v1 = table(1);
@@ -145,7 +145,7 @@ class ModelRecordFuzzTest {
 
         // a restart that replays the whole topic through a new registry's processor
         TableRegistry replayed = registry();
-        ModelRecoveryTest.MapStore fresh = new ModelRecoveryTest.MapStore();
+        io.tokvec.testutil.InMemoryModelStore fresh = new io.tokvec.testutil.InMemoryModelStore();
         replayed.recover(fresh);
         replayed.restoring(true);
         for (int i = 0; i < log.size(); i++) {

@@ -6,12 +6,12 @@ import io.tokvec.serde.ConfluentAvroDeserializer;
 import io.tokvec.serde.ConfluentAvroSerializer;
 import io.tokvec.serde.MockSchemaRegistry;
 import io.tokvec.serde.SchemaRegistryClient;
+import io.tokvec.testutil.InMemoryModelStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.util.Iterator;
 import java.util.Map;
-import java.util.function.BiConsumer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -25,10 +25,6 @@ class ModelRecoveryTest {
     final SchemaRegistryClient client = MockSchemaRegistry.getClientForScope(SCOPE);
     final ConfluentAvroSerializer<ModelRecord> ser = new ConfluentAvroSerializer<>(client, false);
     final ConfluentAvroDeserializer<ModelRecord> de = new ConfluentAvroDeserializer<>(ModelRecord.class, client, false);
-
-    /** A sorted map standing in for the RocksDB store (same ordering of String keys). */
-    static final class MapStore extends ModelRecords.MapStore {
-    }
 
     @AfterEach
     void drop() {
@@ -57,7 +53,7 @@ class ModelRecoveryTest {
 
     @Test
     void shouldRecoverTheLatestCommittedVersionFromAKeptStore() {
-        MapStore store = new MapStore();
+        InMemoryModelStore store = new InMemoryModelStore();
         TableRegistry before = registry();
         publish(before, store, table(1));
         publish(before, store, table(2));
@@ -72,7 +68,7 @@ class ModelRecoveryTest {
 
     @Test
     void shouldRecoverARollbackFromAKeptStore() {
-        MapStore store = new MapStore();
+        InMemoryModelStore store = new InMemoryModelStore();
         TableRegistry before = registry();
         publish(before, store, table(1));
         publish(before, store, table(2));
@@ -92,7 +88,7 @@ class ModelRecoveryTest {
 
     @Test
     void shouldKeepWaitingForChunksAcrossARestart() {
-        MapStore store = new MapStore();
+        InMemoryModelStore store = new InMemoryModelStore();
         TableRegistry before = registry();
         publish(before, store, table(1));
         ModelChunker c = new ModelChunker(table(2), 8);
@@ -110,7 +106,7 @@ class ModelRecoveryTest {
     @Test
     void shouldStartWithNoTableWhenTheStoreIsEmpty() {
         TableRegistry r = registry();
-        r.recover(new MapStore());
+        r.recover(new InMemoryModelStore());
         assertThat(r.active()).isNull();
         assertThat(r.activeVersion()).isEqualTo(-1);
     }
@@ -118,7 +114,7 @@ class ModelRecoveryTest {
     @Test
     void shouldRejectAStoredUnsignedCommitWhenTrustedKeysAreSetBeforeTheRestart() {
         java.security.KeyPair key = SigningKeys.generate();
-        MapStore store = new MapStore();
+        InMemoryModelStore store = new InMemoryModelStore();
         TableRegistry before = registry(); // no trusted keys: everything activates
         ModelChunker c1 = new ModelChunker(table(1), 8);
         c1.chunks().forEachRemaining(k -> send(before, store, k));
@@ -137,88 +133,63 @@ class ModelRecoveryTest {
         assertThat(after.recentRejections()).singleElement().satisfies(r -> assertThat(r.version()).isEqualTo(2));
     }
 
-    /** A store that records which prefixes were scanned. */
-    static final class ScanRecordingStore implements ModelStore {
-        final MapStore inner;
-        final java.util.List<String> scanned = new java.util.ArrayList<>();
-
-        ScanRecordingStore(MapStore inner) { this.inner = inner; }
-
-        @Override public byte[] get(String k) { return inner.get(k); }
-        @Override public void put(String k, byte[] v) { inner.put(k, v); }
-        @Override public void delete(String k) { inner.delete(k); }
-
-        @Override
-        public void scan(String prefix, BiConsumer<String, byte[]> visitor) {
-            scanned.add(prefix);
-            inner.scan(prefix, visitor);
-        }
-    }
-
-    static java.util.Set<String> keysWithPrefix(MapStore store, String prefix) {
-        java.util.Set<String> keys = new java.util.TreeSet<>();
-        store.map.keySet().forEach(k -> {
-            if (k.startsWith(prefix)) keys.add(k);
-        });
-        return keys;
-    }
-
     @Test
     void shouldRecoverFromTheChunkIndexesWithoutReadingTheChunksOfVersionsItDoesNotBuild() {
-        MapStore store = new MapStore();
+        InMemoryModelStore store = new InMemoryModelStore();
         TableRegistry before = registry();
         before.recover(store); // as the application does at start: from then on chunk indexes are complete
         publish(before, store, table(1));
         publish(before, store, table(2));
         ModelChunker c3 = new ModelChunker(table(3), 8);
         send(before, store, c3.chunk(0)); // v3 still arriving
-        assertThat(keysWithPrefix(store, ModelKey.chunkIndexPrefix("t")))
+        assertThat(store.keys(ModelKey.chunkIndexPrefix("t")))
                 .containsExactly(ModelKey.chunkIndexKey("t", 1), ModelKey.chunkIndexKey("t", 2), ModelKey.chunkIndexKey("t", 3));
 
-        ScanRecordingStore recording = new ScanRecordingStore(store);
+        store.clearScans();
         TableRegistry after = registry();
-        after.recover(recording);
+        after.recover(store);
         assertThat(after.activeVersion()).isEqualTo(2);
         assertThat(after.active().get(2, 0)).isEqualTo(2f);
         assertThat(after.describeVersions()).isEqualTo(before.describeVersions());
         // the index and the commits; the chunks only of the version it builds (no snapshots here)
-        assertThat(recording.scanned).containsExactly(ModelKey.chunkIndexPrefix("t"), ModelKey.deltaChunkIndexPrefix("t"),
+        assertThat(store.scannedPrefixes()).containsExactly(ModelKey.chunkIndexPrefix("t"), ModelKey.deltaChunkIndexPrefix("t"),
                 ModelKey.commitPrefix("t"), ModelKey.deltaCommitPrefix("t"), ModelKey.chunkPrefix("t", 2));
 
-        for (int i = 1; i < c3.chunkCount(); i++) send(after, recording, c3.chunk(i));
-        send(after, recording, c3.commit(Map.of()));
+        for (int i = 1; i < c3.chunkCount(); i++) send(after, store, c3.chunk(i));
+        send(after, store, c3.commit(Map.of()));
         assertThat(after.activeVersion()).as("v3 completes with the chunk sent before the restart").isEqualTo(3);
     }
 
     @Test
     void shouldReadTheChunksOnceAndKeepIndexesWhenTheStoreHasNone() {
-        MapStore store = new MapStore();
+        InMemoryModelStore store = new InMemoryModelStore();
         TableRegistry before = registry();
         publish(before, store, table(1));
         publish(before, store, table(2));
         // a store written before chunk indexes existed: chunks and commits only
-        store.map.keySet().removeIf(k -> k.startsWith(ModelKey.chunkIndexPrefix("t")) || k.equals(ModelKey.chunkIndexMarkerKey("t")));
+        store.keys(ModelKey.chunkIndexPrefix("t")).forEach(store::delete);
+        store.delete(ModelKey.chunkIndexMarkerKey("t"));
 
-        ScanRecordingStore first = new ScanRecordingStore(store);
+        store.clearScans();
         TableRegistry after = registry();
-        after.recover(first);
+        after.recover(store);
         assertThat(after.activeVersion()).isEqualTo(2);
-        assertThat(first.scanned).startsWith(ModelKey.chunksPrefix("t"));
+        assertThat(store.scannedPrefixes()).startsWith(ModelKey.chunksPrefix("t"));
         assertThat(store.get(ModelKey.chunkIndexMarkerKey("t"))).isNotNull();
         assertThat(ChunkIndex.decode(store.get(ModelKey.chunkIndexKey("t", 1))).chunks().size())
                 .isEqualTo(new ModelChunker(table(1), 8).chunkCount());
 
-        ScanRecordingStore second = new ScanRecordingStore(store);
+        store.clearScans();
         TableRegistry third = registry();
-        third.recover(second);
+        third.recover(store);
         assertThat(third.activeVersion()).isEqualTo(2);
         assertThat(third.describeVersions()).isEqualTo(after.describeVersions());
-        assertThat(second.scanned).doesNotContain(ModelKey.chunksPrefix("t"), ModelKey.chunkPrefix("t", 1));
+        assertThat(store.scannedPrefixes()).doesNotContain(ModelKey.chunksPrefix("t"), ModelKey.chunkPrefix("t", 1));
     }
 
     @Test
     void shouldLookForChunksTheIndexDoesNotNameWhenACommittedVersionIsIncomplete() {
-        MapStore store = new MapStore();
+        InMemoryModelStore store = new InMemoryModelStore();
         TableRegistry before = registry();
         before.recover(store);
         publish(before, store, table(1));
@@ -238,7 +209,7 @@ class ModelRecoveryTest {
 
     @Test
     void shouldKeepTheChunkIndexInStepWithTombstonesAndPrunedVersions() {
-        MapStore store = new MapStore();
+        InMemoryModelStore store = new InMemoryModelStore();
         TableRegistry r = registry(); // retains 3 versions
         r.recover(store);
         ModelChunker c9 = new ModelChunker(table(9), 8);
@@ -252,8 +223,8 @@ class ModelRecoveryTest {
 
         for (long v = 1; v <= 5; v++) publish(r, store, table(v));
         assertThat(r.activeVersion()).isEqualTo(5);
-        assertThat(keysWithPrefix(store, ModelKey.chunkIndexPrefix("t")))
+        assertThat(store.keys(ModelKey.chunkIndexPrefix("t")))
                 .containsExactly(ModelKey.chunkIndexKey("t", 3), ModelKey.chunkIndexKey("t", 4), ModelKey.chunkIndexKey("t", 5));
-        assertThat(keysWithPrefix(store, ModelKey.chunksPrefix("t"))).allMatch(k -> !k.startsWith(ModelKey.chunkPrefix("t", 1)));
+        assertThat(store.keys(ModelKey.chunksPrefix("t"))).allMatch(k -> !k.startsWith(ModelKey.chunkPrefix("t", 1)));
     }
 }

@@ -43,7 +43,7 @@ class OtherTablesLogTest {
 
     @Test
     void shouldLogEachOtherTableNameOnceAndListItWithoutKeepingItsRecords() {
-        ModelRecoveryTest.MapStore store = new ModelRecoveryTest.MapStore();
+        io.tokvec.testutil.InMemoryModelStore store = new io.tokvec.testutil.InMemoryModelStore();
         TableRegistry r = new TableRegistry("embeddings", -1, 2, Long.MAX_VALUE, false, (b, off, len) -> de.deserialize("model", b, off, len));
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         PrintStream saved = System.err;
@@ -64,6 +64,6 @@ class OtherTablesLogTest {
         assertThat(r.snapshot().otherTables()).containsExactly("glove", "other");
         assertThat(r.activeVersion()).isEqualTo(-1);
         assertThat(r.rejectedCount()).as("not rejections: another application may serve them").isZero();
-        assertThat(store.map).as("nothing kept of other tables").isEmpty();
+        assertThat(store.keys("")).as("nothing kept of other tables").isEmpty();
     }
 }

@@ -10,6 +10,7 @@ import io.tokvec.serde.ConfluentAvroDeserializer;
 import io.tokvec.serde.ConfluentAvroSerializer;
 import io.tokvec.serde.MockSchemaRegistry;
 import io.tokvec.serde.SchemaRegistryClient;
+import io.tokvec.testutil.InMemoryModelStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -104,7 +105,7 @@ class TableSnapshotsTest {
 
     @Test
     void shouldMapTheVerifiedSnapshotInsteadOfRebuildingWhenRestartedOnTheKeptDir() {
-        ModelRecoveryTest.MapStore store = new ModelRecoveryTest.MapStore();
+        InMemoryModelStore store = new InMemoryModelStore();
         Setup first = registry(TableDtype.FLOAT16, 1 << 20);
         publish(first.registry(), store, table(1, 40));
         assertThat(first.memory().allocated).containsExactly("t-v1.float16");
@@ -124,7 +125,7 @@ class TableSnapshotsTest {
 
     @Test
     void shouldRebuildFromTheStoreWhenTheSnapshotIsCorrupted() throws Exception {
-        ModelRecoveryTest.MapStore store = new ModelRecoveryTest.MapStore();
+        InMemoryModelStore store = new InMemoryModelStore();
         Setup first = registry(TableDtype.FLOAT32, 1 << 20);
         publish(first.registry(), store, table(1, 40));
         first.registry().close();
@@ -151,7 +152,7 @@ class TableSnapshotsTest {
     @Test
     void shouldRestoreTheVocabularyOfASnapshotAndRebuildWhenItsVocabularyFileIsCorrupted() throws Exception {
         EmbeddingTable want = tableWithVocabulary(1, 40);
-        ModelRecoveryTest.MapStore store = new ModelRecoveryTest.MapStore();
+        InMemoryModelStore store = new InMemoryModelStore();
         Setup first = registry(TableDtype.FLOAT32, 1 << 20);
         publish(first.registry(), store, want);
         first.registry().close();
@@ -181,7 +182,7 @@ class TableSnapshotsTest {
 
     @Test
     void shouldNotUseASnapshotOfAnotherDtype() {
-        ModelRecoveryTest.MapStore store = new ModelRecoveryTest.MapStore();
+        InMemoryModelStore store = new InMemoryModelStore();
         Setup first = registry(TableDtype.FLOAT32, 1 << 20);
         publish(first.registry(), store, table(1, 40));
         first.registry().close();
@@ -194,7 +195,7 @@ class TableSnapshotsTest {
 
     @Test
     void shouldDeleteTheRetiredVersionsFileAndFreeItsMemoryWhenSwapped() {
-        ModelRecoveryTest.MapStore store = new ModelRecoveryTest.MapStore();
+        InMemoryModelStore store = new InMemoryModelStore();
         Setup s = registry(TableDtype.FLOAT32, 1 << 20);
         publish(s.registry(), store, table(1, 40));
         EmbeddingTable v1 = s.registry().active();
@@ -212,7 +213,7 @@ class TableSnapshotsTest {
 
     @Test
     void shouldRejectAVersionAsOutOfMemoryAndKeepTheActiveOneWhenAllocationFails() throws Exception {
-        ModelRecoveryTest.MapStore store = new ModelRecoveryTest.MapStore();
+        InMemoryModelStore store = new InMemoryModelStore();
         Setup s = registry(TableDtype.FLOAT32, 1 << 20);
         publish(s.registry(), store, table(1, 40));
         s.memory().fail = true;
@@ -227,7 +228,7 @@ class TableSnapshotsTest {
 
     @Test
     void shouldRejectAVersionAsOutOfMemoryWhenTheBudgetCannotHoldItBesideTheActiveOne() {
-        ModelRecoveryTest.MapStore store = new ModelRecoveryTest.MapStore();
+        InMemoryModelStore store = new InMemoryModelStore();
         Setup s = registry(TableDtype.FLOAT32, 40 * 3 * 4 * 3 / 2); // one and a half versions
         publish(s.registry(), store, table(1, 40));
         publish(s.registry(), store, table(2, 40));

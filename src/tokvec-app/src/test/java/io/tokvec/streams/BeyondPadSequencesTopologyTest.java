@@ -13,7 +13,7 @@ import io.tokvec.testutil.GoldenCases.Case;
 import io.tokvec.testutil.GoldenCases.Event;
 import io.tokvec.testutil.GoldenCases.Expected;
 import io.tokvec.testutil.GoldenCases.GoldenFile;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
@@ -38,18 +38,11 @@ class BeyondPadSequencesTopologyTest {
     @TempDir
     Path stateDir;
 
-    private final List<TopologyHarness> harnesses = new ArrayList<>();
+    @RegisterExtension
+    final TopologyHarnesses topology = new TopologyHarnesses();
 
     private TopologyHarness harness(Map<String, String> overrides) {
-        TopologyHarness h = new TopologyHarness("BeyondPadSequencesTopologyTest-" + harnesses.size(),
-                stateDir.resolve("s" + harnesses.size()), overrides);
-        harnesses.add(h);
-        return h;
-    }
-
-    @AfterEach
-    void closeAll() {
-        harnesses.forEach(TopologyHarness::close);
+        return topology.start(overrides);
     }
 
     private Stream<DynamicTest> golden(GoldenFile g, EmbeddingTable table) {

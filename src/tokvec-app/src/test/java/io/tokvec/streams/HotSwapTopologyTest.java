@@ -11,9 +11,8 @@ import io.tokvec.core.TableChecksum;
 import io.tokvec.model.ModelChunker;
 import io.tokvec.model.ModelKey;
 import io.tokvec.model.TableRejectedException.Reason;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -30,24 +29,11 @@ class HotSwapTopologyTest {
     /** A chunk budget of two rows of the test tables (dim 2, no vocabulary tokens beyond 5 + 5 bytes). */
     static final int TWO_ROWS = 2 * (2 * 4 + 5 + 5);
 
-    @TempDir
-    Path stateDir;
-
-    private final List<TopologyHarness> harnesses = new ArrayList<>();
+    @RegisterExtension
+    final TopologyHarnesses topology = new TopologyHarnesses();
 
     private TopologyHarness harness(Map<String, String> overrides) {
-        return harness(overrides, stateDir.resolve("s" + harnesses.size()));
-    }
-
-    private TopologyHarness harness(Map<String, String> overrides, Path dir) {
-        TopologyHarness h = new TopologyHarness("HotSwapTopologyTest-" + harnesses.size(), dir, overrides);
-        harnesses.add(h);
-        return h;
-    }
-
-    @AfterEach
-    void closeAll() {
-        harnesses.forEach(TopologyHarness::close);
+        return topology.start(overrides);
     }
 
     /** 8 rows x 2 dims whose values encode the version: row i = (version * 1000 + i, -i). */
@@ -354,8 +340,8 @@ class HotSwapTopologyTest {
 
     @Test
     void shouldServeTheLatestVersionAfterARestartBeforeAnyEvent() {
-        Path dir = stateDir.resolve("restart");
-        TopologyHarness first = harness(Map.of(), dir);
+        Path dir = topology.stateDir("restart");
+        TopologyHarness first = topology.start(Map.of(), dir);
         first.publish(table(1));
         first.publish(table(2));
         first.send(ModelChunker.activate(TopologyHarness.TABLE, 1, "rollback"));
@@ -367,7 +353,7 @@ class HotSwapTopologyTest {
         // store's processor before any stream thread runs (TopologyTestDriver.close() deletes the
         // state directory, so this is the restart it can show; ModelRecoveryTest covers recovery
         // from a kept store, and the *IT tests a real restart on the broker).
-        TopologyHarness second = new TopologyHarness(first.scope, dir, Map.of());
+        TopologyHarness second = topology.start(Map.of(), dir);
         try {
             assertThat(second.registry.activeVersion()).isEqualTo(-1);
             first.modelLog.forEach(kv -> second.pipeModel(kv.getKey(), kv.getValue()));

@@ -7,14 +7,13 @@ import io.tokvec.core.EmbeddingTable;
 import io.tokvec.model.ModelChunker;
 import io.tokvec.model.TableRegistry;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
-import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -32,8 +31,8 @@ class LargeTableSwapTest {
 
     private static final Logger log = LoggerFactory.getLogger(LargeTableSwapTest.class);
 
-    @TempDir
-    Path stateDir;
+    @RegisterExtension
+    final TopologyHarnesses topology = new TopologyHarnesses();
 
     @Test
     void shouldSwapToAMillionRowTablePublishedInChunks() {
@@ -47,42 +46,41 @@ class LargeTableSwapTest {
         EmbeddingTable big = new EmbeddingTable(TopologyHarness.TABLE, 2, rows, dim, data, null);
         float expected = big.get(999_999, 127);
 
-        try (TopologyHarness h = new TopologyHarness("LargeTableSwapTest", stateDir, Map.of(TokvecConfig.MAX_LEN, "8"))) {
-            h.publish(EmbeddingTable.fromFloats(TopologyHarness.TABLE, 1, 2, dim, new float[2 * dim], null));
-            h.pipeIds("small", 1);
-            AtomicReference<TableRegistry.Swap> swap = new AtomicReference<>();
-            h.registry.onSwap(swap::set);
+        TopologyHarness h = topology.start(Map.of(TokvecConfig.MAX_LEN, "8"));
+        h.publish(EmbeddingTable.fromFloats(TopologyHarness.TABLE, 1, 2, dim, new float[2 * dim], null));
+        h.pipeIds("small", 1);
+        AtomicReference<TableRegistry.Swap> swap = new AtomicReference<>();
+        h.registry.onSwap(swap::set);
 
-            List<MemoryPoolMXBean> heapPools = ManagementFactory.getMemoryPoolMXBeans().stream()
-                    .filter(p -> p.getType() == MemoryType.HEAP).toList();
-            System.gc();
-            long heapBefore = heapUsed();
-            heapPools.forEach(MemoryPoolMXBean::resetPeakUsage);
+        List<MemoryPoolMXBean> heapPools = ManagementFactory.getMemoryPoolMXBeans().stream()
+                .filter(p -> p.getType() == MemoryType.HEAP).toList();
+        System.gc();
+        long heapBefore = heapUsed();
+        heapPools.forEach(MemoryPoolMXBean::resetPeakUsage);
 
-            long t0 = System.nanoTime();
-            ModelChunker chunker = new ModelChunker(big, ModelChunker.DEFAULT_CHUNK_BYTES);
-            for (Iterator<ModelChunker.Keyed> it = chunker.chunks(); it.hasNext(); ) {
-                h.send(it.next());
-            }
-            long sent = System.nanoTime();
-            h.send(chunker.commit(Map.of()));
-            long swapped = System.nanoTime();
-
-            long peak = heapPools.stream().mapToLong(p -> p.getPeakUsage().getUsed()).sum();
-            assertThat(h.registry.activeVersion()).isEqualTo(2);
-            assertThat(swap.get().version()).isEqualTo(2);
-            h.pipeIds("big", 999_999);
-            List<EnrichedEvent> out = h.outputs();
-            assertThat(out).extracting(EnrichedEvent::getTableVersion).containsExactly(1L, 2L);
-            float[] f = TokvecTopologyTest.floats(out.get(1).getEmbeddings());
-            assertThat(f[7 * dim + 127]).isEqualTo(expected);
-
-            log.info("large table: {} x {} ({} MiB) in {} chunks: published into the store in {} ms, commit -> verified and swapped in {} ms "
-                            + "(registry build {} ms); heap before {} MiB, peak during publish+swap {} MiB (sum of pool peaks, includes the "
-                            + "test's own 512 MiB source table)",
-                    rows, dim, big.sizeBytes() >> 20, chunker.chunkCount(), (sent - t0) / 1_000_000, (swapped - sent) / 1_000_000,
-                    swap.get().buildMillis(), heapBefore >> 20, peak >> 20);
+        long t0 = System.nanoTime();
+        ModelChunker chunker = new ModelChunker(big, ModelChunker.DEFAULT_CHUNK_BYTES);
+        for (Iterator<ModelChunker.Keyed> it = chunker.chunks(); it.hasNext(); ) {
+            h.send(it.next());
         }
+        long sent = System.nanoTime();
+        h.send(chunker.commit(Map.of()));
+        long swapped = System.nanoTime();
+
+        long peak = heapPools.stream().mapToLong(p -> p.getPeakUsage().getUsed()).sum();
+        assertThat(h.registry.activeVersion()).isEqualTo(2);
+        assertThat(swap.get().version()).isEqualTo(2);
+        h.pipeIds("big", 999_999);
+        List<EnrichedEvent> out = h.outputs();
+        assertThat(out).extracting(EnrichedEvent::getTableVersion).containsExactly(1L, 2L);
+        float[] f = TokvecTopologyTest.floats(out.get(1).getEmbeddings());
+        assertThat(f[7 * dim + 127]).isEqualTo(expected);
+
+        log.info("large table: {} x {} ({} MiB) in {} chunks: published into the store in {} ms, commit -> verified and swapped in {} ms "
+                        + "(registry build {} ms); heap before {} MiB, peak during publish+swap {} MiB (sum of pool peaks, includes the "
+                        + "test's own 512 MiB source table)",
+                rows, dim, big.sizeBytes() >> 20, chunker.chunkCount(), (sent - t0) / 1_000_000, (swapped - sent) / 1_000_000,
+                swap.get().buildMillis(), heapBefore >> 20, peak >> 20);
     }
 
     private static long heapUsed() {

@@ -12,11 +12,9 @@ import io.tokvec.model.ModelKey;
 import io.tokvec.serde.ConfluentAvroSerializer;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -29,18 +27,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** Bad events, bad model records and fuzzed bytes: nothing escapes, nothing is lost, metrics count it. */
 class RobustnessTopologyTest {
 
-    @TempDir
-    Path stateDir;
+    @RegisterExtension
+    final TopologyHarnesses topology = new TopologyHarnesses();
 
     private TopologyHarness h;
 
-    @AfterEach
-    void close() {
-        if (h != null) h.close();
-    }
-
     private TopologyHarness harness(Map<String, String> overrides) {
-        h = new TopologyHarness("RobustnessTopologyTest", stateDir, overrides);
+        h = topology.start(overrides);
         return h;
     }
 

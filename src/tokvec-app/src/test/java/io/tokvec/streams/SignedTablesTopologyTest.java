@@ -9,7 +9,7 @@ import io.tokvec.model.ModelChunker;
 import io.tokvec.model.SigningKeys;
 import io.tokvec.model.TableRejectedException.Reason;
 import org.apache.kafka.common.config.ConfigException;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -36,12 +36,8 @@ class SignedTablesTopologyTest {
     @TempDir
     Path dir;
 
-    private final List<TopologyHarness> harnesses = new ArrayList<>();
-
-    @AfterEach
-    void closeAll() {
-        harnesses.forEach(TopologyHarness::close);
-    }
+    @RegisterExtension
+    final TopologyHarnesses topology = new TopologyHarnesses();
 
     private Path publicKeyFile(String name, KeyPair... keys) throws IOException {
         StringBuilder pem = new StringBuilder();
@@ -54,10 +50,7 @@ class SignedTablesTopologyTest {
     private TopologyHarness harness(Path... trusted) {
         List<String> files = new ArrayList<>();
         for (Path p : trusted) files.add(p.toString());
-        TopologyHarness h = new TopologyHarness("SignedTablesTopologyTest-" + harnesses.size(),
-                dir.resolve("state" + harnesses.size()), Map.of(TokvecConfig.TABLE_TRUSTED_KEYS, String.join(",", files)));
-        harnesses.add(h);
-        return h;
+        return topology.start(Map.of(TokvecConfig.TABLE_TRUSTED_KEYS, String.join(",", files)));
     }
 
     /** Publishes all chunks, then the commit, signed with {@code key} (null: unsigned). */

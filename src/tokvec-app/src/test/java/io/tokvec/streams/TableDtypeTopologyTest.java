@@ -6,14 +6,11 @@ import io.tokvec.core.EmbeddingTable;
 import io.tokvec.core.Half;
 import io.tokvec.model.TableRejectedException.Reason;
 import org.apache.kafka.common.config.ConfigException;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -23,21 +20,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /** tokvec.table.dtype, tokvec.output.dtype and tokvec.table.memory.bytes through the topology. */
 class TableDtypeTopologyTest {
 
-    @TempDir
-    Path stateDir;
-
-    private final List<TopologyHarness> harnesses = new ArrayList<>();
+    @RegisterExtension
+    final TopologyHarnesses topology = new TopologyHarnesses();
 
     private TopologyHarness harness(Map<String, String> overrides) {
-        TopologyHarness h = new TopologyHarness("TableDtypeTopologyTest-" + harnesses.size(), stateDir.resolve("s" + harnesses.size()),
-                overrides);
-        harnesses.add(h);
-        return h;
-    }
-
-    @AfterEach
-    void closeAll() {
-        harnesses.forEach(TopologyHarness::close);
+        return topology.start(overrides);
     }
 
     /** 6 rows x 3 dims of values float16 cannot hold exactly (and one bfloat16 tie). */

@@ -11,16 +11,13 @@ import io.tokvec.testutil.GoldenCases;
 import io.tokvec.testutil.GoldenCases.Case;
 import io.tokvec.testutil.GoldenCases.Expected;
 import io.tokvec.testutil.GoldenCases.GoldenFile;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -30,20 +27,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** The enrichment topology under TopologyTestDriver: Keras parity, string and id events, dead letters. */
 class TokvecTopologyTest {
 
-    @TempDir
-    Path stateDir;
-
-    private final List<TopologyHarness> harnesses = new ArrayList<>();
+    @RegisterExtension
+    final TopologyHarnesses topology = new TopologyHarnesses();
 
     private TopologyHarness harness(Map<String, String> overrides) {
-        TopologyHarness h = new TopologyHarness("TokvecTopologyTest-" + harnesses.size(), stateDir.resolve("s" + harnesses.size()), overrides);
-        harnesses.add(h);
-        return h;
-    }
-
-    @AfterEach
-    void closeAll() {
-        harnesses.forEach(TopologyHarness::close);
+        return topology.start(overrides);
     }
 
     /** 4 rows x 2 dims: row i = (i + 0.5, -i). Row 0 is padding, row 1 OOV. */

@@ -14,6 +14,7 @@ import io.tokvec.serde.ConfluentAvroDeserializer;
 import io.tokvec.serde.ConfluentAvroSerializer;
 import io.tokvec.serde.MockSchemaRegistry;
 import io.tokvec.serde.SchemaRegistryClient;
+import io.tokvec.testutil.ManualTicker;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -33,7 +34,9 @@ import java.util.Properties;
 /**
  * A {@link TopologyTestDriver} around {@link TokvecTopology} with the real Confluent-format serdes on
  * a {@code mock://} registry: publish tables through the model topic, pipe events, read the
- * enriched and dead-letter topics.
+ * enriched and dead-letter topics. The catch-up wait runs on a {@link ManualTicker} (as the driver's
+ * own wall clock is mocked): it takes no time, and {@link #ticker} shows every wait. Tests get
+ * harnesses from the {@link TopologyHarnesses} extension, which closes them.
  */
 final class TopologyHarness implements AutoCloseable {
 
@@ -48,6 +51,7 @@ final class TopologyHarness implements AutoCloseable {
     final SchemaRegistryClient registryClient;
     final TableRegistry registry;
     final TokvecMetrics metrics = new TokvecMetrics();
+    final ManualTicker ticker = new ManualTicker();
     final TopologyTestDriver driver;
     final TestInputTopic<byte[], byte[]> input;
     final TestInputTopic<String, byte[]> model;
@@ -73,13 +77,14 @@ final class TopologyHarness implements AutoCloseable {
         return p;
     }
 
+    /** Use {@link TopologyHarnesses#start}: it closes the harness after the test. */
     TopologyHarness(String scope, Path stateDir, Map<String, String> overrides) {
         this.scope = scope;
         this.config = new TokvecConfig(props(scope, stateDir, overrides));
         this.registryClient = MockSchemaRegistry.getClientForScope(scope);
         this.registry = TokvecTopology.newRegistry(config, registryClient);
         Properties sp = TokvecTopology.streamsProps(config);
-        this.driver = new TopologyTestDriver(TokvecTopology.build(config, registry, registryClient, metrics), sp);
+        this.driver = new TopologyTestDriver(TokvecTopology.build(config, registry, registryClient, metrics, ticker), sp);
         this.input = driver.createInputTopic(INPUT, new ByteArraySerializer(), new ByteArraySerializer());
         this.model = driver.createInputTopic(MODEL, new StringSerializer(), new ByteArraySerializer());
         this.output = driver.createOutputTopic(OUTPUT, new ByteArrayDeserializer(), new ByteArrayDeserializer());
@@ -154,11 +159,12 @@ final class TopologyHarness implements AutoCloseable {
         return out;
     }
 
-    /** Closes the driver, keeping the mock registry scope (a restart reuses it). */
+    /** Closes the driver only, keeping the state dir (a restart on it follows). */
     void closeDriver() {
         driver.close();
     }
 
+    /** Closes the driver and the registry; the mock registry scope stays (its extension drops it). */
     @Override
     public void close() {
         try {
@@ -167,6 +173,5 @@ final class TopologyHarness implements AutoCloseable {
             // already closed by a restart test
         }
         registry.close(); // unmaps the active table (its file stays in the test's state dir)
-        MockSchemaRegistry.dropScope(scope);
     }
 }

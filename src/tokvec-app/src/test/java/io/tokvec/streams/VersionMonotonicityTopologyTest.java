@@ -4,20 +4,15 @@ import io.tokvec.avro.DeadLetter;
 import io.tokvec.avro.EnrichedEvent;
 import io.tokvec.config.TokvecConfig;
 import io.tokvec.model.ModelChunker;
-import io.tokvec.model.ModelStore;
+import io.tokvec.testutil.InMemoryModelStore;
 import org.apache.kafka.streams.state.KeyValueStore;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.ByteBuffer;
-import java.nio.file.Path;
-import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BiConsumer;
 
 import static io.tokvec.streams.HotSwapTopologyTest.assertConsistent;
 import static io.tokvec.streams.HotSwapTopologyTest.table;
@@ -27,26 +22,16 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Versions never go back within a partition, across rebalances too. A partition that moves from
  * instance A (already on v2) to instance B is simulated with two drivers: B's store
  * {@value TokvecTopology#VERSION_STORE} gets what A wrote to it (what B restores from the changelog
- * when it takes the task over), while B's global thread is held back at v1.
+ * when it takes the task over), while B's global thread is held back at v1. The catch-up wait runs
+ * on the harness's manual ticker, which records it: B's global thread reads v2 during that wait.
  */
 class VersionMonotonicityTopologyTest {
 
-    private static final String SCOPE = "VersionMonotonicityTopologyTest";
+    @RegisterExtension
+    final TopologyHarnesses topology = new TopologyHarnesses();
 
-    @TempDir
-    Path stateDir;
-
-    private final List<TopologyHarness> harnesses = new ArrayList<>();
-
-    private TopologyHarness harness(String name, Map<String, String> overrides) {
-        TopologyHarness h = new TopologyHarness(SCOPE, stateDir.resolve(name), overrides);
-        harnesses.add(h);
-        return h;
-    }
-
-    @AfterEach
-    void closeAll() {
-        harnesses.forEach(TopologyHarness::close);
+    private TopologyHarness harness(Map<String, String> overrides) {
+        return topology.start(overrides);
     }
 
     private static KeyValueStore<String, byte[]> versionStore(TopologyHarness h) {
@@ -55,7 +40,7 @@ class VersionMonotonicityTopologyTest {
 
     /** Instance A: v1 then v2 published, one event enriched with v2; returns what its version store holds. */
     private TopologyHarness instanceOnV2() {
-        TopologyHarness a = harness("a", Map.of());
+        TopologyHarness a = harness(Map.of());
         a.publish(table(1));
         a.publish(table(2));
         a.pipeIds("on-a", 2, 3);
@@ -65,7 +50,7 @@ class VersionMonotonicityTopologyTest {
 
     /** Instance B, whose table is held back at v1 (it read only the first records of the model topic). */
     private TopologyHarness instanceHeldBackAtV1(TopologyHarness a, Map<String, String> overrides) {
-        TopologyHarness b = harness("b", overrides);
+        TopologyHarness b = harness(overrides);
         b.publish(table(1));
         assertThat(b.registry.activeVersion()).isEqualTo(1);
         versionStore(b).put(TopologyHarness.TABLE, versionStore(a).get(TopologyHarness.TABLE)); // the task moves to B
@@ -90,21 +75,21 @@ class VersionMonotonicityTopologyTest {
         TopologyHarness a = instanceOnV2();
         TopologyHarness b = instanceHeldBackAtV1(a, Map.of(TokvecConfig.VERSION_CATCHUP_TIMEOUT_MS, "30000"));
 
-        // B's global thread catches up (reads v2) only once its stream thread waits with the event
+        // B's global thread catches up (reads v2) only 5 s into its stream thread's wait with the event
         int v1Records = b.modelLog.size();
-        MapStore store = new MapStore();
-        Thread streamThread = Thread.currentThread();
-        Thread globalThread = new Thread(() -> {
-            awaitWaiting(streamThread);
+        InMemoryModelStore store = new InMemoryModelStore();
+        b.ticker.duringNextWait(Duration.ofSeconds(5), () -> {
             for (int offset = v1Records; offset < a.modelLog.size(); offset++) {
                 Map.Entry<String, byte[]> r = a.modelLog.get(offset);
                 b.registry.onRecord(store, r.getKey(), r.getValue(), offset);
             }
-        }, "held-back-global-thread");
-        globalThread.start();
+        });
         b.pipeIds("on-b", 2, 3);
-        globalThread.join(TimeUnit.SECONDS.toMillis(30));
 
+        assertThat(b.ticker.waits()).as("one catch-up wait, bounded by %s", TokvecConfig.VERSION_CATCHUP_TIMEOUT_MS)
+                .containsExactly(Duration.ofSeconds(30));
+        assertThat(b.ticker.elapsed()).as("it ended when v2 was read").isEqualTo(Duration.ofSeconds(5));
+        assertThat(b.registry.activeVersion()).isEqualTo(2);
         List<EnrichedEvent> out = b.outputs();
         assertThat(out).extracting(EnrichedEvent::getTableVersion).as("not v1: that would go back").containsExactly(2L);
         assertConsistent(out);
@@ -118,6 +103,8 @@ class VersionMonotonicityTopologyTest {
 
         b.pipeIds("behind-1", 2);
         b.pipeIds("behind-2", 3);
+        assertThat(b.ticker.waits()).as("behind-1 waits the whole timeout; behind-2 finds it spent")
+                .containsExactly(Duration.ofMillis(200));
         assertThat(b.outputs()).isEmpty();
         List<DeadLetter> dead = b.deadLetters();
         assertThat(dead).extracting(DeadLetter::getReason).containsExactly("VERSION_BEHIND", "VERSION_BEHIND");
@@ -167,32 +154,10 @@ class VersionMonotonicityTopologyTest {
                 TokvecConfig.VERSION_CATCHUP_TIMEOUT_MS, "30000"));
 
         b.pipeIds("pinned", 2);
+        assertThat(b.ticker.waits()).as("a pinned instance does not wait").isEmpty();
 
         assertThat(b.outputs()).extracting(EnrichedEvent::getTableVersion).containsExactly(1L);
         assertThat(ByteBuffer.wrap(versionStore(b).get(TopologyHarness.TABLE)).getLong(Long.BYTES))
                 .as("a pinned instance does not lower what the partition used").isEqualTo(2L);
-    }
-
-    /** Polls until {@code t} waits with a timeout (the stream thread inside the catch-up wait), at most 30 s. */
-    private static void awaitWaiting(Thread t) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (t.getState() != Thread.State.TIMED_WAITING && System.nanoTime() < deadline) {
-            Thread.onSpinWait();
-        }
-    }
-
-    /** The held-back global thread's own store for the records it reads late. */
-    private static final class MapStore implements ModelStore {
-        private final TreeMap<String, byte[]> map = new TreeMap<>();
-
-        @Override public synchronized byte[] get(String storeKey) { return map.get(storeKey); }
-        @Override public synchronized void put(String storeKey, byte[] value) { map.put(storeKey, value); }
-        @Override public synchronized void delete(String storeKey) { map.remove(storeKey); }
-
-        @Override
-        public synchronized void scan(String prefix, BiConsumer<String, byte[]> visitor) {
-            map.tailMap(prefix).entrySet().stream().takeWhile(e -> e.getKey().startsWith(prefix))
-                    .forEach(e -> visitor.accept(e.getKey(), e.getValue()));
-        }
     }
 }

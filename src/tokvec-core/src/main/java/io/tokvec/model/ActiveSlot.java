@@ -1,6 +1,7 @@
 package io.tokvec.model;
 
 import io.tokvec.core.EmbeddingTable;
+import io.tokvec.core.Ticker;
 
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -77,15 +78,20 @@ public final class ActiveSlot {
      * returns the activation then (still older, or null, on timeout).
      */
     public Activation awaitSequence(long sequence, long timeoutMs) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        return awaitSequence(sequence, timeoutMs, Ticker.SYSTEM);
+    }
+
+    /** As {@link #awaitSequence(long, long)}, measuring and waiting with {@code ticker}. */
+    public Activation awaitSequence(long sequence, long timeoutMs, Ticker ticker) throws InterruptedException {
+        long deadline = ticker.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
         synchronized (changed) {
             while (true) {
                 Activation a = current.get();
-                long left = deadline - System.nanoTime();
+                long left = deadline - ticker.nanoTime();
                 if ((a != null && a.sequence() >= sequence) || left <= 0 || closed) {
                     return a;
                 }
-                TimeUnit.NANOSECONDS.timedWait(changed, left);
+                ticker.timedWait(changed, left);
             }
         }
     }

@@ -1,6 +1,7 @@
 package io.tokvec.model;
 
 import io.tokvec.core.EmbeddingTable;
+import io.tokvec.core.Ticker;
 
 /**
  * What the enrichment path may see of the versioned table: the configured table's name and the one
@@ -22,10 +23,11 @@ public interface ActiveTable {
     Activation activation();
 
     /**
-     * Waits at most {@code timeoutMs} until the active version's sequence is at least
-     * {@code sequence}; returns the activation then (still older, or null, on timeout).
+     * Waits at most {@code timeoutMs}, as {@code ticker} measures and waits, until the active
+     * version's sequence is at least {@code sequence}; returns the activation then (still older, or
+     * null, on timeout).
      */
-    Activation awaitSequence(long sequence, long timeoutMs) throws InterruptedException;
+    Activation awaitSequence(long sequence, long timeoutMs, Ticker ticker) throws InterruptedException;
 
     /**
      * A lease on the active version: its memory stays valid, even if a swap retires it meanwhile,

@@ -3,6 +3,7 @@ package io.tokvec.model;
 import io.tokvec.avro.ModelRecord;
 import io.tokvec.core.EmbeddingTable;
 import io.tokvec.core.RowOverlay;
+import io.tokvec.core.Ticker;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -149,8 +150,8 @@ public final class TableRegistry implements ActiveTable {
     public Activation activation() { return slot.activation(); }
 
     @Override
-    public Activation awaitSequence(long sequence, long timeoutMs) throws InterruptedException {
-        return slot.awaitSequence(sequence, timeoutMs);
+    public Activation awaitSequence(long sequence, long timeoutMs, Ticker ticker) throws InterruptedException {
+        return slot.awaitSequence(sequence, timeoutMs, ticker);
     }
 
     @Override

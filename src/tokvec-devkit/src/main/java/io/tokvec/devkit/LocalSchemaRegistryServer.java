@@ -3,6 +3,8 @@ package io.tokvec.devkit;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.Filter;
+import com.sun.net.httpserver.HttpContext;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import org.apache.avro.Schema;
@@ -61,6 +63,14 @@ public final class LocalSchemaRegistryServer implements AutoCloseable {
      * @param store file keeping the registered schemas (created if missing), or null for memory only
      */
     public LocalSchemaRegistryServer(int port, Path store) throws IOException {
+        this(port, store, List.of());
+    }
+
+    /**
+     * As {@link #LocalSchemaRegistryServer(int, Path)}, with {@code filters} run before every request
+     * (tests use them to see the requests and to answer some themselves: failures, authentication).
+     */
+    public LocalSchemaRegistryServer(int port, Path store, List<Filter> filters) throws IOException {
         this.store = store;
         if (store != null && Files.exists(store)) {
             for (String line : Files.readAllLines(store, StandardCharsets.UTF_8)) {
@@ -71,7 +81,8 @@ public final class LocalSchemaRegistryServer implements AutoCloseable {
         }
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 0);
         server.setExecutor(executor);
-        server.createContext("/", this::handle);
+        HttpContext context = server.createContext("/", this::handle);
+        context.getFilters().addAll(filters);
         server.start();
         log.info("schema registry listening on {} ({} schemas{})", url(), schemaById.size(),
                 store == null ? ", in memory" : ", kept in " + store);

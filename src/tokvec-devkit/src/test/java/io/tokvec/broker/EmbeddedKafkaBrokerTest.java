@@ -4,20 +4,27 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.net.BindException;
+import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 
 import javax.security.auth.login.AppConfigurationEntry;
 
+import kafka.server.KafkaConfig;
+import org.apache.kafka.common.Endpoint;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.config.types.Password;
 import org.apache.kafka.common.network.ListenerName;
 import org.apache.kafka.common.security.JaasContext;
+import org.apache.kafka.common.security.auth.SecurityProtocol;
+import org.apache.kafka.server.ProcessRole;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import scala.jdk.javaapi.CollectionConverters;
 
 /** Configuration of {@link EmbeddedKafkaBroker} without starting a broker (the broker itself: EmbeddedKafkaBrokerIT). */
 class EmbeddedKafkaBrokerTest {
@@ -26,22 +33,30 @@ class EmbeddedKafkaBrokerTest {
     Path tmp;
 
     @Test
-    void plaintextConfigBindsLoopbackOnly() {
+    void plaintextConfigIsASingleNodeKraftBrokerOnLoopbackAsKafkaReadsIt() throws Exception {
         try (EmbeddedKafkaBroker b = EmbeddedKafkaBroker.builder().dataDir(tmp).defaultPartitions(3).build()) {
-            Properties p = b.brokerProperties(1111, 2222);
-            assertThat(p.getProperty("listeners")).isEqualTo("PLAINTEXT://127.0.0.1:1111,CONTROLLER://127.0.0.1:2222");
-            assertThat(p.getProperty("advertised.listeners")).isEqualTo("PLAINTEXT://127.0.0.1:1111");
-            assertThat(p.getProperty("controller.quorum.voters")).isEqualTo("1@127.0.0.1:2222");
-            assertThat(p.getProperty("process.roles")).isEqualTo("broker,controller");
-            assertThat(p.getProperty("log.dirs")).isEqualTo(tmp.toAbsolutePath().normalize().toString());
-            assertThat(p.getProperty("num.partitions")).isEqualTo("3");
-            assertThat(p.getProperty("offsets.topic.replication.factor")).isEqualTo("1");
-            assertThat(p.getProperty("transaction.state.log.min.isr")).isEqualTo("1");
-            assertThat(p.getProperty("share.coordinator.state.topic.replication.factor")).isEqualTo("1");
-            assertThat(p.getProperty("sasl.enabled.mechanisms")).isNull();
+            // Kafka's own parsing and validation of a broker's configuration, as the broker starts with it
+            KafkaConfig kafka = KafkaConfig.fromProps(b.brokerProperties(1111, 2222));
+
+            assertThat(CollectionConverters.asJava(kafka.processRoles()))
+                    .containsExactlyInAnyOrder(ProcessRole.BrokerRole, ProcessRole.ControllerRole);
+            List<Endpoint> endpoints = new ArrayList<>(CollectionConverters.asJava(kafka.listeners()));
+            endpoints.addAll(CollectionConverters.asJava(kafka.effectiveAdvertisedBrokerListeners()));
+            assertThat(endpoints).extracting(Endpoint::port).containsOnly(1111, 2222);
+            for (Endpoint e : endpoints) {
+                assertThat(InetAddress.getByName(e.host()).isLoopbackAddress()).as("%s on a loopback address", e).isTrue();
+            }
+            assertThat(kafka.effectiveListenerSecurityProtocolMap()).containsValue(SecurityProtocol.PLAINTEXT)
+                    .doesNotContainValue(SecurityProtocol.SASL_PLAINTEXT);
+            assertThat(kafka.logDirs()).containsExactly(tmp.toAbsolutePath().normalize().toString());
+            assertThat(kafka.getInt("num.partitions")).isEqualTo(3);
+            // one broker holds every internal topic, and its in-sync replicas are enough for transactions
+            for (String replicas : List.of("default.replication.factor", "offsets.topic.replication.factor",
+                    "transaction.state.log.replication.factor", "share.coordinator.state.topic.replication.factor",
+                    "transaction.state.log.min.isr", "min.insync.replicas")) {
+                assertThat(((Number) kafka.values().get(replicas)).intValue()).as(replicas).isEqualTo(1);
+            }
             assertThat(b.clientProperties()).containsOnlyKeys("bootstrap.servers");
-            assertThat(b.saslEnabled()).isFalse();
-            assertThat(b.ownsDataDir()).isFalse();
         }
         assertThat(tmp).exists(); // a given dir is never deleted
     }

@@ -1,6 +1,7 @@
 package io.tokvec.broker;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -18,6 +19,7 @@ import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.junit.jupiter.api.AfterEach;
@@ -108,18 +110,29 @@ class BrokerCommandIT {
         reader.setDaemon(true);
         reader.start();
 
-        long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
-        while (System.nanoTime() < deadline) {
-            String line = lines.poll(200, TimeUnit.MILLISECONDS);
-            if (line != null && line.startsWith("broker: listening on ")) {
-                return new Running(process, line, stderr);
-            }
-            if (line == null && !process.isAlive()) {
-                break;
-            }
+        List<String> stdout = new ArrayList<>();
+        Supplier<String> state = () -> "the broker's stdout (alive: " + process.isAlive() + "): " + stdout + "\nstderr:\n" + read(stderr);
+        await("the broker's ready line").atMost(READY_TIMEOUT).pollInSameThread()
+                // its stdout ended (it exited) and held no ready line: no use waiting on
+                .failFast("the broker exited without a ready line", () -> assertThat(!reader.isAlive() && lines.isEmpty()
+                        && stdout.stream().noneMatch(BrokerCommandIT::isReadyLine)).as(state).isFalse())
+                .untilAsserted(() -> {
+                    lines.drainTo(stdout);
+                    assertThat(stdout).as(state).anyMatch(BrokerCommandIT::isReadyLine);
+                });
+        return new Running(process, stdout.stream().filter(BrokerCommandIT::isReadyLine).findFirst().orElseThrow(), stderr);
+    }
+
+    private static boolean isReadyLine(String line) {
+        return line.startsWith("broker: listening on ");
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            return "(" + e + ")";
         }
-        throw new AssertionError("no ready line from the broker (alive: " + process.isAlive() + ", stdout so far: "
-                + lines + ")\nstderr:\n" + Files.readString(stderr));
     }
 
     private static void stopWithSigterm(Running r) throws Exception {

@@ -19,6 +19,8 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
+import static org.awaitility.Awaitility.await;
+
 /** Plain kafka-clients producers and consumers for the broker integration tests. */
 final class TestClients {
 
@@ -61,8 +63,8 @@ final class TestClients {
     }
 
     /**
-     * Reads a topic from the beginning (no consumer group) until {@code expected} records arrived or the timeout
-     * passed; returns key to value in offset order per partition.
+     * Reads a topic from the beginning (no consumer group) until {@code expected} records arrived (failing when the
+     * timeout passes first); returns key to value in offset order per partition.
      */
     static Map<String, String> readAll(Map<String, Object> base, String topic, int expected, Duration timeout) {
         try (KafkaConsumer<String, String> consumer = consumer(base, null)) {
@@ -86,12 +88,12 @@ final class TestClients {
 
     private static Map<String, String> pollUntil(KafkaConsumer<String, String> consumer, int expected, Duration timeout) {
         Map<String, String> got = new java.util.LinkedHashMap<>();
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (got.size() < expected && System.nanoTime() < deadline) {
+        await(expected + " records").atMost(timeout).pollInSameThread().pollInterval(Duration.ZERO).until(() -> {
             for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
                 got.put(r.key(), r.value());
             }
-        }
+            return got.size() >= expected;
+        });
         return got;
     }
 }

@@ -1,103 +1,89 @@
 package io.tokvec.docs;
 
-import org.junit.jupiter.api.Test;
+import com.tngtech.archunit.core.domain.JavaClass;
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.core.importer.Location;
+import com.tngtech.archunit.junit.AnalyzeClasses;
+import com.tngtech.archunit.junit.ArchTest;
+import com.tngtech.archunit.lang.ArchRule;
+import io.tokvec.avro.DeadLetter;
+import io.tokvec.model.ActiveTable;
+import io.tokvec.model.TableRegistry;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.Deque;
-import java.util.List;
-import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
+import static com.tngtech.archunit.base.DescribedPredicate.not;
+import static com.tngtech.archunit.core.domain.JavaCall.Predicates.target;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.equivalentTo;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAnyPackage;
+import static com.tngtech.archunit.core.domain.properties.HasName.Predicates.name;
+import static com.tngtech.archunit.core.domain.properties.HasOwner.Predicates.With.owner;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The production packages ({@code src/*}/src/main/java) form no dependency cycle, read from their
- * {@code import io.tokvec.X...} lines and fully qualified uses in code (comments aside). Generated Avro classes
- * ({@code io.tokvec.avro}) depend on nothing of ours.
+ * The package rules of the production code (every module's main classes, read from their bytecode
+ * by ArchUnit): the packages {@code io.tokvec.X} form no dependency cycle; the core packages
+ * ({@code core}, {@code tables}, {@code model}) use no Kafka and nothing of the application;
+ * generated Avro classes ({@code io.tokvec.avro}) depend on nothing of ours; the enrichment
+ * processor sees the table registry only through the read-only {@link ActiveTable} view; and
+ * {@code streams.DeadLetters} is the one place that builds dead-letter records.
  */
+@AnalyzeClasses(packages = "io.tokvec", importOptions = PackageCyclesTest.ProductionClasses.class)
 class PackageCyclesTest {
 
-    static final Path ROOT = Path.of(System.getProperty("tokvec.root.dir", "."));
-    static final Pattern REF = Pattern.compile("\\bio\\.tokvec\\.([a-z]+)\\.[A-Z]");
-    /** Block and line comments: a doc link is not a dependency. */
-    static final Pattern COMMENT = Pattern.compile("(?s)/\\*.*?\\*/|//[^\\n]*");
+    /** The core packages: the arithmetic, table files and the versioned registry, without Kafka. */
+    static final String[] CORE = {"io.tokvec.core..", "io.tokvec.tables..", "io.tokvec.model.."};
 
-    /** package -> packages it uses (without itself). */
-    static Map<String, Set<String>> graph() throws IOException {
-        Map<String, Set<String>> g = new TreeMap<>();
-        try (Stream<Path> modules = Files.list(ROOT.resolve("src"))) {
-            for (Path module : modules.toList()) {
-                Path main = module.resolve("src/main/java/io/tokvec");
-                if (!Files.isDirectory(main)) continue;
-                try (Stream<Path> files = Files.walk(main)) {
-                    files.filter(f -> f.toString().endsWith(".java")).forEach(f -> {
-                        String pkg = main.relativize(f.getParent()).toString().replace('/', '.');
-                        Set<String> uses = g.computeIfAbsent(pkg, k -> new TreeSet<>());
-                        Matcher m = REF.matcher(COMMENT.matcher(read(f)).replaceAll(" "));
-                        while (m.find()) {
-                            if (!m.group(1).equals(pkg)) uses.add(m.group(1));
-                        }
-                    });
-                }
-            }
-        }
-        return g;
-    }
-
-    static String read(Path f) {
-        try {
-            return Files.readString(f);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+    /** Main classes only: no test classes, whether from a test-classes directory or a test-jar. */
+    static final class ProductionClasses implements ImportOption {
+        @Override
+        public boolean includes(Location location) {
+            return !location.contains("/test-classes/") && !location.contains("-tests.jar");
         }
     }
 
-    @Test
-    void shouldHaveNoCycleBetweenProductionPackages() throws IOException {
-        Map<String, Set<String>> g = graph();
-        assertThat(g).containsKeys("core", "model", "tables", "config", "serde", "kafka", "streams", "cli", "broker", "devkit", "bench");
-
-        List<List<String>> cycles = new ArrayList<>();
-        for (String start : g.keySet()) {
-            Deque<List<String>> todo = new ArrayDeque<>();
-            todo.push(List.of(start));
-            while (!todo.isEmpty()) {
-                List<String> path = todo.pop();
-                for (String next : g.getOrDefault(path.get(path.size() - 1), Set.of())) {
-                    if (next.equals(start)) {
-                        List<String> c = new ArrayList<>(path);
-                        c.add(start);
-                        cycles.add(c);
-                    } else if (!path.contains(next) && next.compareTo(start) > 0) {
-                        List<String> longer = new ArrayList<>(path);
-                        longer.add(next);
-                        todo.push(longer);
-                    }
-                }
-            }
+    @ArchTest
+    static void shouldReadTheClassesOfEveryModule(JavaClasses classes) {
+        Set<String> packages = new TreeSet<>();
+        for (JavaClass c : classes) {
+            packages.add(c.getPackageName());
         }
-        assertThat(cycles).as("package cycles (graph %s)", g).isEmpty();
+        assertThat(packages).contains("io.tokvec.avro", "io.tokvec.core", "io.tokvec.model", "io.tokvec.tables",
+                "io.tokvec.config", "io.tokvec.serde", "io.tokvec.kafka", "io.tokvec.streams", "io.tokvec.cli",
+                "io.tokvec.http", "io.tokvec.broker", "io.tokvec.devkit", "io.tokvec.bench");
+        assertThat(classes.contain("io.tokvec.streams.TopologyHarness")).as("test classes are left out").isFalse();
     }
 
-    @Test
-    void shouldKeepTheCorePackagesFreeOfKafkaAndOfTheApplication() throws IOException {
-        Map<String, Set<String>> g = graph();
-        for (String pkg : List.of("core", "tables", "model")) {
-            assertThat(g.get(pkg)).as(pkg).isSubsetOf("core", "tables", "model", "avro");
-        }
-        try (Stream<Path> files = Files.walk(ROOT.resolve("src/tokvec-core/src/main/java"))) {
-            assertThat(files.filter(f -> f.toString().endsWith(".java")))
-                    .noneMatch(f -> read(f).contains("import org.apache.kafka"));
-        }
-    }
+    @ArchTest
+    static final ArchRule NO_CYCLE_BETWEEN_PACKAGES = slices().matching("io.tokvec.(*)..").should().beFreeOfCycles();
+
+    @ArchTest
+    static final ArchRule CORE_WITHOUT_KAFKA = noClasses().that().resideInAnyPackage(CORE)
+            .should().dependOnClassesThat().resideInAPackage("org.apache.kafka..");
+
+    @ArchTest
+    static final ArchRule CORE_WITHOUT_THE_APPLICATION = noClasses().that().resideInAnyPackage(CORE)
+            .should().dependOnClassesThat(resideInAPackage("io.tokvec..")
+                    .and(not(resideInAnyPackage("io.tokvec.core..", "io.tokvec.tables..", "io.tokvec.model..", "io.tokvec.avro.."))));
+
+    @ArchTest
+    static final ArchRule AVRO_CLASSES_DEPEND_ON_NOTHING_OF_OURS = noClasses().that().resideInAPackage("io.tokvec.avro..")
+            .should().dependOnClassesThat(resideInAPackage("io.tokvec..").and(not(resideInAPackage("io.tokvec.avro.."))));
+
+    @ArchTest
+    static final ArchRule ENRICHMENT_SEES_THE_REGISTRY_READ_ONLY = noClasses()
+            .that().haveSimpleName("EnrichProcessor").or().haveSimpleName("PartitionVersions")
+            .should().dependOnClassesThat().areAssignableTo(TableRegistry.class)
+            .because("the enrichment path reads the table through ActiveTable, which cannot stage, verify or swap");
+
+    @ArchTest
+    static final ArchRule DEAD_LETTERS_BUILT_IN_ONE_PLACE = noClasses()
+            .that().doNotHaveFullyQualifiedName("io.tokvec.streams.DeadLetters").and().resideOutsideOfPackage("io.tokvec.avro..")
+            .should().callCodeUnitWhere(target(owner(equivalentTo(DeadLetter.class))).and(target(name("newBuilder").or(name("<init>")))))
+            .because("streams.DeadLetters is the one place that builds dead-letter records");
 }

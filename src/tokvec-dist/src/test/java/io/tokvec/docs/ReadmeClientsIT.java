@@ -31,6 +31,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
@@ -83,12 +84,8 @@ class ReadmeClientsIT {
         if (broker != null) broker.close();
     }
 
-    static void awaitVersion(long v) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (app.registry().activeVersion() != v && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
-        assertThat(app.registry().activeVersion()).isEqualTo(v);
+    static void awaitVersion(long v) {
+        await("table v" + v + " active").atMost(Duration.ofSeconds(60)).until(() -> app.registry().activeVersion() == v);
     }
 
     /** The python block of the docs whose first line is {@code # FIRST...}, pointed at the test's broker and registry. */

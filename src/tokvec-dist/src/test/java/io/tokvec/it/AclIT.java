@@ -43,6 +43,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.awaitility.Awaitility.await;
 
 /**
  * A SASL/PLAIN broker with KRaft's StandardAuthorizer and no access without an ACL. An admin (super
@@ -119,13 +120,8 @@ class AclIT {
         acls.add(allow(INTRUDER, ResourceType.TOPIC, asAdmin.modelTopic(), PatternType.LITERAL, AclOperation.READ));
         try (Admin admin = Admin.create(client(ADMIN))) {
             admin.createAcls(acls).all().get(30, TimeUnit.SECONDS);
-            Await.until(WAIT, "the ACLs visible", () -> {
-                try {
-                    return admin.describeAcls(org.apache.kafka.common.acl.AclBindingFilter.ANY).values().get().size() == acls.size();
-                } catch (Exception e) {
-                    return false;
-                }
-            });
+            await("the ACLs visible").atMost(WAIT).ignoreExceptions().until(
+                    () -> admin.describeAcls(org.apache.kafka.common.acl.AclBindingFilter.ANY).values().get().size() == acls.size());
         }
     }
 

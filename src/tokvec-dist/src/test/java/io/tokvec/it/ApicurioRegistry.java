@@ -20,6 +20,8 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
+import static org.awaitility.Awaitility.await;
+
 /**
  * Apicurio Registry (the Maven Central {@code io.apicurio:apicurio-registry-app} tar.gz that the dist
  * module's build unpacks into {@code target/apicurio-registry}) as a child process on a free loopback
@@ -121,7 +123,7 @@ final class ApicurioRegistry implements AutoCloseable {
 
     private void awaitReady() {
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-        Await.until(STARTUP, "Apicurio Registry's Confluent API on port " + port, () -> {
+        await("Apicurio Registry's Confluent API on port " + port + " (log " + log + ")").atMost(STARTUP).pollInSameThread().until(() -> {
             if (!process.isAlive()) {
                 throw new IllegalStateException("Apicurio Registry exited with " + process.exitValue() + "; see " + log);
             }
@@ -134,7 +136,7 @@ final class ApicurioRegistry implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("interrupted", e);
             }
-        }, () -> "log " + log);
+        });
     }
 
     /** Base URL of the Confluent Schema Registry API (v7), what {@code schema.registry.url} takes. */

@@ -51,6 +51,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
@@ -195,7 +196,7 @@ class ApicurioRegistryIT {
              TopicReader<EnrichedEvent> output = ItApps.outputReader(clientProps, config, registry)) {
             ProductionJar.Result unsigned = ProductionJar.run(tmp.resolve("publish-1.log"), publishArgs(cliConfig, v1));
             assertThat(unsigned.exit()).as(unsigned.output()).isZero();
-            Await.until(WAIT, "the unsigned v1 rejected", () -> app.registry().rejectedCount(TableRejectedException.Reason.UNSIGNED) == 1);
+            await("the unsigned v1 rejected").atMost(WAIT).until(() -> app.registry().rejectedCount(TableRejectedException.Reason.UNSIGNED) == 1);
             assertThat(app.registry().activeVersion()).isEqualTo(-1);
 
             List<String> signedArgs = new ArrayList<>(List.of(publishArgs(cliConfig, v2)));

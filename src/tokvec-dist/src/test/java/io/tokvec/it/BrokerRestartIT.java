@@ -28,6 +28,7 @@ import java.util.concurrent.TimeUnit;
 
 import static io.tokvec.it.TestTables.assertEnriched;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The broker stops and starts again on the same port while events flow: the application, left
@@ -101,8 +102,8 @@ class BrokerRestartIT {
 
                 KAFKA.broker().stop();
                 // the outage must reach the application: wait until every one of its clients lost its connection
-                Await.until(WAIT, "the application's clients to lose their connections", () -> connections(app) == 0,
-                        () -> connections(app) + " connections left: " + connectionsByClient(app));
+                await("the application's clients to lose their connections").atMost(WAIT).untilAsserted(() ->
+                        assertThat(connections(app)).as(() -> "connections left: " + connectionsByClient(app)).isZero());
                 KAFKA.broker().start();
                 assertThat(KAFKA.broker().port()).isEqualTo(port);
 

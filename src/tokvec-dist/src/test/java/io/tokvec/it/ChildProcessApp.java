@@ -12,6 +12,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * {@code java -jar tokvec.jar run --config FILE} as a child process, its output written to a log
@@ -96,7 +97,7 @@ final class ChildProcessApp implements AutoCloseable {
     /** The port of the child's operations endpoint ({@code tokvec.http.port=0}), read from its log line. */
     int awaitHttpPort(java.time.Duration timeout) {
         int[] port = {-1};
-        Await.until(timeout, "the operations endpoint of " + log, () -> {
+        await("the operations endpoint of " + log).atMost(timeout).until(() -> {
             try {
                 Matcher m = HTTP_PORT.matcher(Files.readString(log));
                 if (m.find()) port[0] = Integer.parseInt(m.group(1));

@@ -14,6 +14,7 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntFunction;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Feeds {@code total} events, keyed by event id, to a topic from a background thread at a steady
@@ -95,8 +96,9 @@ final class EventFeeder implements AutoCloseable {
 
     /** Waits until every event was sent and acknowledged, and asserts that no send failed. */
     void awaitAllAcked(Duration timeout) {
-        Await.until(timeout, "all " + total + " events acknowledged", () -> acked.get() + failures.size() >= total || !failures.isEmpty(),
-                () -> "sent " + sent.get() + ", acked " + acked.get());
+        await("all " + total + " events acknowledged").atMost(timeout).untilAsserted(() ->
+                assertThat(acked.get() + failures.size() >= total || !failures.isEmpty())
+                        .as(() -> "sent " + sent.get() + ", acked " + acked.get()).isTrue());
         assertThat(failures).as("send failures").isEmpty();
         assertThat(acked.get()).isEqualTo(total);
     }

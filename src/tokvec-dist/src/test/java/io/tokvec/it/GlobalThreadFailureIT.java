@@ -1,5 +1,6 @@
 package io.tokvec.it;
 
+import io.tokvec.devkit.TestSchemaRegistry;
 import io.tokvec.config.TokvecConfig;
 import io.tokvec.kafka.ModelPublisher;
 import io.tokvec.kafka.Topics;
@@ -30,6 +31,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * A dying application dies visibly: {@code tokvec.jar run} serves v1 on a broker with an authorizer;
@@ -50,7 +52,7 @@ class GlobalThreadFailureIT {
             .saslPlain(Map.of(ADMIN, "admin-secret", TOKVEC, "tokvec-secret", TRAINER, "trainer-secret"))
             .authorizer(ADMIN));
     @RegisterExtension
-    static final HttpRegistryExtension REGISTRY = new HttpRegistryExtension();
+    static final TestSchemaRegistry REGISTRY = new TestSchemaRegistry();
 
     @TempDir
     Path tmp;
@@ -79,7 +81,7 @@ class GlobalThreadFailureIT {
             Path config = ChildProcessApp.writeConfig(settings(TOKVEC), tmp.resolve("tokvec.properties"));
             try (ChildProcessApp app = ChildProcessApp.start(config, logs.resolve("run.log"), "256m")) {
                 int port = app.awaitHttpPort(WAIT);
-                Await.until(WAIT, "the ACLs in force (publish as the trainer)", () -> {
+                await("the ACLs in force (publish as the trainer)").atMost(WAIT).until(() -> {
                     try {
                         publisher.publish(TestTables.table(1, 20, 4), ModelChunker.DEFAULT_CHUNK_BYTES, Map.of(), null);
                         return true;
@@ -87,11 +89,11 @@ class GlobalThreadFailureIT {
                         return false;
                     }
                 });
-                Await.until(WAIT, "v1 active", () -> body(port, "/tables").contains("\"active_version\" : 1"));
+                await("v1 active").atMost(WAIT).until(() -> body(port, "/tables").contains("\"active_version\" : 1"));
                 assertThat(status(port, "/health/live")).isEqualTo(200);
 
                 admin.deleteAcls(List.of(readModel.toFilter())).all().get(30, TimeUnit.SECONDS);
-                Await.until(WAIT, "the application to exit", () -> !app.isAlive(), () -> "still running; log " + app.log());
+                await("the application to exit (log " + app.log() + ")").atMost(WAIT).until(() -> !app.isAlive());
                 assertThat(app.stop()).as("exit status").isEqualTo(1);
             }
             String log = Files.readString(logs.resolve("run.log"));

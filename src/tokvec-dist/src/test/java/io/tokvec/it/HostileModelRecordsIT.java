@@ -2,6 +2,7 @@ package io.tokvec.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tokvec.devkit.TestSchemaRegistry;
 import io.tokvec.avro.DeadLetter;
 import io.tokvec.avro.EnrichedEvent;
 import io.tokvec.avro.ModelRecord;
@@ -46,6 +47,7 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The hostile model records of the issue that once took the application down, written on the model
@@ -70,7 +72,7 @@ class HostileModelRecordsIT {
     @RegisterExtension
     static final BrokerExtension KAFKA = new BrokerExtension("HostileModelRecordsIT");
     @RegisterExtension
-    static final HttpRegistryExtension REGISTRY = new HttpRegistryExtension();
+    static final TestSchemaRegistry REGISTRY = new TestSchemaRegistry();
 
     @TempDir
     Path tmp;
@@ -110,8 +112,8 @@ class HostileModelRecordsIT {
                         i -> TestEvents.event(i, ROWS)).start()) {
                     output.awaitCount(EVENTS / 5, WAIT);
                     Map<String, String> expected = sendHostileRecords(raw, modelSerializer, config.modelTopic());
-                    Await.until(WAIT, "every hostile record rejected", () -> rejectedTotal(port) >= expected.size(),
-                            () -> "rejected " + rejectedTotal(port));
+                    await("every hostile record rejected").atMost(WAIT).untilAsserted(() ->
+                            assertThat(rejectedTotal(port)).isGreaterThanOrEqualTo(expected.size()));
                     assertThat(app.isAlive()).as("the application after the hostile records").isTrue();
                     output.awaitCount(EVENTS / 2, WAIT);
                     publisher.publish(tables.get(2L), ModelChunker.DEFAULT_CHUNK_BYTES, Map.of(), null);
@@ -228,7 +230,7 @@ class HostileModelRecordsIT {
 
 
     private void awaitActive(int port, long version) {
-        Await.until(WAIT, "v" + version + " active", () -> {
+        await("v" + version + " active").atMost(WAIT).until(() -> {
             try {
                 return json(port, "/tables").get("active_version").asLong() == version;
             } catch (IOException | RuntimeException e) {

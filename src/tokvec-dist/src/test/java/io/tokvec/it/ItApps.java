@@ -26,6 +26,7 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /** The settings, clients and readers the integration tests share. */
 final class ItApps {
@@ -90,8 +91,8 @@ final class ItApps {
 
     /** Waits until the application's active table is {@code version}. */
     static void awaitActiveVersion(TokvecApp app, long version) {
-        Await.until(Duration.ofSeconds(60), "table v" + version + " active", () -> app.registry().activeVersion() == version,
-                () -> "active v" + app.registry().activeVersion() + ", versions " + app.registry().describeVersions());
+        await("table v" + version + " active").atMost(Duration.ofSeconds(60)).untilAsserted(() ->
+                assertThat(app.registry().activeVersion()).as(() -> "versions " + app.registry().describeVersions()).isEqualTo(version));
     }
 
     /** An idempotent producer of token events in the Confluent wire format, keyed by event id. */

@@ -7,7 +7,7 @@ import io.tokvec.broker.EmbeddedKafkaBroker;
 import io.tokvec.config.TokvecConfig;
 import io.tokvec.core.EmbeddingTable;
 import io.tokvec.core.TableDtype;
-import io.tokvec.devkit.LocalSchemaRegistryServer;
+import io.tokvec.devkit.TestSchemaRegistry;
 import io.tokvec.kafka.ModelPublisher;
 import io.tokvec.kafka.Topics;
 import io.tokvec.model.ModelChunker;
@@ -20,8 +20,10 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -48,6 +50,7 @@ import static org.assertj.core.api.Assumptions.assumeThat;
  * served from it. The test prints the publish rate and the time to the first event after the restart
  * (src/site/markdown/tables.md, "Sizing", has the figures for 3.6 GB).
  */
+@Tag(ItTags.LARGE)
 class LargeTableIT {
 
     /** Rows and dim can be raised for a one-off measurement, e.g. {@code -Dtokvec.it.large.rows=3000000 -Dtokvec.it.large.dim=300} (3.6 GB). */
@@ -59,7 +62,8 @@ class LargeTableIT {
     private static final int EVENTS = 60;
 
     private static EmbeddedKafkaBroker broker;
-    private static LocalSchemaRegistryServer schemaRegistry;
+    @RegisterExtension
+    static final TestSchemaRegistry schemaRegistry = new TestSchemaRegistry();
 
     @TempDir
     Path tmp;
@@ -67,13 +71,11 @@ class LargeTableIT {
     @BeforeAll
     static void start() throws IOException {
         broker = EmbeddedKafkaBroker.builder().build().start();
-        schemaRegistry = new LocalSchemaRegistryServer(0, null);
     }
 
     @AfterAll
     static void stop() {
         if (broker != null) broker.close();
-        if (schemaRegistry != null) schemaRegistry.close();
     }
 
     @Test

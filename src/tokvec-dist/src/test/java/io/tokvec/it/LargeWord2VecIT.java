@@ -1,5 +1,6 @@
 package io.tokvec.it;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,6 +31,7 @@ import static org.assertj.core.api.Assumptions.assumeThat;
  * an OOV word) come out with exactly the file's vectors. The temporary file is gone once the child
  * has exited; the word2vec file is deleted at the end.
  */
+@Tag(ItTags.LARGE)
 class LargeWord2VecIT {
 
     /** Words and dim can be changed for a one-off measurement, e.g. {@code -Dtokvec.it.w2v.words=3000000 -Dtokvec.it.w2v.dim=300}. */

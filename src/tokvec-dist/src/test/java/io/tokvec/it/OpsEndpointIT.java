@@ -38,6 +38,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The operations endpoint of a running application on the embedded broker, scraped with a real
@@ -135,8 +136,8 @@ class OpsEndpointIT {
 
             // a version without a signature: rejected, counted, the active one stays
             unsigned.publish(TestTables.table(2, ROWS, DIM), ModelChunker.DEFAULT_CHUNK_BYTES, Map.of(), null);
-            Await.until(WAIT, "the unsigned v2 rejected",
-                    () -> app.registry().rejectedCount(TableRejectedException.Reason.UNSIGNED) == 1);
+            await("the unsigned v2 rejected").atMost(WAIT)
+                    .until(() -> app.registry().rejectedCount(TableRejectedException.Reason.UNSIGNED) == 1);
 
             PrometheusText metrics = scrape(port);
             Map<String, String> tokvec = Map.of("application_id", "ops", "table", TestTables.TABLE);

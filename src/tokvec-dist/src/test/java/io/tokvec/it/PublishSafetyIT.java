@@ -1,5 +1,6 @@
 package io.tokvec.it;
 
+import io.tokvec.devkit.TestSchemaRegistry;
 import io.tokvec.config.TokvecConfig;
 import io.tokvec.core.EmbeddingTable;
 import io.tokvec.kafka.ModelPublisher;
@@ -48,7 +49,7 @@ class PublishSafetyIT {
     @RegisterExtension
     static final BrokerExtension KAFKA = new BrokerExtension("PublishSafetyIT");
     @RegisterExtension
-    static final HttpRegistryExtension REGISTRY = new HttpRegistryExtension();
+    static final TestSchemaRegistry REGISTRY = new TestSchemaRegistry();
 
     @TempDir
     Path tmp;

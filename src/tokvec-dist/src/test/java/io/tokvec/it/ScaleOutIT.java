@@ -5,6 +5,7 @@ import io.tokvec.avro.EnrichedEvent;
 import io.tokvec.avro.TokenEvent;
 import io.tokvec.config.TokvecConfig;
 import io.tokvec.core.EmbeddingTable;
+import io.tokvec.devkit.TestSchemaRegistry;
 import io.tokvec.kafka.ModelPublisher;
 import io.tokvec.kafka.Topics;
 import io.tokvec.model.ModelChunker;
@@ -30,6 +31,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Scaling out: three instances of one application (child processes, {@code java -jar tokvec.jar
@@ -52,7 +54,7 @@ class ScaleOutIT {
     @RegisterExtension
     static final BrokerExtension KAFKA = new BrokerExtension("ScaleOutIT");
     @RegisterExtension
-    static final HttpRegistryExtension REGISTRY = new HttpRegistryExtension();
+    static final TestSchemaRegistry REGISTRY = new TestSchemaRegistry();
 
     @TempDir
     Path tmp;
@@ -94,7 +96,7 @@ class ScaleOutIT {
                 publisher.publish(tables.get(2L), ModelChunker.DEFAULT_CHUNK_BYTES, Map.of(), null);
                 output.awaitUntil(WAIT, "a v2 output", rs -> rs.stream().anyMatch(r -> r.value().getTableVersion() == 2));
                 Path addedLog = instances.get(3).log();
-                Await.until(WAIT, "the added instance runs tasks (log " + addedLog + ")", () -> !tasksStarted(addedLog).isEmpty());
+                await("the added instance runs tasks (log " + addedLog + ")").atMost(WAIT).until(() -> !tasksStarted(addedLog).isEmpty());
 
                 feeder.awaitAllAcked(WAIT);
                 output.awaitUntil(WAIT, "outputs of all " + EVENTS + " events (logs in " + logs + ")",

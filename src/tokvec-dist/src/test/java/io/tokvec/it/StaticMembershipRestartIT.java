@@ -4,6 +4,7 @@ import io.tokvec.avro.EnrichedEvent;
 import io.tokvec.avro.TokenEvent;
 import io.tokvec.config.TokvecConfig;
 import io.tokvec.core.EmbeddingTable;
+import io.tokvec.devkit.TestSchemaRegistry;
 import io.tokvec.kafka.ModelPublisher;
 import io.tokvec.kafka.Topics;
 import io.tokvec.model.ModelChunker;
@@ -40,6 +41,7 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The restart settings config/tokvec.properties recommends: static membership
@@ -73,7 +75,7 @@ class StaticMembershipRestartIT {
     @RegisterExtension
     static final BrokerExtension KAFKA = new BrokerExtension("StaticMembershipRestartIT");
     @RegisterExtension
-    static final HttpRegistryExtension REGISTRY = new HttpRegistryExtension();
+    static final TestSchemaRegistry REGISTRY = new TestSchemaRegistry();
 
     @TempDir
     Path tmp;
@@ -110,8 +112,8 @@ class StaticMembershipRestartIT {
             ChildProcessApp b5 = null;
             try (ArrivalMeter arrivals = new ArrivalMeter(output)) {
                 feeder.start();
-                Await.until(WAIT, "outputs from every partition", () -> arrivals.partitions() == PARTITIONS,
-                        () -> arrivals.count() + " outputs read");
+                await("outputs from every partition").atMost(WAIT).untilAsserted(() ->
+                        assertThat(arrivals.partitions()).as(() -> arrivals.count() + " outputs read").isEqualTo(PARTITIONS));
                 Map<String, Set<Integer>> before = awaitAssignment(admin, null);
                 Set<Integer> ofB = before.get("restart-b-1");
 
@@ -150,8 +152,8 @@ class StaticMembershipRestartIT {
                         before, afterLost, openBeforeKill, openAtKill, ongoingTransactions(admin));
 
                 feeder.awaitAllAcked(WAIT);
-                Await.until(WAIT, "outputs of all " + EVENTS + " events", () -> arrivals.count() >= EVENTS,
-                        () -> arrivals.count() + " outputs read");
+                await("outputs of all " + EVENTS + " events").atMost(WAIT).untilAsserted(() ->
+                        assertThat(arrivals.count()).as("outputs read").isGreaterThanOrEqualTo(EVENTS));
                 assertThat(a.stop()).isIn(0, 143);
                 assertThat(b5.stop()).isIn(0, 143);
             } finally {
@@ -197,7 +199,7 @@ class StaticMembershipRestartIT {
      */
     private static Map<String, Set<Integer>> awaitAssignment(Admin admin, Map<String, Set<Integer>> expected) {
         Map<String, Set<Integer>> owners = new TreeMap<>();
-        Await.until(WAIT, "both members of " + GROUP + " assigned" + (expected == null ? "" : " " + expected), () -> {
+        await("both members of " + GROUP + " assigned" + (expected == null ? "" : " " + expected)).atMost(WAIT).untilAsserted(() -> {
             owners.clear();
             List<MemberDescription> members;
             try {
@@ -210,10 +212,10 @@ class StaticMembershipRestartIT {
                         .collect(Collectors.toCollection(TreeSet::new));
                 owners.put(m.groupInstanceId().orElse(m.consumerId()), ps);
             }
-            return owners.size() == 2 && owners.values().stream().noneMatch(Set::isEmpty)
+            assertThat(owners.size() == 2 && owners.values().stream().noneMatch(Set::isEmpty)
                     && owners.values().stream().mapToInt(Set::size).sum() == PARTITIONS
-                    && (expected == null || expected.equals(owners));
-        }, () -> "members " + owners);
+                    && (expected == null || expected.equals(owners))).as("members %s", owners).isTrue();
+        });
         return Map.copyOf(owners);
     }
 
@@ -269,9 +271,9 @@ class StaticMembershipRestartIT {
         }
 
         private static void awaitOutputsSince(Set<Integer> partitions, ArrivalMeter arrivals, long since, String what) {
-            Await.until(WAIT, "outputs of partitions " + partitions + " after " + what,
-                    () -> partitions.stream().allMatch(p -> arrivals.lastArrival(p) > since),
-                    () -> "first outputs since the restart " + arrivals.firstSinceRestart());
+            await("outputs of partitions " + partitions + " after " + what).atMost(WAIT).untilAsserted(() ->
+                    assertThat(partitions).as(() -> "first outputs since the restart " + arrivals.firstSinceRestart())
+                            .allMatch(p -> arrivals.lastArrival(p) > since));
         }
 
         /** When (seconds after the restart command) the log first has a line containing {@code text} (any line if null). */

@@ -14,6 +14,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
 /**
  * Reads one topic from the beginning, without a consumer group, with {@code isolation.level}
  * {@code read_committed} (or {@code read_uncommitted}, to look at aborted records too), decoding
@@ -69,7 +72,8 @@ final class TopicReader<T> implements AutoCloseable {
 
     /** Polls until {@code condition} holds for the records read so far. */
     List<Received<T>> awaitUntil(Duration timeout, String what, Predicate<List<Received<T>>> condition) {
-        Await.until(timeout, what + " on " + topic, () -> condition.test(poll()), () -> records.size() + " records read");
+        await(what + " on " + topic).atMost(timeout).pollInSameThread()
+                .untilAsserted(() -> assertThat(condition.test(poll())).as(() -> records.size() + " records read").isTrue());
         return records;
     }
 
@@ -84,11 +88,11 @@ final class TopicReader<T> implements AutoCloseable {
      */
     List<Received<T>> readToEnd(Duration timeout) {
         Map<TopicPartition, Long> end = consumer.endOffsets(partitions, timeout);
-        Await.until(timeout, "the end of " + topic + " " + end,
-                () -> {
-                    poll();
-                    return partitions.stream().allMatch(tp -> consumer.position(tp) >= end.get(tp));
-                }, () -> records.size() + " records read");
+        await("the end of " + topic + " " + end).atMost(timeout).pollInSameThread().untilAsserted(() -> {
+            poll();
+            assertThat(partitions).as(() -> records.size() + " records read")
+                    .allMatch(tp -> consumer.position(tp) >= end.get(tp));
+        });
         return records;
     }
 

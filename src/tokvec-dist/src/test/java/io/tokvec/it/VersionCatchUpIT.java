@@ -35,6 +35,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Versions never go back when a partition moves to an instance whose global thread is held back.
@@ -104,7 +105,7 @@ class VersionCatchUpIT {
                     assertThat(b.registry().activeVersion()).as("B held back").isEqualTo(1);
                 } // A leaves the group: its partition, which already used v2, moves to B
 
-                Await.until(WAIT, "B runs both tasks", () -> activeTasks(b) == 2);
+                await("B runs both tasks").atMost(WAIT).until(() -> activeTasks(b) == 2);
                 assertThat(b.registry().activeVersion()).as("B still held back").isEqualTo(1);
                 registryB = new LocalSchemaRegistryServer(portB, schemas);
                 ItApps.awaitActiveVersion(b, 2);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tokvec.avro.EnrichedEvent;
 import io.tokvec.avro.TokenEvent;
+import io.tokvec.devkit.TestSchemaRegistry;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -17,7 +18,7 @@ import org.apache.avro.specific.SpecificRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** One serializer and one deserializer shared by many threads, as Kafka Streams does. */
+/** One serializer and one deserializer shared by many threads, as Kafka Streams does (on a mock:// and on an HTTP registry). */
 class ConcurrencyTest {
 
     private static final String SCOPE = ConcurrencyTest.class.getSimpleName();
@@ -67,7 +68,7 @@ class ConcurrencyTest {
 
     @Test
     void shouldRegisterAndFetchOnceWhenThreadsRaceOnAColdHttpClient() throws Exception {
-        try (FakeSchemaRegistryServer server = new FakeSchemaRegistryServer()) {
+        try (TestSchemaRegistry server = new TestSchemaRegistry().start()) {
             Map<String, Object> config = Map.of(SchemaRegistries.URL, server.url());
             var serializer = new ConfluentAvroSerializer<TokenEvent>();
             serializer.configure(config, false);
@@ -89,8 +90,8 @@ class ConcurrencyTest {
             for (Future<Integer> f : results) {
                 assertThat(f.get(60, TimeUnit.SECONDS)).isEqualTo(200);
             }
-            assertThat(server.registrations).containsExactly("warm-value", "cold-value");
-            assertThat(server.fetches).hasValue(1);
+            assertThat(server.registrations()).containsExactly("warm-value", "cold-value");
+            assertThat(server.fetches()).isEqualTo(1);
         }
     }
 

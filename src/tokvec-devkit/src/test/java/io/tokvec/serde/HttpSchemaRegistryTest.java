@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tokvec.avro.EnrichedEvent;
+import io.tokvec.devkit.TestSchemaRegistry;
 import io.tokvec.avro.TokenEvent;
 import io.tokvec.serde.WireFormatException.Reason;
 import java.io.IOException;
@@ -14,24 +15,14 @@ import java.util.List;
 import java.util.Map;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.errors.SerializationException;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** The serdes against {@link FakeSchemaRegistryServer} over real HTTP on 127.0.0.1. */
+/** The serdes against the devkit's schema registry ({@link TestSchemaRegistry}) over real HTTP on 127.0.0.1. */
 class HttpSchemaRegistryTest {
 
-    private FakeSchemaRegistryServer server;
-
-    @BeforeEach
-    void start() throws IOException {
-        server = new FakeSchemaRegistryServer();
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    final TestSchemaRegistry server = new TestSchemaRegistry();
 
     private Map<String, Object> config() {
         Map<String, Object> config = new HashMap<>();
@@ -61,15 +52,15 @@ class HttpSchemaRegistryTest {
             framed.add(serde.serializer().serialize("events", event));
         }
 
-        assertThat(server.registrations).containsExactly("events-value");
-        assertThat(server.contentTypes).containsOnly(HttpSchemaRegistryClient.CONTENT_TYPE);
-        assertThat(server.authorizations).isNotEmpty().containsOnly("Basic YWxpY2U6czNjcmV0");
+        assertThat(server.registrations()).containsExactly("events-value");
+        assertThat(server.contentTypes()).containsOnly(HttpSchemaRegistryClient.CONTENT_TYPE);
+        assertThat(server.authorizations()).isNotEmpty().containsOnly("Basic YWxpY2U6czNjcmV0");
         for (int i = 0; i < sent.size(); i++) {
             assertThat(framed.get(i)).isEqualTo(SampleRecords.frame(1, SampleRecords.avroBinary(sent.get(i))));
             assertThat(serde.deserializer().deserialize("events", framed.get(i))).isEqualTo(sent.get(i));
         }
         // the serde's deserializer shares the serializer's client: the id was learnt at registration
-        assertThat(server.fetches).hasValue(0);
+        assertThat(server.fetches()).isZero();
         serde.close();
     }
 
@@ -85,8 +76,8 @@ class HttpSchemaRegistryTest {
             assertThat(deserializer.deserialize("out", serializer.serialize("out", event))).isEqualTo(event);
         }
 
-        assertThat(server.registrations).containsExactly("out-value");
-        assertThat(server.fetches).hasValue(1);
+        assertThat(server.registrations()).containsExactly("out-value");
+        assertThat(server.fetches()).isEqualTo(1);
     }
 
     @Test
@@ -99,7 +90,7 @@ class HttpSchemaRegistryTest {
         byte[] k = keys.serialize("t", SampleRecords.tokenEvent("k", 1));
         byte[] v = values.serialize("t", SampleRecords.tokenEvent("v", 1));
 
-        assertThat(server.registrations).containsExactly("t-key", "t-value");
+        assertThat(server.registrations()).containsExactly("t-key", "t-value");
         assertThat(WireFormat.schemaId(k)).isEqualTo(WireFormat.schemaId(v)).isEqualTo(1);
     }
 
@@ -114,7 +105,7 @@ class HttpSchemaRegistryTest {
 
         serializer.serialize("t", SampleRecords.tokenEvent("x", 1));
 
-        assertThat(server.registrations).containsExactly("t-value");
+        assertThat(server.registrations()).containsExactly("t-value");
     }
 
     @Test
@@ -128,7 +119,7 @@ class HttpSchemaRegistryTest {
         byte[] bytes = serde.serializer().serialize("t", event);
 
         assertThat(serde.deserializer().deserialize("t", bytes)).isEqualTo(event);
-        assertThat(server.registrations).containsExactly("t-value");
+        assertThat(server.registrations()).containsExactly("t-value");
     }
 
     @Test
@@ -144,7 +135,7 @@ class HttpSchemaRegistryTest {
         assertThatThrownBy(() -> serializer.serialize("other", SampleRecords.tokenEvent("x", 1)))
                 .isInstanceOf(SerializationException.class)
                 .hasMessageContaining("not registered under subject 'other-value'");
-        assertThat(server.registrations).containsExactly("t-value");
+        assertThat(server.registrations()).containsExactly("t-value");
     }
 
     @Test
@@ -164,7 +155,7 @@ class HttpSchemaRegistryTest {
     @Test
     void shouldReportUnknownSchemaWhenIdNamesAProtobufSchema() throws IOException {
         int id = SchemaRegistries.forConfig(config()).register("t-value", TokenEvent.getClassSchema());
-        server.schemaType = "PROTOBUF";
+        server.serveByIdAs("PROTOBUF", "syntax = \"proto3\";\nmessage TokenEvent { string id = 1; }\n");
         var deserializer = new ConfluentAvroDeserializer<>(TokenEvent.class);
         deserializer.configure(config(), false);
 
@@ -176,7 +167,7 @@ class HttpSchemaRegistryTest {
 
     @Test
     void shouldReportRegistryUnavailableWhenRegistryAnswers5xx() {
-        server.failWith = 503;
+        server.failWith(503);
         var deserializer = new ConfluentAvroDeserializer<>(TokenEvent.class);
         deserializer.configure(config(), false);
         var serializer = new ConfluentAvroSerializer<TokenEvent>();
@@ -190,14 +181,14 @@ class HttpSchemaRegistryTest {
                 .isInstanceOfSatisfying(WireFormatException.class,
                         e -> assertThat(e.reason()).isEqualTo(Reason.REGISTRY_UNAVAILABLE));
 
-        server.failWith = 0;
+        server.failWith(0);
         TokenEvent event = SampleRecords.tokenEvent("x", 1);
         assertThat(deserializer.deserialize("t", serializer.serialize("t", event))).isEqualTo(event);
     }
 
     @Test
     void shouldReportRegistryUnavailableWhenUrlIsNotARegistry() {
-        server.notARegistry = true;
+        server.notARegistry(true);
         var deserializer = new ConfluentAvroDeserializer<>(TokenEvent.class);
         deserializer.configure(config(), false);
 
@@ -229,7 +220,7 @@ class HttpSchemaRegistryTest {
         byte[] bytes = serializer.serialize("t", SampleRecords.tokenEvent("x", 1));
         var deserializer = new ConfluentAvroDeserializer<>(TokenEvent.class);
         deserializer.configure(config(), false);
-        server.close();
+        server.stop();
 
         assertThatThrownBy(() -> deserializer.deserialize("t", bytes))
                 .isInstanceOfSatisfying(WireFormatException.class, e -> {
@@ -253,7 +244,7 @@ class HttpSchemaRegistryTest {
             assertThat(serde.deserializer().deserialize("all", bytes)).isEqualTo(record);
         }
         // five distinct schemas, each registered once under the one subject
-        assertThat(server.registrations).hasSize(5).containsOnly("all-value");
+        assertThat(server.registrations()).hasSize(5).containsOnly("all-value");
     }
 
     private static int freePort() throws IOException {
