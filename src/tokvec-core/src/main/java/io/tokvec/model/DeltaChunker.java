@@ -199,6 +199,14 @@ public final class DeltaChunker {
         return new ModelChunker.Keyed(ModelKey.deltaChunk(table, version, index), wrap(chunk));
     }
 
+    /** Every chunk record, then the commit record. */
+    public List<ModelChunker.Keyed> chunksAndCommit() {
+        List<ModelChunker.Keyed> out = new ArrayList<>();
+        chunks().forEachRemaining(out::add);
+        out.add(commit(Map.of()));
+        return out;
+    }
+
     /** The delta commit: base, shape, checksums and content id (every chunk made first computes the checksums on the way). */
     public ModelChunker.Keyed commit(Map<String, String> metadata) {
         if (deltaSum == null) {

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
@@ -80,6 +81,26 @@ public final class TableRegistry implements ActiveTable {
     private boolean restoring;
     private long building = -1;
 
+    /** Default of {@link #foldChainsLongerThan}. */
+    public static final int DEFAULT_MAX_CHAIN = 16;
+    private final DeltaFolder folder;
+    private int maxChain = DEFAULT_MAX_CHAIN;
+    private final AtomicLong folds = new AtomicLong();
+    private final java.util.concurrent.atomic.AtomicBoolean foldCancel = new java.util.concurrent.atomic.AtomicBoolean();
+    private final java.util.concurrent.atomic.AtomicReference<FoldResult> pendingFold = new java.util.concurrent.atomic.AtomicReference<>();
+    /** Runs folds: a new daemon thread each (they are rare); tests queue them to run at a chosen moment. */
+    private java.util.concurrent.Executor foldExecutor = task -> {
+        Thread t = new Thread(task, "tokvec-fold");
+        t.setDaemon(true);
+        t.start();
+    };
+    /** The running fold's end, or null when none runs. */
+    private CountDownLatch foldEnded;
+
+    /** A fold's outcome, waiting to be swapped in by the registry's thread: {@code folded} is {@code source}'s version, dense. */
+    private record FoldResult(EmbeddingTable source, EmbeddingTable folded, long millis) {
+    }
+
     /**
      * @param pinnedVersion  -1 to follow commits and activate records, else the only version to serve
      * @param retainVersions committed versions kept in the store for rollback (the active one always is)
@@ -127,6 +148,7 @@ public final class TableRegistry implements ActiveTable {
         this.requiresSignatures = verifier != null;
         this.catalog = new VersionCatalog(table, builder.bounds(), decoder, verifier);
         this.assembler = new VersionAssembler(table, builder);
+        this.folder = new DeltaFolder(table, builder);
         this.policy = new ActivationPolicy(pinnedVersion);
         this.retention = new RetentionPolicy(retainVersions);
         this.rejections = new RejectionLog(table);
@@ -184,9 +206,25 @@ public final class TableRegistry implements ActiveTable {
      * running is discarded when it ends.
      */
     public void close() {
+        foldCancel.set(true); // a fold still running is dropped when it notices, or when its result finds the slot closed
         slot.close();
         publishSnapshot();
     }
+
+    /**
+     * Folds the active version into a dense table of its own, in the background, once more than
+     * {@code maxChain} deltas lie over its dense root ({@code tokvec.delta.max.chain}). Call before use.
+     */
+    public TableRegistry foldChainsLongerThan(int maxChain) {
+        if (maxChain < 1) {
+            throw new IllegalArgumentException("maxChain must be >= 1, got " + maxChain);
+        }
+        this.maxChain = maxChain;
+        return this;
+    }
+
+    /** How many folds were swapped in. */
+    public long foldCount() { return folds.get(); }
 
     // ---- the model store's thread ----
 
@@ -352,6 +390,9 @@ public final class TableRegistry implements ActiveTable {
         long t0 = System.nanoTime();
         EmbeddingTable built;
         try (TableLease lease = slot.acquire()) {
+            if (foldEnded != null && assembler.needsDense(catalog, v.version(), lease.table())) {
+                cancelFold(); // at most two dense tables at once: the active one and the one being built
+            }
             built = assembler.assemble(catalog, store, v.version(), lease.table(), (below, why) -> {
                 catalog.markRejected(below, why);
                 reject(below, why);
@@ -384,7 +425,121 @@ public final class TableRegistry implements ActiveTable {
                                 overlay.layers().size(), overlay.rootVersion(), overlay.bytes() / 1048576.0), ms);
         publishSnapshot();
         swapListeners.forEach(l -> l.accept(swap));
+        maybeFold();
         return true;
+    }
+
+    /** Starts a fold of the active version when its chain of deltas is longer than {@link #maxChain} and none runs. */
+    private void maybeFold() {
+        Activation a = slot.activation();
+        if (a == null || foldEnded != null || slot.isClosed()) {
+            return;
+        }
+        EmbeddingTable t = a.table();
+        VersionCatalog.Version v = catalog.get(t.version());
+        if (t.overlay() == null || t.overlay().layers().size() <= maxChain || v == null || v.contentId() == null || !t.retain()) {
+            return;
+        }
+        String contentId = v.contentId();
+        foldCancel.set(false);
+        CountDownLatch ended = new CountDownLatch(1);
+        foldEnded = ended;
+        log.info("table {}: folding v{} ({} deltas, {} rows over v{}) into a dense table in the background", table, t.version(),
+                t.overlay().layers().size(), t.overlay().changedRows(), t.rootVersion());
+        foldExecutor.execute(() -> {
+            long t0 = System.nanoTime();
+            EmbeddingTable folded = null;
+            try {
+                folded = folder.fold(t, contentId, foldCancel::get);
+            } catch (TableRejectedException e) {
+                log.warn("table {}: cannot fold v{} ({} deltas over v{}); it keeps serving as it is: {}", table, t.version(),
+                        t.overlay().layers().size(), t.rootVersion(), e.getMessage());
+            } catch (RuntimeException e) {
+                log.error("table {}: folding v{} failed; it keeps serving as it is", table, t.version(), e);
+            } finally {
+                t.release();
+            }
+            if (folded != null) {
+                pendingFold.set(new FoldResult(t, folded, (System.nanoTime() - t0) / 1_000_000));
+            }
+            ended.countDown();
+            applyFold(ended);
+        });
+    }
+
+    /**
+     * Swaps in a fold that finished: the folded table itself when its version is still active, or the
+     * active version re-made over it when deltas went live on top meanwhile (same version, same
+     * sequence: outputs keep naming it); dropped when the active version left its chain.
+     */
+    private synchronized void applyFold(CountDownLatch ended) {
+        FoldResult r = pendingFold.getAndSet(null);
+        if (foldEnded == ended) {
+            foldEnded = null;
+        }
+        if (r == null) {
+            return;
+        }
+        Activation a = slot.activation();
+        EmbeddingTable active = a == null ? null : a.table();
+        EmbeddingTable next = null;
+        if (active == r.source()) {
+            next = r.folded();
+        } else if (active != null && active.rootVersion() == r.source().rootVersion()) {
+            next = DeltaFolder.rebase(r.folded(), active);
+        }
+        if (next != r.folded()) {
+            r.folded().retire(); // dropped, or read by its re-made successor
+        }
+        if (next == null || slot.isClosed()) {
+            if (next != null) next.retire();
+            log.info("table {}: the fold of v{} is not used: v{} is active now, off its chain", table, r.source().version(),
+                    active == null ? -1 : active.version());
+            return;
+        }
+        try {
+            slot.swap(new Activation(next, a.sequence()));
+        } catch (IllegalStateException closed) {
+            return;
+        }
+        folds.incrementAndGet();
+        log.info("table {}: v{} folded into a dense table in {} ms; v{} now reads it{}", table, r.source().version(), r.millis(),
+                next.version(), next.overlay() == null ? "" : " with " + next.overlay().layers().size() + " delta(s) on top");
+        publishSnapshot();
+        maybeFold();
+    }
+
+    /** Stops a running fold and waits until it has let go of its memory (a few thousand rows' copy at most). Registry's thread. */
+    private void cancelFold() {
+        CountDownLatch ended = foldEnded;
+        if (ended == null) {
+            return;
+        }
+        foldCancel.set(true);
+        boolean interrupted = false;
+        while (true) {
+            try {
+                ended.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        FoldResult r = pendingFold.getAndSet(null);
+        if (r != null) {
+            r.folded().retire();
+        }
+        log.info("table {}: fold cancelled: a version is being built", table);
+        foldEnded = null;
+    }
+
+    /** Runs folds with {@code executor} (tests: to run them at a chosen moment). Call before use. */
+    TableRegistry foldWith(java.util.concurrent.Executor executor) {
+        this.foldExecutor = executor;
+        return this;
     }
 
     /** The names of the storage a table reads (its root's file and its deltas'), as {@link TableSnapshots} names files. */

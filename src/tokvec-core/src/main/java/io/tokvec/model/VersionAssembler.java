@@ -85,6 +85,23 @@ final class VersionAssembler {
         }
     }
 
+    /**
+     * Whether making {@code version} may build or map a dense table (a full version, or a chain that
+     * does not start from {@code from}'s storage), rather than only deltas over {@code from}.
+     */
+    boolean needsDense(VersionCatalog catalog, long version, EmbeddingTable from) {
+        for (long x = version; ; ) {
+            VersionCatalog.Version v = catalog.get(x);
+            if (from != null && from.chainHas(x)) {
+                return false;
+            }
+            if (v == null || !v.isDelta()) {
+                return v != null;
+            }
+            x = v.base();
+        }
+    }
+
     /** A version under {@code version} in its chain, before anything is built of it. */
     private void checkBase(long version, long x, VersionCatalog.Version v) throws TableRejectedException {
         String what = table + " v" + version;

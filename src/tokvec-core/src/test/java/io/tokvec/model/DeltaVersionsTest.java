@@ -7,15 +7,22 @@ import io.tokvec.core.EmbeddingTable;
 import io.tokvec.core.TableChecksum;
 import io.tokvec.model.TableRejectedException.Reason;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Delta versions in the registry, against the chain numpy computed (gen_delta_golden.py): each
@@ -33,8 +40,19 @@ class DeltaVersionsTest {
     private TableRegistry registry = newRegistry(2);
     private long offset;
 
+    @TempDir
+    Path dir;
+
     private static TableRegistry newRegistry(int retain) {
         return new TableRegistry(T, -1, retain, Long.MAX_VALUE, false, ModelRecords.DECODER);
+    }
+
+    /** A registry building into mapped files under {@code tables} that keeps verified snapshots there (as the application). */
+    private static TableRegistry withSnapshots(Path tables) {
+        TableSnapshots snapshots = new TableSnapshots(new io.tokvec.core.MappedTableMemory(tables, Long.MAX_VALUE));
+        TableBuilder builder = new TableBuilder(Long.MAX_VALUE, false, ModelRecords.DECODER, io.tokvec.core.TableDtype.FLOAT32,
+                snapshots.memory(), snapshots);
+        return new TableRegistry(T, -1, 2, builder, snapshots, ModelRecords.DECODER);
     }
 
     private void send(ModelChunker.Keyed r) {
@@ -140,6 +158,23 @@ class DeltaVersionsTest {
     }
 
     @Test
+    void shouldMapTheBaseFromItsSnapshotAndReadOnlyTheDeltasFromTheStoreAfterARestart() {
+        Path tables = dir.resolve("tables");
+        registry = withSnapshots(tables);
+        publishFull(1);
+        publishDelta(2);
+        publishDelta(3);
+        registry.close();
+        assertThat(Files.exists(tables.resolve("t-v1.float32.meta"))).as("the root's snapshot kept").isTrue();
+        registry = withSnapshots(tables);
+        store.scanned.clear();
+        registry.recover(store);
+        assertServes(3);
+        assertThat(store.scanned).doesNotContain(ModelKey.chunkPrefix(T, 1)).contains(ModelKey.deltaChunkPrefix(T, 2),
+                ModelKey.deltaChunkPrefix(T, 3));
+    }
+
+    @Test
     void shouldNeverDropTheBaseOfARetainedDelta() {
         registry = newRegistry(1);
         publishFull(1);
@@ -154,6 +189,83 @@ class DeltaVersionsTest {
         send(ModelRecords.records(EmbeddingTable.fromFloats(T, 5, g.rows(), g.dim(), g.w(), g.vocab()), 64));
         assertThat(registry.activeVersion()).isEqualTo(5);
         assertThat(registry.describeVersions()).containsOnlyKeys(5L);
+    }
+
+    // ---- folds ----
+
+    @Test
+    void shouldFoldALongChainInTheBackgroundIntoTheSameVersionAndMapItAfterARestart() throws Exception {
+        Path tables = dir.resolve("tables");
+        registry = withSnapshots(tables).foldChainsLongerThan(1);
+        publishFull(1);
+        publishDelta(2);
+        long sequence = registry.activation().sequence();
+        assertThat(registry.foldCount()).isZero(); // one delta: not longer than 1
+        publishDelta(3); // two deltas over v1: folded
+        long sequence3 = registry.activation().sequence();
+        assertThat(sequence3).isGreaterThan(sequence);
+        await("v3 folded").atMost(Duration.ofSeconds(30)).until(() -> registry.foldCount() == 1);
+        assertServes(3);
+        assertThat(registry.activation().sequence()).as("the same decision: outputs keep naming v3").isEqualTo(sequence3);
+        try (TableLease lease = registry.acquire()) {
+            assertThat(lease.table().overlay()).isNull();
+            assertThat(lease.table().rootVersion()).isEqualTo(3);
+        }
+        assertThat(Files.exists(tables.resolve("t-v3.float32.meta"))).isTrue();
+        assertThat(Files.exists(tables.resolve("t-v1.float32"))).as("v1's storage freed with the chain").isFalse();
+
+        // a restart maps the folded v3 and builds nothing of v1 or v2
+        registry.close();
+        registry = withSnapshots(tables);
+        store.scanned.clear();
+        registry.recover(store);
+        assertServes(3);
+        assertThat(store.scanned).doesNotContain(ModelKey.chunkPrefix(T, 1), ModelKey.deltaChunkPrefix(T, 2),
+                ModelKey.deltaChunkPrefix(T, 3));
+        publishDelta(4); // over v2: v3's folded table is not in its chain, so v4 is made from v1 and v2 again
+        assertServes(4);
+        send(ModelChunker.activate(T, 3, "back"));
+        assertServes(3);
+    }
+
+    @Test
+    void shouldPutTheDeltasThatWentLiveDuringAFoldBackOnTopOfIt() {
+        Deque<Runnable> queued = new ArrayDeque<>();
+        registry = newRegistry(2).foldChainsLongerThan(1).foldWith(queued::add);
+        publishFull(1);
+        publishDelta(2);
+        publishDelta(3);
+        assertThat(queued).hasSize(1); // the fold of v3 waits to run
+        DeltaGolden.Version v3 = golden.get(3);
+        // v5 over v3, appending row 10 with a token: live before the fold of v3 ends
+        DeltaGolden.Version g4 = golden.get(4);
+        List<ModelChunker.Keyed> v5 = new DeltaChunker(T, 5, new DeltaChunker.Base(3, v3.rows(), v3.dim(), v3.contentId(), true),
+                new int[] {10, 6}, (i, dst, off) -> {
+                    for (int k = 0; k < 4; k++) EmbeddingTable.putFloat(dst, off / 4 + k, 100 * i + k);
+                }, List.of("late"), CHUNK_BYTES).chunksAndCommit();
+        send(v5);
+        assertThat(registry.activeVersion()).isEqualTo(5);
+        long sequence5 = registry.activation().sequence();
+        queued.poll().run();
+        assertThat(registry.foldCount()).isEqualTo(1);
+        assertThat(registry.activation().sequence()).isEqualTo(sequence5);
+        try (TableLease lease = registry.acquire()) {
+            EmbeddingTable t = lease.table();
+            assertThat(t.version()).isEqualTo(5);
+            assertThat(t.rootVersion()).as("re-made over the folded v3").isEqualTo(3);
+            assertThat(t.overlay().layers()).extracting(io.tokvec.core.TableDelta::version).containsExactly(5L);
+            for (int r = 0; r < v3.rows(); r++) {
+                for (int k = 0; k < 4; k++) {
+                    float expected = r == 6 ? 100 + k : v3.w()[r * 4 + k];
+                    assertThat(t.get(r, k)).isEqualTo(expected);
+                }
+            }
+            for (int k = 0; k < 4; k++) assertThat(t.get(10, k)).isEqualTo(k);
+            assertThat(t.vocabulary().indexOf("late")).isEqualTo(10);
+            assertThat(t.vocabulary().indexOf("delta")).isEqualTo(9);
+            assertThat(t.vocabulary().size()).isEqualTo(11);
+        }
+        assertThat(g4.version()).isEqualTo(4);
     }
 
     // ---- hostile deltas: rejected with a reason, the active version keeps serving ----
