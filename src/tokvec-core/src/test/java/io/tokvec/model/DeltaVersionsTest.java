@@ -6,6 +6,7 @@ import io.tokvec.avro.TableDeltaCommit;
 import io.tokvec.core.EmbeddingTable;
 import io.tokvec.core.TableChecksum;
 import io.tokvec.model.TableRejectedException.Reason;
+import io.tokvec.testutil.DeltaRecords;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -270,43 +271,15 @@ class DeltaVersionsTest {
 
     // ---- hostile deltas: rejected with a reason, the active version keeps serving ----
 
-    /** Delta records over v1 made by hand: chunks of the given ids (rows of value id + 0.5), tokens per chunk. */
+    /** Delta records over v1 made by hand ({@link DeltaRecords}): chunks of the given ids, tokens per chunk. */
     private List<ModelChunker.Keyed> handMade(long version, long rows, int[][] chunkIds, List<List<String>> chunkTokens) {
         DeltaGolden.Version base = golden.get(1);
-        int dim = base.dim();
-        List<ModelChunker.Keyed> out = new ArrayList<>();
-        MessageDigest md = TableChecksum.sha256();
-        MessageDigest tmd = TableChecksum.sha256();
-        long total = 0;
-        boolean tokens = false;
-        for (int c = 0; c < chunkIds.length; c++) {
-            ByteBuffer ids = ByteBuffer.allocate(chunkIds[c].length * 4).order(ByteOrder.LITTLE_ENDIAN);
-            ByteBuffer data = ByteBuffer.allocate(chunkIds[c].length * dim * 4).order(ByteOrder.LITTLE_ENDIAN);
-            for (int i = 0; i < chunkIds[c].length; i++) {
-                ids.putInt(i * 4, chunkIds[c][i]);
-                for (int k = 0; k < dim; k++) data.putFloat((i * dim + k) * 4, chunkIds[c][i] + 0.5f);
-                ContentIds.addDeltaRow(md, chunkIds[c][i], data.slice(i * dim * 4, dim * 4));
-            }
-            List<String> ts = chunkTokens == null ? null : chunkTokens.get(c);
-            if (ts != null) {
-                tokens = true;
-                ts.forEach(t -> TableChecksum.addToken(tmd, t));
-            }
-            total += chunkIds[c].length;
-            TableDeltaChunk chunk = TableDeltaChunk.newBuilder().setIndex(c).setIds(ids).setDim(dim).setData(data).setTokens(ts).build();
-            out.add(new ModelChunker.Keyed(ModelKey.deltaChunk(T, version, c), ModelRecords.record(T, version, chunk)));
-        }
-        TableDeltaCommit commit = TableDeltaCommit.newBuilder().setBaseVersion(1).setBaseRows(base.rows()).setRows(rows).setDim(dim)
-                .setDeltaRows(total).setChunks(chunkIds.length).setDeltaChecksum(TableChecksum.format(md))
-                .setTokensChecksum(tokens ? TableChecksum.format(tmd) : null).setContentId("")
-                .setCreatedMs(0).setMetadata(Map.of()).build();
-        commit.setContentId(ContentIds.of(base.contentId(), commit));
-        out.add(new ModelChunker.Keyed(ModelKey.deltaCommit(T, version), ModelRecords.record(T, version, commit)));
-        return out;
+        return DeltaRecords.delta(T, version, new DeltaRecords.Base(1, base.rows(), base.dim(), base.contentId()), rows, chunkIds,
+                chunkTokens);
     }
 
-    private TableDeltaCommit commitOf(List<ModelChunker.Keyed> records) {
-        return (TableDeltaCommit) records.get(records.size() - 1).record().getBody();
+    private static TableDeltaCommit commitOf(List<ModelChunker.Keyed> records) {
+        return DeltaRecords.commitOf(records);
     }
 
     /** Sends {@code records}; the registry rejects (a record of) {@code version} with {@code reason} and still serves v1 exactly. */
