@@ -3,6 +3,7 @@ package io.tokvec.cli;
 import io.tokvec.core.EmbeddingTable;
 import io.tokvec.core.TableDtype;
 import io.tokvec.kafka.ModelPublisher;
+import io.tokvec.kafka.StartupChecks;
 import io.tokvec.kafka.Topics;
 import io.tokvec.model.CommitSigner;
 import io.tokvec.model.DeltaChunker;
@@ -20,7 +21,9 @@ import io.tokvec.tables.TableFormat;
 import org.apache.kafka.clients.admin.Admin;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -55,6 +58,9 @@ public final class PublishCommand implements Callable<Integer> {
 
     @Mixin
     ConfigOptions config;
+
+    @Spec
+    CommandSpec spec;
 
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
     boolean help;
@@ -148,6 +154,7 @@ public final class PublishCommand implements Callable<Integer> {
                     + "', tokvec.table): an application run with it ignores this table");
         }
         if (activate != null) {
+            StartupChecks.check(cfg, !Main.verbose(spec));
             return activate(cfg, name, activate);
         }
         String usage = base != null || ids != null || diffFrom != null || tokens != null ? checkDeltaOptions() : checkTableOptions();
@@ -175,6 +182,9 @@ public final class PublishCommand implements Callable<Integer> {
             err.println("publish: cannot load " + (file != null ? file : shards.size() + " shards") + ": " + e.getMessage());
             return 2;
         }
+        // a bad table is refused before anything is contacted; then one line, within
+        // tokvec.startup.check.timeout.ms, if the cluster or the registry cannot be used
+        StartupChecks.check(cfg, !Main.verbose(spec));
         try (SchemaRegistryClient registry = SchemaRegistries.forConfig(cfg.clientProps());
              Admin admin = Admin.create(cfg.clientProps());
              ModelPublisher publisher = new ModelPublisher(cfg, registry).signWith(signer)) {

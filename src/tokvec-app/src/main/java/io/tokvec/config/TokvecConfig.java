@@ -25,6 +25,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.PublicKey;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -71,18 +72,21 @@ public final class TokvecConfig extends AbstractConfig {
     public static final String MAX_TOKENS = "tokvec.max.tokens";
     public static final String TOPIC_PARTITIONS = "tokvec.topic.partitions";
     public static final String TOPIC_REPLICATION = "tokvec.topic.replication.factor";
+    public static final String TOPIC_MIN_ISR = "tokvec.topic.min.insync.replicas";
     public static final String TABLE_TRUSTED_KEYS = "tokvec.table.trusted.keys";
     public static final String HTTP_PORT = "tokvec.http.port";
     public static final String HTTP_BIND = "tokvec.http.bind";
     public static final String VERSION_CATCHUP_TIMEOUT_MS = "tokvec.version.catchup.timeout.ms";
     public static final String REGISTRY_RETRY_TIMEOUT_MS = "tokvec.registry.retry.timeout.ms";
     public static final String REGISTRY_RETRY_BACKOFF_MAX_MS = "tokvec.registry.retry.backoff.max.ms";
+    public static final String STARTUP_CHECK_TIMEOUT_MS = "tokvec.startup.check.timeout.ms";
 
     private static final String GROUP_TOPICS = "Topics";
     private static final String GROUP_ENRICH = "Enrichment (Keras semantics)";
     private static final String GROUP_TABLE = "Table versions";
     private static final String GROUP_OPS = "Operations endpoint";
     private static final String GROUP_SCALE = "Scaling out and recovery";
+    private static final String GROUP_STARTUP = "Startup";
 
     /** Every tokvec key: type, default, validator and doc. */
     public static final ConfigDef CONFIG = new ConfigDef()
@@ -103,8 +107,15 @@ public final class TokvecConfig extends AbstractConfig {
                     "Partitions of the input, output and dead-letter topics when tokvec creates them (the model topic always has one).",
                     GROUP_TOPICS, 5, ConfigDef.Width.SHORT, TOPIC_PARTITIONS)
             .define(TOPIC_REPLICATION, Type.INT, -1, Range.atLeast(-1), Importance.LOW,
-                    "Replication factor of the topics tokvec creates; -1 takes the broker's default.",
+                    "Replication factor of the topics tokvec creates; -1 takes the broker's default.replication.factor."
+                            + " Production: 3.",
                     GROUP_TOPICS, 6, ConfigDef.Width.SHORT, TOPIC_REPLICATION)
+            .define(TOPIC_MIN_ISR, Type.INT, -1, Range.atLeast(-1), Importance.LOW,
+                    "min.insync.replicas of the topics tokvec creates; -1 takes the broker's min.insync.replicas. With"
+                            + " acks=all (what exactly_once_v2 and publish use) a write waits until this many replicas"
+                            + " have it; below that, writes wait and are retried rather than acknowledged. Production: 2"
+                            + " with a replication factor of 3.",
+                    GROUP_TOPICS, 7, ConfigDef.Width.SHORT, TOPIC_MIN_ISR)
             .define(MAX_LEN, Type.INT, ConfigDef.NO_DEFAULT_VALUE, Range.between(1, EnrichOptions.MAX_MAX_LEN), Importance.HIGH,
                     "Length of every output sequence (pad_sequences maxlen). Must be set.",
                     GROUP_ENRICH, 1, ConfigDef.Width.SHORT, MAX_LEN)
@@ -164,7 +175,9 @@ public final class TokvecConfig extends AbstractConfig {
                     "Pin this table version; unset follows commits and activate records.",
                     GROUP_TABLE, 2, ConfigDef.Width.SHORT, TABLE_VERSION)
             .define(RETAIN_VERSIONS, Type.INT, 2, Range.atLeast(1), Importance.MEDIUM,
-                    "Complete versions kept in the store for rollback; older chunks are deleted.",
+                    "Committed versions kept for rollback: the newest N by number (whether or not they built), what is"
+                            + " newer, and the active, intended and pinned versions; older ones are deleted from the store,"
+                            + " and publish (which applies the same policy) tombstones them on the model topic.",
                     GROUP_TABLE, 3, ConfigDef.Width.SHORT, RETAIN_VERSIONS)
             .define(TABLE_MAX_BYTES, Type.LONG, 0L, Range.atLeast(0), Importance.MEDIUM,
                     "Largest table (rows x dim x bytes of tokvec.table.dtype) a version may have; larger versions are "
@@ -216,7 +229,14 @@ public final class TokvecConfig extends AbstractConfig {
             .define(REGISTRY_RETRY_BACKOFF_MAX_MS, Type.LONG, 500L, Range.atLeast(1), Importance.LOW,
                     "Longest pause between two attempts of a failing schema-registry call (the pause starts at 50 ms and"
                             + " doubles): processing resumes at most this long after the registry answers again.",
-                    GROUP_SCALE, 3, ConfigDef.Width.SHORT, REGISTRY_RETRY_BACKOFF_MAX_MS);
+                    GROUP_SCALE, 3, ConfigDef.Width.SHORT, REGISTRY_RETRY_BACKOFF_MAX_MS)
+            .define(STARTUP_CHECK_TIMEOUT_MS, Type.LONG, 10_000L, Range.atLeast(0), Importance.MEDIUM,
+                    "run and publish first check the Kafka cluster (bootstrap.servers) and an http(s) schema.registry.url:"
+                            + " each must accept a TCP connection within this long (tried again meanwhile), then answer a"
+                            + " request within the clients' own timeouts (default.api.timeout.ms, schema.registry.request.timeout.ms)"
+                            + " without refusing the login or the TLS handshake; otherwise they stop with one line naming what"
+                            + " failed (exit status 1). 0 skips the checks.",
+                    GROUP_STARTUP, 1, ConfigDef.Width.SHORT, STARTUP_CHECK_TIMEOUT_MS);
 
     /** Defaults of every tokvec key that has one ({@code tokvec.max.len} has none: it must be set), as strings. */
     public static final Map<String, String> DEFAULTS = defaults();
@@ -359,6 +379,7 @@ public final class TokvecConfig extends AbstractConfig {
     public int maxTokens() { return getInt(MAX_TOKENS); }
     public int topicPartitions() { return getInt(TOPIC_PARTITIONS); }
     public short topicReplicationFactor() { return getInt(TOPIC_REPLICATION).shortValue(); }
+    public int topicMinInsyncReplicas() { return getInt(TOPIC_MIN_ISR); }
     /** Files of trusted public keys; empty when signatures are not required. */
     public List<String> trustedKeyFiles() { return getList(TABLE_TRUSTED_KEYS); }
     /** Port of the operations endpoint, or -1 when it is off. */
@@ -367,6 +388,8 @@ public final class TokvecConfig extends AbstractConfig {
     public long versionCatchupTimeoutMs() { return getLong(VERSION_CATCHUP_TIMEOUT_MS); }
     public long registryRetryTimeoutMs() { return getLong(REGISTRY_RETRY_TIMEOUT_MS); }
     public long registryRetryBackoffMaxMs() { return getLong(REGISTRY_RETRY_BACKOFF_MAX_MS); }
+    /** {@code tokvec.startup.check.timeout.ms}: how long run and publish wait for the cluster and the registry to answer; zero skips the checks. */
+    public Duration startupCheckTimeout() { return Duration.ofMillis(getLong(STARTUP_CHECK_TIMEOUT_MS)); }
 
     /**
      * The producer's {@code max.request.size} as Kafka Streams' producer gets it ({@code producer.}

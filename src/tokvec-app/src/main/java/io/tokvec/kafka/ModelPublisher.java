@@ -273,6 +273,9 @@ public final class ModelPublisher implements AutoCloseable {
             }
         }
         producer.flush();
+        // The commit goes out only once every chunk is acknowledged (acks=all: by min.insync.replicas replicas). A
+        // chunk the producer gave up on (delivery.timeout.ms) fails the publish here, with no commit written, so no
+        // part of this version ever becomes active; publishing the version again completes it.
         for (int i = checked; i < sent.size(); i++) {
             await(sent.get(i), "chunk", keys.get(i));
         }

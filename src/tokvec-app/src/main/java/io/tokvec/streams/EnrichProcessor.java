@@ -44,8 +44,8 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object>
     private final ActiveTable tables;
     private final Deserializer<TokenEvent> deserializer;
     private final TokvecMetrics metrics;
-    private TokvecMetrics.ThreadMetrics threadMetrics;
     private final Ticker ticker;
+    private TokvecMetrics.ThreadMetrics threadMetrics;
     private final Enricher enricher;
     private final int maxTokens;
     private final int maxRequestSize;

@@ -49,8 +49,12 @@ public final class TokvecMetrics {
         this.registry = registry;
     }
 
-    /** Registers the application-wide metrics (the table's), once per application; later calls do nothing. */
-    public void registerApplication(StreamsMetrics streamsMetrics, String applicationId) {
+    /**
+     * Registers the application-wide metrics (the table's), once per application; later calls do
+     * nothing. Every stream thread's first task calls it (and the global processor): synchronized, so
+     * that two threads starting together do not both add them.
+     */
+    public synchronized void registerApplication(StreamsMetrics streamsMetrics, String applicationId) {
         TableRegistry registry = this.registry;
         if (registry == null) {
             throw new IllegalStateException("no table registry bound to these metrics");

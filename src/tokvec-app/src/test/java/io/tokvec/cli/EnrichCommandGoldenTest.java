@@ -29,9 +29,10 @@ import java.util.List;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * The offline path of the Keras parity requirement: every golden case of ../shared/golden goes
+ * The offline path of the Keras parity requirement: every Keras golden case goes
  * through the real {@code tokvec enrich} command (table as .npy + vocabulary file, events as JSON
  * lines), and every output field must equal the golden value exactly (floats compared by bits).
  */
@@ -52,6 +53,21 @@ class EnrichCommandGoldenTest {
     @TestFactory
     Stream<DynamicTest> shouldMatchKerasForStringEvents() throws IOException {
         return cases(GoldenCases.STRINGS);
+    }
+
+    /**
+     * The Keras cases of the shared golden directory beside the checkout, where there is one: the same
+     * semantics computed elsewhere, as a cross-check of the repository's own files (skipped without it).
+     */
+    @TestFactory
+    Stream<DynamicTest> shouldMatchTheSharedKerasCasesWhereTheyExist() throws IOException {
+        List<GoldenFile> shared = GoldenCases.sharedKeras();
+        assumeTrue(!shared.isEmpty(), "no shared golden directory beside the checkout");
+        List<DynamicTest> tests = new ArrayList<>();
+        for (GoldenFile g : shared) {
+            cases(g, dir).forEach(tests::add);
+        }
+        return tests.stream();
     }
 
     private Stream<DynamicTest> cases(String file) throws IOException {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tokvec.core.EmbeddingTable;
 import io.tokvec.tables.NpyWriter;
+import io.tokvec.testutil.GoldenCases;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -187,9 +188,9 @@ class EnrichCommandTest {
         assertThat(r.err).contains("enrich: no such file: " + missing);
     }
 
-    /** The shared GloVe sample (11 words x 8). */
+    /** The repository's GloVe sample (11 words x 8). */
     private static Path glove() {
-        return Path.of(System.getProperty("tokvec.shared.dir", "../shared")).resolve("data").resolve("glove-sample.txt");
+        return GoldenCases.gloveSample();
     }
 
     private record Result(int exit, String out, String err) {

@@ -1,5 +1,6 @@
 package io.tokvec.model;
 
+import io.tokvec.testutil.InMemoryModelStore;
 import io.tokvec.avro.ModelRecord;
 import io.tokvec.avro.TableActivate;
 import io.tokvec.avro.TableChunk;
@@ -72,13 +73,13 @@ class ModelRecordFuzzTest {
         return EmbeddingTable.fromFloats(TABLE, version, 6, 3, values, List.of("", "[UNK]", "a", "b", "c", "d"));
     }
 
-    private void send(TableRegistry r, io.tokvec.testutil.InMemoryModelStore store, String key, byte[] value) {
+    private void send(TableRegistry r, InMemoryModelStore store, String key, byte[] value) {
         long offset = log.size();
         log.add(new AbstractMap.SimpleEntry<>(key, value));
         r.onRecord(store, key, value, offset);
     }
 
-    private void publish(TableRegistry r, io.tokvec.testutil.InMemoryModelStore store, EmbeddingTable t) {
+    private void publish(TableRegistry r, InMemoryModelStore store, EmbeddingTable t) {
         ModelChunker c = new ModelChunker(t, 40);
         c.chunks().forEachRemaining(k -> send(r, store, k.key().topicKey(), ser.serialize("model", k.record())));
         ModelChunker.Keyed commit = c.commit(Map.of());
@@ -101,7 +102,7 @@ class ModelRecordFuzzTest {
 
     @Test
     void shouldNeverThrowNorStopServingNorAllocateMoreThanARecordCarriesWhateverTheModelTopicHolds() {
-        io.tokvec.testutil.InMemoryModelStore store = new io.tokvec.testutil.InMemoryModelStore();
+        InMemoryModelStore store = new InMemoryModelStore();
         TableRegistry r = registry();
         r.recover(store);
         EmbeddingTable v1 = table(1);
@@ -145,7 +146,7 @@ class ModelRecordFuzzTest {
 
         // a restart that replays the whole topic through a new registry's processor
         TableRegistry replayed = registry();
-        io.tokvec.testutil.InMemoryModelStore fresh = new io.tokvec.testutil.InMemoryModelStore();
+        InMemoryModelStore fresh = new InMemoryModelStore();
         replayed.recover(fresh);
         replayed.restoring(true);
         for (int i = 0; i < log.size(); i++) {

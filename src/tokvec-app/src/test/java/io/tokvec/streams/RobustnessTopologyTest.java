@@ -85,12 +85,28 @@ class RobustnessTopologyTest {
                 .containsEntry("truncation-rate", 1.0)
                 .containsKey("enrichment-latency-avg-us")
                 .containsEntry("table-versions-rejected-total", 0.0);
+        // counted once: the table's metrics once per application (no thread-id), the events' per stream thread
+        for (Map.Entry<MetricName, ? extends Metric> e : h.driver.metrics().entrySet()) {
+            MetricName n = e.getKey();
+            if (!n.group().equals(TokvecMetrics.GROUP)) continue;
+            boolean tableMetric = n.name().equals("active-table-version") || n.name().startsWith("table-");
+            assertThat(n.tags().containsKey("thread-id")).as("%s has a thread-id tag", n).isEqualTo(!tableMetric);
+        }
+        assertThat(h.driver.metrics().keySet()).filteredOn(n -> n.name().equals("active-table-version")).hasSize(1);
+        double avg = m.get("enrichment-latency-avg-us");
+        double max = metric(h, "enrichment-latency-max-us");
+        assertThat(avg).as("the one event's time, over the window").isPositive().isEqualTo(max);
         h.publish(EmbeddingTable.fromFloats(TopologyHarness.TABLE, 2, 2, 1, new float[] {0, Float.NaN}, null));
         double rejected = h.driver.metrics().entrySet().stream()
                 .filter(e -> e.getKey().name().equals("table-versions-rejected-total")
                         && "non_finite".equals(e.getKey().tags().get("reason")))
                 .mapToDouble(e -> ((Number) e.getValue().metricValue()).doubleValue()).sum();
         assertThat(rejected).isEqualTo(1.0);
+    }
+
+    private static double metric(TopologyHarness h, String name) {
+        return h.driver.metrics().entrySet().stream().filter(e -> e.getKey().name().equals(name))
+                .mapToDouble(e -> ((Number) e.getValue().metricValue()).doubleValue()).sum();
     }
 
     /** Fuzz: random and mutated input bytes; every record must end as an output or a dead letter. */

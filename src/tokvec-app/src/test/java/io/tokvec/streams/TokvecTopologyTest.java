@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The enrichment topology under TopologyTestDriver: Keras parity, string and id events, dead letters. */
 class TokvecTopologyTest {
@@ -61,8 +62,23 @@ class TokvecTopologyTest {
         return golden(GoldenCases.STRINGS);
     }
 
+    /**
+     * The Keras cases of the shared golden directory beside the checkout, where there is one: the same
+     * semantics computed elsewhere, as a cross-check of the repository's own files (skipped without it).
+     */
+    @TestFactory
+    Stream<DynamicTest> shouldMatchTheSharedKerasCasesThroughTheTopologyWhereTheyExist() {
+        List<GoldenFile> shared = GoldenCases.sharedKeras();
+        assumeTrue(!shared.isEmpty(), "no shared golden directory beside the checkout");
+        return shared.stream().flatMap(this::golden);
+    }
+
     private Stream<DynamicTest> golden(String file) {
-        GoldenFile g = GoldenCases.load(file);
+        return golden(GoldenCases.load(file));
+    }
+
+    private Stream<DynamicTest> golden(GoldenFile g) {
+        String file = g.file();
         return g.cases().stream().map(c -> DynamicTest.dynamicTest(file + ":" + c.name(), () -> {
             TopologyHarness h = harness(caseProps(c));
             h.publish(g.table(TopologyHarness.TABLE, 7));

@@ -77,11 +77,6 @@ public final class ActiveSlot {
      * Waits at most {@code timeoutMs} until the active version's sequence is at least {@code sequence};
      * returns the activation then (still older, or null, on timeout).
      */
-    public Activation awaitSequence(long sequence, long timeoutMs) throws InterruptedException {
-        return awaitSequence(sequence, timeoutMs, Ticker.SYSTEM);
-    }
-
-    /** As {@link #awaitSequence(long, long)}, measuring and waiting with {@code ticker}. */
     public Activation awaitSequence(long sequence, long timeoutMs, Ticker ticker) throws InterruptedException {
         long deadline = ticker.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
         synchronized (changed) {

@@ -33,6 +33,12 @@ public record RegistrySnapshot(String table, long activeVersion, long activeSequ
     public record VersionStatus(long version, String status) {
     }
 
+    /** This snapshot with no version active (the registry closed); the versions keep their last status. */
+    RegistrySnapshot closed() {
+        return new RegistrySnapshot(table, -1, -1, 0, 0, swaps, -1, versions, versionCount, rejectedTotal, rejectedByReason,
+                lastRejections, otherTables, requiresSignatures);
+    }
+
     /** The listed versions and their status, by version. */
     public Map<Long, String> describeVersions() {
         Map<Long, String> m = new LinkedHashMap<>();

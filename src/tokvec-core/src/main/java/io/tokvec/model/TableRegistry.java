@@ -208,7 +208,7 @@ public final class TableRegistry implements ActiveTable {
     public void close() {
         foldCancel.set(true); // a fold still running is dropped when it notices, or when its result finds the slot closed
         slot.close();
-        publishSnapshot();
+        snapshot = snapshot.closed(); // not from the catalog: the model store's thread may still own it
     }
 
     /**

@@ -13,8 +13,9 @@ import java.util.List;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-/** Every golden case of ../shared/golden through the enrichment core, compared bit for bit. */
+/** Every Keras golden case (gen_keras_golden.py, and the shared cases where they exist) through the enrichment core, bit for bit. */
 class EnricherGoldenTest {
 
     @TestFactory
@@ -25,6 +26,17 @@ class EnricherGoldenTest {
     @TestFactory
     Stream<DynamicTest> shouldMatchKerasForStringEvents() {
         return cases(GoldenCases.STRINGS);
+    }
+
+    /**
+     * The Keras cases of the shared golden directory beside the checkout, where there is one: the same
+     * semantics computed elsewhere, as a cross-check of the repository's own files (skipped without it).
+     */
+    @TestFactory
+    Stream<DynamicTest> shouldMatchTheSharedKerasCasesWhereTheyExist() {
+        List<GoldenFile> shared = GoldenCases.sharedKeras();
+        assumeTrue(!shared.isEmpty(), "no shared golden directory beside the checkout");
+        return shared.stream().flatMap(EnricherGoldenTest::cases);
     }
 
     private static Stream<DynamicTest> cases(String file) {

@@ -1,5 +1,6 @@
 package io.tokvec.model;
 
+import io.tokvec.core.Ticker;
 import io.tokvec.core.DirectTableMemory;
 import io.tokvec.core.EmbeddingTable;
 import io.tokvec.core.TableDtype;
@@ -63,7 +64,7 @@ class ActiveSlotTest {
         AtomicReference<Activation> seen = new AtomicReference<>();
         Thread waiter = new Thread(() -> {
             try {
-                seen.set(slot.awaitSequence(15, 60_000));
+                seen.set(slot.awaitSequence(15, 60_000, Ticker.SYSTEM));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -74,7 +75,7 @@ class ActiveSlotTest {
         assertThat(seen.get().sequence()).isEqualTo(15);
         slot.resequence(12);
         assertThat(slot.activation().sequence()).as("sequences only grow").isEqualTo(15);
-        assertThat(slot.awaitSequence(99, 1).sequence()).as("timed out: the current one").isEqualTo(15);
+        assertThat(slot.awaitSequence(99, 1, Ticker.SYSTEM).sequence()).as("timed out: the current one").isEqualTo(15);
     }
 
     @Test

@@ -7,6 +7,7 @@ import io.tokvec.core.EmbeddingTable;
 import io.tokvec.core.TableChecksum;
 import io.tokvec.model.TableRejectedException.Reason;
 import io.tokvec.testutil.DeltaRecords;
+import io.tokvec.testutil.InMemoryModelStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -37,7 +38,7 @@ class DeltaVersionsTest {
     private static final int CHUNK_BYTES = 48; // two rows of dim 4 with their ids: several chunks per delta
 
     private final DeltaGolden golden = new DeltaGolden();
-    private final ModelRecords.MapStore store = new ModelRecords.MapStore();
+    private final InMemoryModelStore store = new InMemoryModelStore();
     private TableRegistry registry = newRegistry(2);
     private long offset;
 
@@ -168,10 +169,10 @@ class DeltaVersionsTest {
         registry.close();
         assertThat(Files.exists(tables.resolve("t-v1.float32.meta"))).as("the root's snapshot kept").isTrue();
         registry = withSnapshots(tables);
-        store.scanned.clear();
+        store.clearScans();
         registry.recover(store);
         assertServes(3);
-        assertThat(store.scanned).doesNotContain(ModelKey.chunkPrefix(T, 1)).contains(ModelKey.deltaChunkPrefix(T, 2),
+        assertThat(store.scannedPrefixes()).doesNotContain(ModelKey.chunkPrefix(T, 1)).contains(ModelKey.deltaChunkPrefix(T, 2),
                 ModelKey.deltaChunkPrefix(T, 3));
     }
 
@@ -218,10 +219,10 @@ class DeltaVersionsTest {
         // a restart maps the folded v3 and builds nothing of v1 or v2
         registry.close();
         registry = withSnapshots(tables);
-        store.scanned.clear();
+        store.clearScans();
         registry.recover(store);
         assertServes(3);
-        assertThat(store.scanned).doesNotContain(ModelKey.chunkPrefix(T, 1), ModelKey.deltaChunkPrefix(T, 2),
+        assertThat(store.scannedPrefixes()).doesNotContain(ModelKey.chunkPrefix(T, 1), ModelKey.deltaChunkPrefix(T, 2),
                 ModelKey.deltaChunkPrefix(T, 3));
         publishDelta(4); // over v2: v3's folded table is not in its chain, so v4 is made from v1 and v2 again
         assertServes(4);

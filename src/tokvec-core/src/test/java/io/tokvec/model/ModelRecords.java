@@ -19,8 +19,6 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
-import java.util.function.BiConsumer;
 
 /** Model records for the registry's unit tests: plain Avro binary (no registry framing), and a map store. */
 final class ModelRecords {
@@ -86,20 +84,4 @@ final class ModelRecords {
     }
 
     /** A sorted map standing in for the RocksDB store (same ordering of String keys). */
-    static class MapStore implements ModelStore {
-        final TreeMap<String, byte[]> map = new TreeMap<>();
-        final List<String> scanned = new java.util.ArrayList<>();
-
-        @Override public byte[] get(String k) { return map.get(k); }
-        @Override public void put(String k, byte[] v) { map.put(k, v); }
-        @Override public void delete(String k) { map.remove(k); }
-
-        @Override
-        public void scan(String prefix, BiConsumer<String, byte[]> visitor) {
-            scanned.add(prefix);
-            map.tailMap(prefix, true).forEach((k, v) -> {
-                if (k.startsWith(prefix)) visitor.accept(k, v);
-            });
-        }
-    }
 }

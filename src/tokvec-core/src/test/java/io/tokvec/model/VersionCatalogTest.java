@@ -1,5 +1,6 @@
 package io.tokvec.model;
 
+import io.tokvec.testutil.InMemoryModelStore;
 import io.tokvec.avro.ModelRecord;
 import io.tokvec.avro.TableCommit;
 import io.tokvec.model.TableRejectedException.Reason;
@@ -19,7 +20,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 /** The catalog: which records it keeps (and where), which it refuses, and what a restart reads back. */
 class VersionCatalogTest {
 
-    private final ModelRecords.MapStore store = new ModelRecords.MapStore();
+    private final InMemoryModelStore store = new InMemoryModelStore();
     private final VersionCatalog catalog = newCatalog();
     private long offset;
 
@@ -57,7 +58,7 @@ class VersionCatalogTest {
         assertThat(catalog.get(1).complete()).isTrue();
         assertThat(catalog.get(1).commitSeq()).isEqualTo(2);
         assertThat(catalog.newestCommitted()).isEqualTo(1);
-        assertThat(store.map).containsKeys(ModelKey.chunk("t", 1, 0).storeKey(), ModelKey.chunk("t", 1, 2).storeKey(),
+        assertThat(store.entries()).containsKeys(ModelKey.chunk("t", 1, 0).storeKey(), ModelKey.chunk("t", 1, 2).storeKey(),
                 ModelKey.commit("t", 1).storeKey(), ModelKey.chunkIndexKey("t", 1));
         assertThat(StoredRecord.seq(store.get(ModelKey.commit("t", 1).storeKey()))).isEqualTo(2);
     }
@@ -96,11 +97,11 @@ class VersionCatalogTest {
     @Test
     void shouldKeepNothingOfARefusedChunk() throws Exception {
         commitAs(1, commit(3, 2, 3));
-        int before = store.map.size();
+        int before = store.entries().size();
         assertThat(refusal(ModelKey.chunk("t", 1, 1), record("t", 1, chunk(1, 1, 1, 5)))).isEqualTo(Reason.WRONG_DIM);
         assertThat(refusal(ModelKey.chunk("t", 9, 2_000_000_000), record("t", 9, chunk(2_000_000_000, 0, 1, 2))))
                 .isEqualTo(Reason.BAD_CHUNK);
-        assertThat(store.map).hasSize(before);
+        assertThat(store.entries()).hasSize(before);
         assertThat(catalog.get(9)).isNull();
     }
 
@@ -121,7 +122,7 @@ class VersionCatalogTest {
         catalog.drop(1);
         assertThat(catalog.get(1)).isNull();
         assertThat(catalog.committedVersions()).isEmpty();
-        assertThat(store.map.keySet()).noneMatch(k -> k.startsWith("t/c/") || k.startsWith("t/m/") || k.startsWith("t/r/"));
+        assertThat(store.entries().keySet()).noneMatch(k -> k.startsWith("t/c/") || k.startsWith("t/m/") || k.startsWith("t/r/"));
     }
 
     @Test
@@ -132,10 +133,10 @@ class VersionCatalogTest {
         chunks(2, 1);
         apply(ModelKey.activate("t"), ModelRecords.activate("t", 1));
         catalog.markRejected(1, new TableRejectedException(Reason.CHECKSUM_MISMATCH, "test"));
-        store.scanned.clear();
+        store.clearScans();
 
         catalog.recover((v, e) -> { });
-        assertThat(store.scanned).containsExactly(ModelKey.chunkIndexPrefix("t"), ModelKey.deltaChunkIndexPrefix("t"),
+        assertThat(store.scannedPrefixes()).containsExactly(ModelKey.chunkIndexPrefix("t"), ModelKey.deltaChunkIndexPrefix("t"),
                 ModelKey.commitPrefix("t"), ModelKey.deltaCommitPrefix("t"));
         assertThat(catalog.get(1).complete()).isTrue();
         assertThat(catalog.get(1).rejection().reason()).as("a rejection survives a recovery").isEqualTo(Reason.CHECKSUM_MISMATCH);
@@ -157,10 +158,10 @@ class VersionCatalogTest {
         }
         chunks(4, 2);
         store.put(ModelKey.chunkIndexKey("t", 4), new byte[] {1, 2, 3});
-        store.scanned.clear();
+        store.clearScans();
         VersionCatalog after = newCatalog();
         after.recover((v, e) -> { });
-        assertThat(store.scanned).contains(ModelKey.chunkPrefix("t", 3), ModelKey.chunkPrefix("t", 4));
+        assertThat(store.scannedPrefixes()).contains(ModelKey.chunkPrefix("t", 3), ModelKey.chunkPrefix("t", 4));
         assertThat(after.get(3).chunkCount()).isEqualTo(ChunkIndex.MAX_RANGES + 1);
         assertThat(after.get(4).chunkCount()).isEqualTo(2);
         assertThat(ChunkIndex.decode(store.get(ModelKey.chunkIndexKey("t", 4))).chunks().size()).as("rewritten").isEqualTo(2);
@@ -171,29 +172,29 @@ class VersionCatalogTest {
         chunks(1, 3);
         commitAs(1, commit(3, 2, 3));
         // what an older tokvec left: bit-set indexes under t/i/ and the marker t/f, no ranged ones
-        store.map.keySet().removeIf(k -> k.startsWith("t/r/") || k.equals("t/g"));
+        store.deleteIf(k -> k.startsWith("t/r/") || k.equals("t/g"));
         BitSet bits = new BitSet();
         bits.set(0, 3);
         byte[] raw = bits.toByteArray();
         store.put("t/i/" + String.format("%019d", 1), ByteBuffer.allocate(8 + raw.length).putLong(2).put(raw).array());
         store.put("t/f", new byte[] {1});
-        store.scanned.clear();
+        store.clearScans();
         VersionCatalog after = newCatalog();
         after.recover((v, e) -> { });
-        assertThat(store.scanned).doesNotContain(ModelKey.chunksPrefix("t"), ModelKey.chunkPrefix("t", 1));
+        assertThat(store.scannedPrefixes()).doesNotContain(ModelKey.chunksPrefix("t"), ModelKey.chunkPrefix("t", 1));
         assertThat(after.get(1).complete()).isTrue();
-        assertThat(store.map).containsKeys("t/g", ModelKey.chunkIndexKey("t", 1)).doesNotContainKeys("t/f", "t/i/" + String.format("%019d", 1));
+        assertThat(store.entries()).containsKeys("t/g", ModelKey.chunkIndexKey("t", 1)).doesNotContainKeys("t/f", "t/i/" + String.format("%019d", 1));
     }
 
     @Test
     void shouldReadTheChunksOnceWhenTheStoreHasNoIndexes() throws Exception {
         chunks(1, 3);
         commitAs(1, commit(3, 2, 3));
-        store.map.keySet().removeIf(k -> k.startsWith("t/r/") || k.equals("t/g"));
+        store.deleteIf(k -> k.startsWith("t/r/") || k.equals("t/g"));
         VersionCatalog after = newCatalog();
         after.recover((v, e) -> { });
         assertThat(after.get(1).complete()).isTrue();
-        assertThat(store.map).containsKeys("t/g", ModelKey.chunkIndexKey("t", 1));
+        assertThat(store.entries()).containsKeys("t/g", ModelKey.chunkIndexKey("t", 1));
     }
 
     @Test
@@ -243,7 +244,7 @@ class VersionCatalogTest {
         assertThat(catalog.get(2).dependencies()).containsExactly(1L);
         assertThat(catalog.get(2).rows()).isEqualTo(4);
         assertThat(catalog.get(2).contentId()).isEqualTo(((io.tokvec.avro.TableDeltaCommit) d.get(2).record().getBody()).getContentId());
-        assertThat(store.map).containsKeys(ModelKey.deltaChunk("t", 2, 0).storeKey(), ModelKey.deltaChunk("t", 2, 1).storeKey(),
+        assertThat(store.entries()).containsKeys(ModelKey.deltaChunk("t", 2, 0).storeKey(), ModelKey.deltaChunk("t", 2, 1).storeKey(),
                 ModelKey.deltaCommit("t", 2).storeKey(), ModelKey.deltaChunkIndexKey("t", 2));
         assertThat(catalog.get(2).keys("t")).containsExactly(ModelKey.deltaChunk("t", 2, 0), ModelKey.deltaChunk("t", 2, 1),
                 ModelKey.deltaCommit("t", 2));
@@ -252,9 +253,9 @@ class VersionCatalogTest {
                 .isEqualTo(Reason.DUPLICATE_VERSION);
 
         VersionCatalog after = newCatalog();
-        store.scanned.clear();
+        store.clearScans();
         after.recover((v, e) -> { });
-        assertThat(store.scanned).doesNotContain(ModelKey.deltaChunkPrefix("t", 2)); // read from its index
+        assertThat(store.scannedPrefixes()).doesNotContain(ModelKey.deltaChunkPrefix("t", 2)); // read from its index
         assertThat(after.get(2).complete()).isTrue();
         assertThat(after.get(2).deltaCommit()).isEqualTo(catalog.get(2).deltaCommit());
         assertThat(after.get(2).contentId()).isEqualTo(catalog.get(2).contentId());
@@ -264,7 +265,7 @@ class VersionCatalogTest {
         catalog.remove(ModelKey.deltaChunk("t", 2, 0));
         assertThat(catalog.get(2).complete()).isFalse();
         catalog.drop(2);
-        assertThat(store.map.keySet()).noneMatch(k -> k.startsWith("t/d/") || k.startsWith("t/n/") || k.startsWith("t/e/"));
+        assertThat(store.entries().keySet()).noneMatch(k -> k.startsWith("t/d/") || k.startsWith("t/n/") || k.startsWith("t/e/"));
     }
 
     @Test

@@ -1,6 +1,7 @@
 package io.tokvec.tables;
 
 import io.tokvec.core.EmbeddingTable;
+import io.tokvec.testutil.GoldenCases;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -11,6 +12,7 @@ import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 class GloveReaderTest {
 
@@ -18,7 +20,15 @@ class GloveReaderTest {
     Path dir;
 
     static Path sample() {
-        return Path.of(System.getProperty("tokvec.shared.dir", "../shared")).resolve("data").resolve("glove-sample.txt");
+        return GoldenCases.gloveSample();
+    }
+
+    @Test
+    void shouldBeTheSharedSampleWhereThereIsOne() throws IOException {
+        Path shared = GoldenCases.sharedDir().resolve("data").resolve("glove-sample.txt");
+        assumeTrue(Files.isRegularFile(shared), "no shared data directory beside the checkout");
+
+        assertThat(Files.readAllBytes(sample())).isEqualTo(Files.readAllBytes(shared));
     }
 
     @Test

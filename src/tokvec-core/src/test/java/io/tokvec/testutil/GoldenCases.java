@@ -13,18 +13,21 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
- * Reads the Keras parity cases in {@code ../shared/golden/*.json} (computed with Keras' own
- * {@code pad_sequences} and a numpy gather), and the golden files of this module's test resources
- * (pooling, the PyTorch preset, OOV buckets, hashing, shards; see {@link #loadResource}). The directory comes from the system property
- * {@code tokvec.shared.dir} (set by the pom), defaulting to {@code ../shared}.
+ * Reads the golden files of this module's test resources ({@code golden/}): the Keras parity cases
+ * ({@code keras-ids.json}, {@code keras-strings.json}, written by {@code src/test/python/gen_keras_golden.py}
+ * with Keras' own {@code pad_sequences} and a numpy gather) and the cases beyond pad_sequences (pooling,
+ * the PyTorch preset, OOV buckets, hashing, shards; {@code gen_beyond_golden.py}). Where a directory of
+ * shared golden files exists beside the checkout (system property {@code tokvec.shared.dir}, set by the
+ * pom, default {@code ../shared}), its Keras cases are checked too ({@link #shared}), as a cross-check.
  */
 public final class GoldenCases {
 
     public static final String IDS = "keras-ids.json";
     public static final String STRINGS = "keras-strings.json";
-    /** Test resources of "parity beyond pad_sequences" (issue 11). */
+    /** Test resources of "parity beyond pad_sequences". */
     public static final String POOLING = "torch-pooling.json";
     public static final String TORCH_PRESET = "torch-preset.json";
     public static final String OOV_BUCKETS = "keras-oov-buckets.json";
@@ -71,18 +74,38 @@ public final class GoldenCases {
         return Path.of(System.getProperty("tokvec.shared.dir", "../shared"));
     }
 
-    public static Path path(String file) {
-        return sharedDir().resolve("golden").resolve(file);
+    /** A Keras parity file of this module's test resources ({@link #IDS} or {@link #STRINGS}). */
+    public static GoldenFile load(String file) {
+        return loadResource(file);
     }
 
-    /** A Keras parity file of ../shared/golden. */
-    public static GoldenFile load(String file) {
-        Path p = path(file);
+    /**
+     * The same-named file of the shared golden directory beside the checkout, if there is one (named
+     * {@code shared-<file>}); empty in a clone on its own, whose tests then use the repository's files only.
+     */
+    public static Optional<GoldenFile> shared(String file) {
+        Path p = sharedDir().resolve("golden").resolve(file);
+        if (!Files.isRegularFile(p)) {
+            return Optional.empty();
+        }
         try {
-            return parse(file, Files.readAllBytes(p));
+            return Optional.of(parse("shared-" + file, Files.readAllBytes(p)));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read golden file " + p.toAbsolutePath(), e);
         }
+    }
+
+    /** The shared Keras files ({@link #IDS}, {@link #STRINGS}) that exist; empty in a clone on its own. */
+    public static List<GoldenFile> sharedKeras() {
+        return java.util.stream.Stream.of(IDS, STRINGS).map(GoldenCases::shared).flatMap(Optional::stream).toList();
+    }
+
+    /**
+     * The GloVe sample of the repository (11 words x 8, the demo's table), relative to the checkout's
+     * top level (the tests' working directory).
+     */
+    public static Path gloveSample() {
+        return Path.of("src/tokvec-devkit/src/main/resources/demo/glove-sample.txt");
     }
 
     /**

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.NavigableMap;
 import java.util.TreeMap;
 import java.util.function.BiConsumer;
+import java.util.function.Predicate;
 
 /**
  * A {@link ModelStore} in a sorted map, standing in for the global RocksDB store (same order of
@@ -47,6 +48,16 @@ public final class InMemoryModelStore implements ModelStore {
     /** The keys starting with {@code prefix}, in order. */
     public synchronized List<String> keys(String prefix) {
         return List.copyOf(entriesWithPrefix(prefix).keySet());
+    }
+
+    /** A copy of every entry, in key order. */
+    public synchronized NavigableMap<String, byte[]> entries() {
+        return new TreeMap<>(map);
+    }
+
+    /** Deletes the entries whose key matches (as a store written by an older version would lack them). */
+    public synchronized void deleteIf(Predicate<String> key) {
+        map.keySet().removeIf(key);
     }
 
     /** The prefixes scanned so far, in order. */

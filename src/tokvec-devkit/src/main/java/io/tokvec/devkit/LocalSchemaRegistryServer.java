@@ -7,11 +7,14 @@ import com.sun.net.httpserver.Filter;
 import com.sun.net.httpserver.HttpContext;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 import org.apache.avro.Schema;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -20,6 +23,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.MessageDigest;
+import java.util.Base64;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,14 +35,18 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
 
 /**
  * A small Confluent-compatible schema registry for local use on 127.0.0.1 ({@code tokvec broker
  * --registry-port}): enough of the REST API for Confluent-format serdes in any language
  * ({@code POST /subjects/{s}/versions}, {@code POST /subjects/{s}}, {@code GET /schemas/ids/{id}},
  * {@code GET /subjects}, {@code GET /subjects/{s}/versions}, {@code GET /subjects/{s}/versions/latest}).
- * Avro only, no compatibility checks, no auth. Schemas are kept in a JSON-lines file so that ids
- * survive restarts, as records on the broker refer to them. For production use a real registry.
+ * Avro only, no compatibility checks. Optionally over TLS ({@code https}, with a key store) and with HTTP Basic
+ * authentication (a fixed set of accounts; a request without valid credentials gets 401). Schemas are kept in a
+ * JSON-lines file so that ids survive restarts, as records on the broker refer to them. For production use a real
+ * registry.
  */
 public final class LocalSchemaRegistryServer implements AutoCloseable {
 
@@ -54,6 +65,7 @@ public final class LocalSchemaRegistryServer implements AutoCloseable {
         return t;
     });
     private final Path store;
+    private final Map<String, String> users; // null: no authentication
     private final Map<String, Integer> idBySchema = new LinkedHashMap<>();
     private final Map<Integer, String> schemaById = new LinkedHashMap<>();
     private final Map<String, List<Integer>> versionsBySubject = new LinkedHashMap<>();
@@ -63,7 +75,7 @@ public final class LocalSchemaRegistryServer implements AutoCloseable {
      * @param store file keeping the registered schemas (created if missing), or null for memory only
      */
     public LocalSchemaRegistryServer(int port, Path store) throws IOException {
-        this(port, store, List.of());
+        this(port, store, null, null, List.of());
     }
 
     /**
@@ -71,7 +83,20 @@ public final class LocalSchemaRegistryServer implements AutoCloseable {
      * (tests use them to see the requests and to answer some themselves: failures, authentication).
      */
     public LocalSchemaRegistryServer(int port, Path store, List<Filter> filters) throws IOException {
+        this(port, store, null, null, filters);
+    }
+
+    /**
+     * @param port    0 for any free port
+     * @param store   file keeping the registered schemas (created if missing), or null for memory only
+     * @param tls     serves {@code https} with this context (see {@link #tlsContext}), or null for {@code http}
+     * @param users   HTTP Basic accounts (name to password) every request must name, or null for no authentication
+     * @param filters run before every request
+     */
+    public LocalSchemaRegistryServer(int port, Path store, SSLContext tls, Map<String, String> users, List<Filter> filters)
+            throws IOException {
         this.store = store;
+        this.users = users == null ? null : Map.copyOf(users);
         if (store != null && Files.exists(store)) {
             for (String line : Files.readAllLines(store, StandardCharsets.UTF_8)) {
                 if (line.isBlank()) continue;
@@ -79,17 +104,60 @@ public final class LocalSchemaRegistryServer implements AutoCloseable {
                 apply(n.get("subject").asText(), n.get("schema").asText(), n.get("id").asInt());
             }
         }
-        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 0);
+        InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
+        if (tls != null) {
+            HttpsServer https = HttpsServer.create(address, 0);
+            https.setHttpsConfigurator(new HttpsConfigurator(tls));
+            server = https;
+        } else {
+            server = HttpServer.create(address, 0);
+        }
         server.setExecutor(executor);
         HttpContext context = server.createContext("/", this::handle);
         context.getFilters().addAll(filters);
         server.start();
-        log.info("schema registry listening on {} ({} schemas{})", url(), schemaById.size(),
-                store == null ? ", in memory" : ", kept in " + store);
+        log.info("schema registry listening on {} ({} schemas{}{})", url(), schemaById.size(),
+                store == null ? ", in memory" : ", kept in " + store, users == null ? "" : ", basic auth");
     }
 
     public String url() {
-        return "http://127.0.0.1:" + server.getAddress().getPort();
+        return (server instanceof HttpsServer ? "https" : "http") + "://127.0.0.1:" + server.getAddress().getPort();
+    }
+
+    /** A server-side TLS context from a key store holding the server's key and certificate chain. */
+    public static SSLContext tlsContext(Path keystore, String password, String type) throws IOException {
+        try (InputStream in = Files.newInputStream(keystore)) {
+            KeyStore ks = KeyStore.getInstance(type);
+            ks.load(in, password.toCharArray());
+            KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            kmf.init(ks, password.toCharArray());
+            SSLContext ctx = SSLContext.getInstance("TLS");
+            ctx.init(kmf.getKeyManagers(), null, null);
+            return ctx;
+        } catch (GeneralSecurityException e) {
+            throw new IOException("cannot use the key store " + keystore + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** True when the request names one of the accounts with its password (compared in constant time). */
+    private boolean authorized(HttpExchange ex) {
+        if (users == null) {
+            return true;
+        }
+        String header = ex.getRequestHeaders().getFirst("Authorization");
+        if (header == null || !header.regionMatches(true, 0, "Basic ", 0, 6)) {
+            return false;
+        }
+        String decoded;
+        try {
+            decoded = new String(Base64.getDecoder().decode(header.substring(6).trim()), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+        int colon = decoded.indexOf(':');
+        String expected = colon < 0 ? null : users.get(decoded.substring(0, colon));
+        return expected != null && MessageDigest.isEqual(expected.getBytes(StandardCharsets.UTF_8),
+                decoded.substring(colon + 1).getBytes(StandardCharsets.UTF_8));
     }
 
     public int port() {
@@ -123,6 +191,11 @@ public final class LocalSchemaRegistryServer implements AutoCloseable {
 
     private void handle(HttpExchange ex) throws IOException {
         try (ex) {
+            if (!authorized(ex)) {
+                ex.getResponseHeaders().set("WWW-Authenticate", "Basic realm=\"tokvec schema registry\"");
+                error(ex, 401, 40101, "Unauthorized: this registry needs HTTP Basic credentials of one of its accounts");
+                return;
+            }
             String path = ex.getRequestURI().getPath();
             String method = ex.getRequestMethod();
             Matcher m;

@@ -85,7 +85,7 @@ class DocsTest {
     @Test
     void shouldNotSpeakOfTheProjectsHistoryWhenDocumenting() throws Exception {
         Pattern history = Pattern.compile("(?i)\\b(this|that|previous|earlier|next|last) round\\b|\\bissue \\d+|\\bthis branch\\b|\\bmain branch\\b"
-                + "|\\bSPEC\\b");
+                + "|\\bSPEC\\b|\\.\\./shared\\b");
         List<String> found = new ArrayList<>();
         for (Path page : MarkdownPage.all()) {
             List<String> lines = Files.readAllLines(page);
@@ -95,6 +95,25 @@ class DocsTest {
             }
         }
         assertThat(found).isEmpty();
+    }
+
+    @Test
+    void shouldNameHeadingsAsGitHubDoesWhenLinking() {
+        assertThat(MarkdownPage.slug("Beyond pad_sequences")).isEqualTo("beyond-pad_sequences");
+        assertThat(MarkdownPage.slug("1. A broker")).isEqualTo("1-a-broker");
+        assertThat(MarkdownPage.slug("Clients: the wire format, registries, Python, kcat, Java"))
+                .isEqualTo("clients-the-wire-format-registries-python-kcat-java");
+        assertThat(MarkdownPage.slug("The `enrich` command")).isEqualTo("the-enrich-command");
+    }
+
+    @Test
+    void shouldMatchAnOutputLineWithWildcardsWhenCheckingExamples() {
+        String line = "publish: embeddings v1: 13 rows x 8 dim, 0.0 MiB in 1 chunks, 4.13 s";
+
+        assertThat(PageRunner.matches(line, "publish: embeddings v1: 13 rows x 8 dim, 0.0 MiB in 1 chunks, … s")).isTrue();
+        assertThat(PageRunner.matches(line, "publish: embeddings v2: … s")).isFalse();
+        assertThat(PageRunner.matches(line, "… 13 rows … 8 dim")).isTrue();
+        assertThat(PageRunner.matches(line, "… 8 dim … 13 rows")).isFalse();
     }
 
     @Test

@@ -96,17 +96,10 @@ final class ChildProcessApp implements AutoCloseable {
 
     /** The port of the child's operations endpoint ({@code tokvec.http.port=0}), read from its log line. */
     int awaitHttpPort(java.time.Duration timeout) {
-        int[] port = {-1};
-        await("the operations endpoint of " + log).atMost(timeout).until(() -> {
-            try {
-                Matcher m = HTTP_PORT.matcher(Files.readString(log));
-                if (m.find()) port[0] = Integer.parseInt(m.group(1));
-            } catch (IOException e) {
-                return false;
-            }
-            return port[0] > 0;
-        });
-        return port[0];
+        return await("the operations endpoint of " + log).atMost(timeout).ignoreException(IOException.class).until(() -> {
+            Matcher m = HTTP_PORT.matcher(Files.readString(log));
+            return m.find() ? Integer.parseInt(m.group(1)) : -1;
+        }, port -> port > 0);
     }
 
     /** SIGKILL: no shutdown hook, no flush, no commit; returns the exit value. */

@@ -103,6 +103,20 @@ final class EventFeeder implements AutoCloseable {
         assertThat(acked.get()).isEqualTo(total);
     }
 
+    /**
+     * Stops sending (if it still is), waits until every event sent so far was acknowledged, asserts that no send
+     * failed, and returns how many were sent.
+     */
+    int finish(Duration timeout) throws InterruptedException {
+        stopped = true;
+        thread.join(timeout.toMillis());
+        Await.until(timeout, "every sent event acknowledged", () -> acked.get() >= sent.get() || !failures.isEmpty(),
+                () -> "sent " + sent.get() + ", acked " + acked.get());
+        assertThat(failures).as("send failures").isEmpty();
+        assertThat(acked.get()).isEqualTo(sent.get());
+        return sent.get();
+    }
+
     @Override
     public void close() {
         stopped = true;

@@ -81,19 +81,14 @@ class GlobalThreadFailureIT {
             Path config = ChildProcessApp.writeConfig(settings(TOKVEC), tmp.resolve("tokvec.properties"));
             try (ChildProcessApp app = ChildProcessApp.start(config, logs.resolve("run.log"), "256m")) {
                 int port = app.awaitHttpPort(WAIT);
-                await("the ACLs in force (publish as the trainer)").atMost(WAIT).until(() -> {
-                    try {
-                        publisher.publish(TestTables.table(1, 20, 4), ModelChunker.DEFAULT_CHUNK_BYTES, Map.of(), null);
-                        return true;
-                    } catch (RuntimeException e) {
-                        return false;
-                    }
-                });
+                await("the ACLs in force (publish as the trainer)").atMost(WAIT).ignoreExceptions().untilAsserted(() ->
+                        publisher.publish(TestTables.table(1, 20, 4), ModelChunker.DEFAULT_CHUNK_BYTES, Map.of(), null));
                 await("v1 active").atMost(WAIT).until(() -> body(port, "/tables").contains("\"active_version\" : 1"));
                 assertThat(status(port, "/health/live")).isEqualTo(200);
 
                 admin.deleteAcls(List.of(readModel.toFilter())).all().get(30, TimeUnit.SECONDS);
-                await("the application to exit (log " + app.log() + ")").atMost(WAIT).until(() -> !app.isAlive());
+                await("the application to exit").atMost(WAIT).untilAsserted(() ->
+                        assertThat(app.isAlive()).as(() -> "still running; log " + app.log()).isFalse());
                 assertThat(app.stop()).as("exit status").isEqualTo(1);
             }
             String log = Files.readString(logs.resolve("run.log"));

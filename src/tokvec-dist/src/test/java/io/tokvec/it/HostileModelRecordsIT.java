@@ -230,13 +230,8 @@ class HostileModelRecordsIT {
 
 
     private void awaitActive(int port, long version) {
-        await("v" + version + " active").atMost(WAIT).until(() -> {
-            try {
-                return json(port, "/tables").get("active_version").asLong() == version;
-            } catch (IOException | RuntimeException e) {
-                return false;
-            }
-        });
+        await("v" + version + " active").atMost(WAIT).ignoreExceptions().untilAsserted(() ->
+                assertThat(json(port, "/tables").get("active_version").asLong()).isEqualTo(version));
     }
 
     private long rejectedTotal(int port) {

@@ -9,6 +9,12 @@ final class ItTags {
      */
     static final String LARGE = "large";
 
+    /**
+     * Runs clusters of three brokers and breaks them (FailoverIT, FailoverSaslSslIT, BrokerProcessesClientsIT,
+     * EmbeddedKafkaClusterIT): minutes each; skipped with {@code -Dtokvec.it.exclude=failover}.
+     */
+    static final String FAILOVER = "failover";
+
     private ItTags() {
     }
 }
