@@ -90,7 +90,12 @@ final class DeltaBench {
         double rate = s.deltaEventsPerSecond();
         String scope = "tokvec-bench-delta-" + System.nanoTime();
         SchemaRegistryClient registry = MockSchemaRegistry.getClientForScope(scope);
-        TokvecConfig cfg = BenchKafka.appConfig(broker, "delta", scope, stateDir, s, Map.of(TokvecConfig.MAX_LEN, Integer.toString(MAX_LEN)));
+        Map<String, String> overrides = new HashMap<>(Map.of(TokvecConfig.MAX_LEN, Integer.toString(MAX_LEN)));
+        String maxChain = System.getProperty("tokvec.bench.delta.max.chain"); // to see the sustained deltas without folds
+        if (maxChain != null) {
+            overrides.put(TokvecConfig.DELTA_MAX_CHAIN, maxChain);
+        }
+        TokvecConfig cfg = BenchKafka.appConfig(broker, "delta", scope, stateDir, s, overrides);
         broker.createTopic(cfg.inputTopic(), cfg.topicPartitions(), Map.of());
         // CreateTime (the default): each output keeps its input's send time, for latencies
         broker.createTopic(cfg.outputTopic(), cfg.topicPartitions(), Map.of(TopicConfig.SEGMENT_BYTES_CONFIG, Integer.toString(256 << 20),
@@ -147,8 +152,15 @@ final class DeltaBench {
                 long[] received = out.receivedMillisSince(from);
                 int[] versions = out.versionsSince(from);
                 long firstLive = Long.MAX_VALUE;
+                long firstV2Sent = Long.MAX_VALUE;
+                long lastV1Sent = Long.MIN_VALUE;
                 for (int i = 0; i < versions.length; i++) {
-                    if (versions[i] == 2) firstLive = Math.min(firstLive, received[i]);
+                    if (versions[i] == 2) {
+                        firstLive = Math.min(firstLive, received[i]);
+                        firstV2Sent = Math.min(firstV2Sent, sent[i]);
+                    } else if (versions[i] == 1) {
+                        lastV1Sent = Math.max(lastV1Sent, sent[i]);
+                    }
                 }
                 if (firstLive == Long.MAX_VALUE) {
                     throw new IllegalStateException("delta: no output named v2");
@@ -164,12 +176,13 @@ final class DeltaBench {
                 report.deltaGapMs = (double) gap;
 
                 // 2. lookups with and without the overlay; 3. what copy-on-write would copy
-                double[] lookups = lookups(app, rows, s.seed() + 24, 1, s.quick() ? 1 : 3);
+                double[] lookups = lookups(app, rows, s.seed() + 24, s.quick() ? 1 : 2, s.quick() ? 1 : 5);
                 report.deltaLookupRatio = lookups[0];
                 String cow = copyOnWrite(app, oneRows);
 
                 // 4. sustained: the same rate without deltas, then with a delta every second
                 long foldsBefore = app.registry().foldCount();
+                long[] foldDone = new long[(int) s.deltaSeconds() + 2]; // folds swapped in by the end of second k
                 long baseFrom = out.count();
                 LatencyBench.paced(producer, cfg.inputTopic(), keys, values, out, rate, s.deltaSeconds(), null, TIMEOUT);
                 long p99Base = p99(out.timestampsSince(baseFrom), out.receivedMillisSince(baseFrom), Long.MIN_VALUE, Long.MAX_VALUE);
@@ -193,6 +206,7 @@ final class DeltaBench {
                             send(model, cfg, d.records());
                             chain[0] = d.contentId();
                             published[0]++;
+                            foldDone[Math.min(k, foldDone.length - 1)] = app.registry().foldCount() - foldsBefore;
                         }
                     } catch (Throwable t) {
                         failed[0] = t;
@@ -205,7 +219,16 @@ final class DeltaBench {
                     throw new IllegalStateException("delta: publishing the sustained deltas failed", failed[0]);
                 }
                 SwapBench.awaitVersion(app, 2 + published[0], TIMEOUT);
-                long p99Deltas = p99(out.timestampsSince(deltaFrom), out.receivedMillisSince(deltaFrom), Long.MIN_VALUE, Long.MAX_VALUE);
+                long[] dSent = out.timestampsSince(deltaFrom);
+                long[] dReceived = out.receivedMillisSince(deltaFrom);
+                long p99Deltas = p99(dSent, dReceived, Long.MIN_VALUE, Long.MAX_VALUE);
+                StringBuilder slices = new StringBuilder();
+                long sliceStart = dSent.length == 0 ? 0 : Arrays.stream(dSent).min().getAsLong();
+                for (int k = 0; k * 10 < s.deltaSeconds(); k++) {
+                    long a = sliceStart + k * 10_000L;
+                    slices.append(String.format(Locale.ROOT, "%s%d-%d s: p99 %d ms (folds done %d)", k == 0 ? "" : ", ", k * 10,
+                            k * 10 + 10, p99(dSent, dReceived, a, a + 9_999), Arrays.stream(foldDone, 0, Math.min(k * 10 + 10, foldDone.length)).max().orElse(0)));
+                }
                 long folds = app.registry().foldCount() - foldsBefore;
                 report.deltaP99Ratio = p99Deltas / (double) Math.max(1, p99Base);
                 if (app.metrics().deadLetterCount() != 0) {
@@ -225,6 +248,8 @@ final class DeltaBench {
                                 + " (%d ms in the 3 s before); p99 send->receive %d ms in the window, %d ms before", oneRows,
                         deltaBytes / 1e6, liveAt.get() - marks[1], firstLive - marks[1], 2 * AFTER_LIVE_MS, report.deltaRssMb,
                         report.deltaRssTargetMb, gap, gapBefore, p99Window, p99Before));
+                report.detail(String.format(Locale.ROOT, "delta 1%%: from the swap, the last output naming v1 was sent (CreateTime) %d ms"
+                        + " after, the first naming v2 %d ms after", lastV1Sent - liveAt.get(), firstV2Sent - liveAt.get()));
                 report.detail(String.format(Locale.ROOT, "delta lookups: enrichment core on the 1%% delta version %,.0f ev/s, on its"
                         + " base's storage without the overlay %,.0f ev/s: %.3fx (median of alternated runs, ids uniform over the table)",
                         lookups[1], lookups[2], lookups[0]));
@@ -233,6 +258,7 @@ final class DeltaBench {
                                 + " deltas of %,d rows (one a second, each over the last; %d fold(s), tokvec.delta.max.chain=%d): %.2fx",
                         s.deltaSeconds(), rate, p99Base, p99Deltas, published[0], s.deltaRowsPerSecond(), folds, cfg.deltaMaxChain(),
                         report.deltaP99Ratio));
+                report.detail("delta sustained, by 10 s of sending: " + slices);
             }
         } finally {
             Files.deleteIfExists(spool);
