@@ -211,11 +211,13 @@ class DeltaVersionsIT {
 
                 assertThat(child.stop()).as("exit value after SIGTERM").isIn(0, 143);
                 childLogs.add(Files.readString(child.log()));
-                int mark4c = output.poll().size();
                 child = ChildProcessApp.start(configFile, logs.resolve("run-3.log"));
-                output.awaitUntil(WAIT, "v4 outputs after the restart (log " + child.log() + ")", rs -> rs.size() >= mark4c + 100);
-                String log3 = Files.readString(child.log());
-                assertThat(log3).as("the restart maps the folded v4").contains("v4 mapped from its verified snapshot");
+                Path log3 = child.log();
+                // outputs the stopped child wrote may still arrive: wait for the new child's own line first
+                await("the restart maps the folded v4 (log " + log3 + ")").atMost(WAIT)
+                        .until(() -> Files.readString(log3).contains("v4 mapped from its verified snapshot"));
+                int mark4c = output.poll().size();
+                output.awaitUntil(WAIT, "v4 outputs after the restart (log " + log3 + ")", rs -> rs.size() >= mark4c + 100);
 
                 int mark5 = output.poll().size();
                 publisher.publishDelta(d5.toPublish(), ModelChunker.DEFAULT_CHUNK_BYTES, Map.of(), null);
