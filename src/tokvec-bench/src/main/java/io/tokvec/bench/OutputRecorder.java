@@ -64,7 +64,8 @@ final class OutputRecorder implements AutoCloseable {
             try {
                 b.position(b.position() + 5); // magic byte and schema id
                 for (int field = 0; field < 2; field++) { // id, table: a length, then that many bytes
-                    b.position(b.position() + (int) zigzag(b));
+                    int length = (int) zigzag(b); // read first: it moves the position
+                    b.position(b.position() + length);
                 }
                 return zigzag(b);
             } catch (RuntimeException e) {
