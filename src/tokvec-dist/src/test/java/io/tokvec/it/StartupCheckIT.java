@@ -2,7 +2,6 @@ package io.tokvec.it;
 
 import io.tokvec.devkit.TestSchemaRegistry;
 import io.tokvec.config.TokvecConfig;
-import io.tokvec.devkit.TestSchemaRegistry;
 import io.tokvec.kafka.ClosedPort;
 import io.tokvec.kafka.ClusterCheck;
 import io.tokvec.kafka.StartupCheckException;
