@@ -32,7 +32,7 @@ final class OutputRecorder implements AutoCloseable {
      * Deserializes a value to its size (low 32 bits) and, when asked, the table version it names (high
      * 32 bits); keeps a copy of the first one.
      */
-    private static final class ValueSize implements Deserializer<Long> {
+    static final class ValueSize implements Deserializer<Long> {
         volatile byte[] first;
         private final boolean versions;
 
