@@ -63,6 +63,7 @@ public final class TokvecConfig extends AbstractConfig {
     public static final String HASHING_BINS = "tokvec.hashing.bins";
     public static final String HASHING_MASK = "tokvec.hashing.mask";
     public static final String RETAIN_VERSIONS = "tokvec.retain.versions";
+    public static final String DELTA_MAX_CHAIN = "tokvec.delta.max.chain";
     public static final String TABLE_MAX_BYTES = "tokvec.table.max.bytes";
     public static final String TABLE_ALLOW_NONFINITE = "tokvec.table.allow.nonfinite";
     public static final String TABLE_DTYPE = "tokvec.table.dtype";
@@ -201,6 +202,12 @@ public final class TokvecConfig extends AbstractConfig {
                             + "When set, a table version becomes active only if its commit is signed by one of them; "
                             + "unsigned or wrongly signed commits are rejected (UNSIGNED, BAD_SIGNATURE). Empty: no signature needed.",
                     GROUP_TABLE, 8, ConfigDef.Width.LONG, TABLE_TRUSTED_KEYS)
+            .define(DELTA_MAX_CHAIN, Type.INT, 16, Range.between(1, 1024), Importance.LOW,
+                    "Delta versions on top of a dense table before the active version is folded, in the background, into a "
+                            + "dense table of its own (one copy of the table), swapped in under the same version. A delta is made "
+                            + "live over its base's storage at the cost of its own rows; a longer chain costs more memory for "
+                            + "its rows and index, and more work after a restart.",
+                    GROUP_TABLE, 9, ConfigDef.Width.SHORT, DELTA_MAX_CHAIN)
             .define(HTTP_PORT, Type.INT, -1, Range.between(-1, 65535), Importance.MEDIUM,
                     "Port of the operations endpoint (/health/live, /health/ready, /metrics, /tables); -1 turns it off, 0 picks a free port.",
                     GROUP_OPS, 1, ConfigDef.Width.SHORT, HTTP_PORT)
@@ -315,6 +322,7 @@ public final class TokvecConfig extends AbstractConfig {
     public String dlqTopic() { return getString(TOPIC_DLQ); }
     public String table() { return getString(TABLE); }
     public int retainVersions() { return getInt(RETAIN_VERSIONS); }
+    public int deltaMaxChain() { return getInt(DELTA_MAX_CHAIN); }
     /** {@code tokvec.table.max.bytes}, with 0 resolved to 40% of the physical memory. */
     public long tableMaxBytes() {
         long v = getLong(TABLE_MAX_BYTES);

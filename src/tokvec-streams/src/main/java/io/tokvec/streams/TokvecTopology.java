@@ -66,7 +66,7 @@ public final class TokvecTopology {
         TableBuilder builder = new TableBuilder(config.tableMaxBytes(), config.allowNonFinite(), decoder, config.tableDtype(),
                 snapshots.memory(), snapshots);
         return new TableRegistry(config.table(), config.pinnedVersion(), config.retainVersions(), builder, snapshots, decoder,
-                config.commitVerifier());
+                config.commitVerifier()).foldChainsLongerThan(config.deltaMaxChain());
     }
 
     public static Topology build(TokvecConfig config, TableRegistry registry, SchemaRegistryClient schemaRegistry,
