@@ -16,7 +16,7 @@ import io.tokvec.model.TableRejectedException.Reason;
 import io.tokvec.serde.ConfluentAvroSerializer;
 import io.tokvec.serde.SchemaRegistries;
 import io.tokvec.serde.SchemaRegistryClient;
-import io.tokvec.streams.TokvecApp;
+import io.tokvec.app.TokvecApp;
 import io.tokvec.testutil.DeltaRecords;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
