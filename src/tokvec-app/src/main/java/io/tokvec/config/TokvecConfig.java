@@ -25,6 +25,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.PublicKey;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -62,6 +63,7 @@ public final class TokvecConfig extends AbstractConfig {
     public static final String HASHING_BINS = "tokvec.hashing.bins";
     public static final String HASHING_MASK = "tokvec.hashing.mask";
     public static final String RETAIN_VERSIONS = "tokvec.retain.versions";
+    public static final String DELTA_MAX_CHAIN = "tokvec.delta.max.chain";
     public static final String TABLE_MAX_BYTES = "tokvec.table.max.bytes";
     public static final String TABLE_ALLOW_NONFINITE = "tokvec.table.allow.nonfinite";
     public static final String TABLE_DTYPE = "tokvec.table.dtype";
@@ -77,12 +79,14 @@ public final class TokvecConfig extends AbstractConfig {
     public static final String VERSION_CATCHUP_TIMEOUT_MS = "tokvec.version.catchup.timeout.ms";
     public static final String REGISTRY_RETRY_TIMEOUT_MS = "tokvec.registry.retry.timeout.ms";
     public static final String REGISTRY_RETRY_BACKOFF_MAX_MS = "tokvec.registry.retry.backoff.max.ms";
+    public static final String STARTUP_CHECK_TIMEOUT_MS = "tokvec.startup.check.timeout.ms";
 
     private static final String GROUP_TOPICS = "Topics";
     private static final String GROUP_ENRICH = "Enrichment (Keras semantics)";
     private static final String GROUP_TABLE = "Table versions";
     private static final String GROUP_OPS = "Operations endpoint";
     private static final String GROUP_SCALE = "Scaling out and recovery";
+    private static final String GROUP_STARTUP = "Startup";
 
     /** Every tokvec key: type, default, validator and doc. */
     public static final ConfigDef CONFIG = new ConfigDef()
@@ -198,6 +202,12 @@ public final class TokvecConfig extends AbstractConfig {
                             + "When set, a table version becomes active only if its commit is signed by one of them; "
                             + "unsigned or wrongly signed commits are rejected (UNSIGNED, BAD_SIGNATURE). Empty: no signature needed.",
                     GROUP_TABLE, 8, ConfigDef.Width.LONG, TABLE_TRUSTED_KEYS)
+            .define(DELTA_MAX_CHAIN, Type.INT, 16, Range.between(1, 1024), Importance.LOW,
+                    "Delta versions on top of a dense table before the active version is folded, in the background, into a "
+                            + "dense table of its own (one copy of the table), swapped in under the same version. A delta is made "
+                            + "live over its base's storage at the cost of its own rows; a longer chain costs more memory for "
+                            + "its rows and index, and more work after a restart.",
+                    GROUP_TABLE, 9, ConfigDef.Width.SHORT, DELTA_MAX_CHAIN)
             .define(HTTP_PORT, Type.INT, -1, Range.between(-1, 65535), Importance.MEDIUM,
                     "Port of the operations endpoint (/health/live, /health/ready, /metrics, /tables); -1 turns it off, 0 picks a free port.",
                     GROUP_OPS, 1, ConfigDef.Width.SHORT, HTTP_PORT)
@@ -219,7 +229,14 @@ public final class TokvecConfig extends AbstractConfig {
             .define(REGISTRY_RETRY_BACKOFF_MAX_MS, Type.LONG, 500L, Range.atLeast(1), Importance.LOW,
                     "Longest pause between two attempts of a failing schema-registry call (the pause starts at 50 ms and"
                             + " doubles): processing resumes at most this long after the registry answers again.",
-                    GROUP_SCALE, 3, ConfigDef.Width.SHORT, REGISTRY_RETRY_BACKOFF_MAX_MS);
+                    GROUP_SCALE, 3, ConfigDef.Width.SHORT, REGISTRY_RETRY_BACKOFF_MAX_MS)
+            .define(STARTUP_CHECK_TIMEOUT_MS, Type.LONG, 10_000L, Range.atLeast(0), Importance.MEDIUM,
+                    "run and publish first check the Kafka cluster (bootstrap.servers) and an http(s) schema.registry.url:"
+                            + " each must accept a TCP connection within this long (tried again meanwhile), then answer a"
+                            + " request within the clients' own timeouts (default.api.timeout.ms, schema.registry.request.timeout.ms)"
+                            + " without refusing the login or the TLS handshake; otherwise they stop with one line naming what"
+                            + " failed (exit status 1). 0 skips the checks.",
+                    GROUP_STARTUP, 1, ConfigDef.Width.SHORT, STARTUP_CHECK_TIMEOUT_MS);
 
     /** Defaults of every tokvec key that has one ({@code tokvec.max.len} has none: it must be set), as strings. */
     public static final Map<String, String> DEFAULTS = defaults();
@@ -305,6 +322,7 @@ public final class TokvecConfig extends AbstractConfig {
     public String dlqTopic() { return getString(TOPIC_DLQ); }
     public String table() { return getString(TABLE); }
     public int retainVersions() { return getInt(RETAIN_VERSIONS); }
+    public int deltaMaxChain() { return getInt(DELTA_MAX_CHAIN); }
     /** {@code tokvec.table.max.bytes}, with 0 resolved to 40% of the physical memory. */
     public long tableMaxBytes() {
         long v = getLong(TABLE_MAX_BYTES);
@@ -370,6 +388,8 @@ public final class TokvecConfig extends AbstractConfig {
     public long versionCatchupTimeoutMs() { return getLong(VERSION_CATCHUP_TIMEOUT_MS); }
     public long registryRetryTimeoutMs() { return getLong(REGISTRY_RETRY_TIMEOUT_MS); }
     public long registryRetryBackoffMaxMs() { return getLong(REGISTRY_RETRY_BACKOFF_MAX_MS); }
+    /** {@code tokvec.startup.check.timeout.ms}: how long run and publish wait for the cluster and the registry to answer; zero skips the checks. */
+    public Duration startupCheckTimeout() { return Duration.ofMillis(getLong(STARTUP_CHECK_TIMEOUT_MS)); }
 
     /**
      * The producer's {@code max.request.size} as Kafka Streams' producer gets it ({@code producer.}

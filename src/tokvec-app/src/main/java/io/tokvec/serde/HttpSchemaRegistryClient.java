@@ -138,6 +138,18 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
         return byId.get(id, () -> fetch(id));
     }
 
+    /**
+     * {@code GET /subjects}: succeeds when a registry answers at one of the URLs and accepts the
+     * credentials (any JSON answer: the list of subjects, which is not kept). A quick way to find out
+     * at startup whether the registry can be used at all.
+     *
+     * @throws SchemaRegistryException the registry answered with an error (e.g. HTTP 401)
+     * @throws IOException no URL answered
+     */
+    public void ping() throws IOException {
+        send("GET", "/subjects", null);
+    }
+
     @Override
     public void close() {
         // Java 17's HttpClient has nothing to close; its selector thread ends with the client
@@ -294,9 +306,9 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
             json = null;
         }
         if (status >= 200 && status < 300) {
-            if (json == null || !json.isObject()) {
+            if (json == null || !(json.isObject() || json.isArray())) {
                 throw new SchemaRegistryException("schema registry " + base + " answered " + method + " "
-                        + path + " with something that is not a JSON object: "
+                        + path + " with something that is not a JSON object or array: "
                         + abbreviate(response.body()), status, -1);
             }
             return json;

@@ -67,7 +67,7 @@ public final class TokvecTopology {
         TableBuilder builder = new TableBuilder(config.tableMaxBytes(), config.allowNonFinite(), decoder, config.tableDtype(),
                 snapshots.memory(), snapshots);
         return new TableRegistry(config.table(), config.pinnedVersion(), config.retainVersions(), builder, snapshots, decoder,
-                config.commitVerifier());
+                config.commitVerifier()).foldChainsLongerThan(config.deltaMaxChain());
     }
 
     public static Topology build(TokvecConfig config, TableRegistry registry, SchemaRegistryClient schemaRegistry,
@@ -120,6 +120,12 @@ public final class TokvecTopology {
         p.putIfAbsent(StreamsConfig.APPLICATION_ID_CONFIG, "tokvec");
         p.putIfAbsent(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterProcessingExceptionHandler.class.getName());
         p.putIfAbsent(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, "true");
+        // Kafka Streams 4.4's partition assignor makes a StreamsConfig of the main consumer's settings,
+        // which leave this key out, so StreamsConfig's constructor warned "Processing exception handler
+        // is not enabled for the GlobalThread" at every start although it is. Given to the main consumer
+        // too, the assignor sees the value in force (and warns only when it is false).
+        p.putIfAbsent(StreamsConfig.mainConsumerPrefix(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG),
+                p.get(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG));
         p.putIfAbsent(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterProductionExceptionHandler.class.getName());
         p.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, config.dlqTopic());
         // The restore consumer's fetch of a changelog it has read to the end waits fetch.max.wait.ms

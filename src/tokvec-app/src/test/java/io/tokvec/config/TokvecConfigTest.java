@@ -7,6 +7,9 @@ import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.streams.StreamsConfig;
 import org.junit.jupiter.api.Test;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -125,5 +128,37 @@ class TokvecConfigTest {
         unprefixed.put("fetch.max.wait.ms", "200");
         assertThat(TokvecTopology.streamsProps(new TokvecConfig(unprefixed))).doesNotContainKey(restoreKey)
                 .containsEntry("fetch.max.wait.ms", "200");
+    }
+
+    @Test
+    void shouldNotMakeKafkaWarnThatTheGlobalThreadHasNoProcessingExceptionHandler() {
+        // Kafka Streams' partition assignor makes a StreamsConfig of the main consumer's settings
+        // (AssignorConfiguration); its constructor warns when processing.exception.handler.global.enabled is false
+        Map<String, String> m = minimal();
+        m.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:9092");
+        Map<String, Object> consumer = new StreamsConfig(TokvecTopology.streamsProps(new TokvecConfig(m)))
+                .getMainConsumerConfigs("tokvec", "tokvec-consumer", 0);
+        m.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, "false");
+        Map<String, Object> turnedOff = new StreamsConfig(TokvecTopology.streamsProps(new TokvecConfig(m)))
+                .getMainConsumerConfigs("tokvec", "tokvec-consumer", 0);
+
+        assertThat(consumer).containsEntry(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, "true");
+        assertThat(stderrOf(() -> new StreamsConfig(consumer))).doesNotContain("GlobalThread");
+        // a user who turns it off still hears about it
+        assertThat(stderrOf(() -> new StreamsConfig(turnedOff)))
+                .contains("WARN StreamsConfig - Processing exception handler is not enabled for the GlobalThread");
+    }
+
+    /** What runs writes to System.err (where slf4j-simple logs). */
+    private static synchronized String stderrOf(Runnable run) {
+        PrintStream saved = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            run.run();
+        } finally {
+            System.setErr(saved);
+        }
+        return err.toString(StandardCharsets.UTF_8);
     }
 }

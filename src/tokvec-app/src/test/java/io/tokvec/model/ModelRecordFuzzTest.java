@@ -5,6 +5,8 @@ import io.tokvec.avro.ModelRecord;
 import io.tokvec.avro.TableActivate;
 import io.tokvec.avro.TableChunk;
 import io.tokvec.avro.TableCommit;
+import io.tokvec.avro.TableDeltaChunk;
+import io.tokvec.avro.TableDeltaCommit;
 import io.tokvec.core.EmbeddingTable;
 import io.tokvec.core.TableChecksum;
 import io.tokvec.serde.ConfluentAvroDeserializer;
@@ -28,7 +30,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Fuzz: the registry, with v1 active, handles thousands of model records that are random bytes,
  * mutated valid records, or well-formed records with hostile numbers (indexes near 2^31, offsets near
- * 2^63, huge commits, dims that their data does not carry, keys of every shape). It never throws,
+ * 2^63, huge commits, dims that their data does not carry, keys of every shape, delta records over
+ * v1 with hostile ids, counts and bases). It never throws,
  * v1 keeps serving exactly, no record makes it allocate more than the bytes the record carries plus a
  * fixed amount, a good version published afterwards still activates, and a restart (replaying the
  * records, or reading the store back) serves that version.
@@ -131,6 +134,7 @@ class ModelRecordFuzzTest {
         assertThat(r.rejectedCount(TableRejectedException.Reason.BAD_CHUNK)).isPositive();
         assertThat(r.rejectedCount(TableRejectedException.Reason.TOO_LARGE)).isPositive();
         assertThat(r.rejectedCount(TableRejectedException.Reason.UNDECODABLE)).isPositive();
+        assertThat(r.rejectedCount(TableRejectedException.Reason.BAD_DELTA)).isPositive();
         assertThat(r.snapshot().otherTables()).contains("other");
         assertThat(r.snapshot().lastRejections()).hasSize(RejectionLog.RECENT);
 
@@ -164,6 +168,13 @@ class ModelRecordFuzzTest {
         c.chunks().forEachRemaining(out::add);
         out.add(c.commit(Map.of("k", "v")));
         out.add(ModelChunker.activate(TABLE, 1, "rollback"));
+        // a delta over v1: replaces row 2, appends row 6 with its token
+        EmbeddingTable v1 = table(1);
+        DeltaChunker d = new DeltaChunker(TABLE, 4, new DeltaChunker.Base(1, 6, 3, ContentIds.of(new ModelChunker(v1, 40)
+                .commit(Map.of()).record().getBody() instanceof TableCommit tc ? tc : null), true),
+                new int[] {6, 2}, (i, dst, off) -> { }, List.of("e"), 40);
+        d.chunks().forEachRemaining(out::add);
+        out.add(d.commit(Map.of()));
         return out;
     }
 
@@ -183,7 +194,10 @@ class ModelRecordFuzzTest {
     }
 
     private String key() {
-        return switch (rnd.nextInt(12)) {
+        return switch (rnd.nextInt(15)) {
+            case 12 -> TABLE + "/" + version() + "/delta/" + (rnd.nextBoolean() ? rnd.nextInt(3) : hostile());
+            case 13 -> TABLE + "/" + version() + "/delta-commit";
+            case 14 -> TABLE + "/" + (2 + rnd.nextInt(5)) + "/delta/" + rnd.nextInt(3);
             case 0 -> TABLE + "/" + version() + "/chunk/" + hostile();
             case 1 -> TABLE + "/" + version() + "/commit";
             case 2 -> TABLE + "/activate";
@@ -231,7 +245,7 @@ class ModelRecordFuzzTest {
         }
         long version = k != null && k.kind() != ModelKey.Kind.ACTIVATE ? k.version() : version();
         String table = rnd.nextInt(8) == 0 ? "u" : TABLE;
-        int kind = k == null ? rnd.nextInt(3) : k.kind().ordinal();
+        int kind = k == null ? rnd.nextInt(5) : k.kind().ordinal();
         Object body = switch (kind) {
             case 0 -> {
                 int rows = rnd.nextBoolean() ? 1 + rnd.nextInt(4) : hostileInt();
@@ -247,6 +261,24 @@ class ModelRecordFuzzTest {
                     .setDim(rnd.nextBoolean() ? 3 : hostileInt()).setChunks(rnd.nextBoolean() ? 1 + rnd.nextInt(3) : hostileInt())
                     .setChecksum(rnd.nextBoolean() ? TableChecksum.PREFIX + "ab".repeat(32) : "junk" + rnd.nextInt())
                     .setVocabChecksum(rnd.nextBoolean() ? null : TableChecksum.PREFIX + "cd".repeat(32))
+                    .setCreatedMs(hostile()).setMetadata(Map.of()).build();
+            case 3 -> {
+                int n = rnd.nextBoolean() ? 1 + rnd.nextInt(4) : rnd.nextInt(3);
+                int dim = rnd.nextBoolean() ? 3 : hostileInt();
+                ByteBuffer ids = ByteBuffer.allocate(n * 4 + (rnd.nextInt(5) == 0 ? 1 : 0)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                for (int i = 0; i < n; i++) ids.putInt(i * 4, rnd.nextBoolean() ? rnd.nextInt(9) : hostileInt());
+                int carried = rnd.nextBoolean() && dim > 0 && (long) n * dim <= 64 ? n * dim * 4 : rnd.nextInt(64);
+                int index = k != null && rnd.nextBoolean() ? k.index() : rnd.nextBoolean() ? rnd.nextInt(4) : hostileInt();
+                yield TableDeltaChunk.newBuilder().setIndex(index).setIds(ids).setDim(dim).setData(ByteBuffer.wrap(bytes(carried)))
+                        .setTokens(rnd.nextBoolean() ? null : List.of("w" + rnd.nextInt(9))).build();
+            }
+            case 4 -> TableDeltaCommit.newBuilder().setBaseVersion(rnd.nextBoolean() ? 1 : hostile())
+                    .setBaseRows(rnd.nextBoolean() ? 6 : hostile()).setRows(rnd.nextBoolean() ? 6 + rnd.nextInt(3) : hostile())
+                    .setDim(rnd.nextBoolean() ? 3 : hostileInt()).setDeltaRows(rnd.nextBoolean() ? 1 + rnd.nextInt(4) : hostile())
+                    .setChunks(rnd.nextBoolean() ? 1 + rnd.nextInt(3) : hostileInt())
+                    .setDeltaChecksum(rnd.nextBoolean() ? TableChecksum.PREFIX + "ab".repeat(32) : "junk")
+                    .setTokensChecksum(rnd.nextBoolean() ? null : TableChecksum.PREFIX + "cd".repeat(32))
+                    .setContentId(rnd.nextBoolean() ? TableChecksum.PREFIX + "ef".repeat(32) : "junk")
                     .setCreatedMs(hostile()).setMetadata(Map.of()).build();
             default -> TableActivate.newBuilder().setReason("fuzz").build();
         };

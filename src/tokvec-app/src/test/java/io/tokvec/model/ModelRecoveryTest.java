@@ -152,8 +152,8 @@ class ModelRecoveryTest {
         assertThat(after.active().get(2, 0)).isEqualTo(2f);
         assertThat(after.describeVersions()).isEqualTo(before.describeVersions());
         // the index and the commits; the chunks only of the version it builds (no snapshots here)
-        assertThat(store.scannedPrefixes()).containsExactly(ModelKey.chunkIndexPrefix("t"), ModelKey.commitPrefix("t"),
-                ModelKey.chunkPrefix("t", 2));
+        assertThat(store.scannedPrefixes()).containsExactly(ModelKey.chunkIndexPrefix("t"), ModelKey.deltaChunkIndexPrefix("t"),
+                ModelKey.commitPrefix("t"), ModelKey.deltaCommitPrefix("t"), ModelKey.chunkPrefix("t", 2));
 
         for (int i = 1; i < c3.chunkCount(); i++) send(after, store, c3.chunk(i));
         send(after, store, c3.commit(Map.of()));

@@ -20,7 +20,8 @@ import java.util.Set;
         description = {
                 "Benchmark tokvec: core, topology, naive DSL baseline, end to end vs passthrough, table swap under load.",
                 "The last line printed is: bench: core=<ev/s> topology=<ev/s> naive=<ev/s> e2e=<ev/s> "
-                        + "passthrough=<ev/s> swap_gap_ms=<ms> heap_peak_ratio=<x> large_gap_ms=<ms> large_rss_ratio=<x> publish_mb_s=<MB/s>",
+                        + "passthrough=<ev/s> swap_gap_ms=<ms> heap_peak_ratio=<x> large_gap_ms=<ms> large_rss_ratio=<x> publish_mb_s=<MB/s>"
+                        + " p99_ms=<ms> swap_p99_ms=<ms> delta_live_ms=<ms> delta_rss_mb=<MB> delta_gap_ms=<ms> delta_p99_ratio=<x>",
                 "It swaps a 1,000,000 x 128 table (512 MB) and needs about 2.2 GiB of heap: if the JVM default is smaller, run e.g. java -Xmx6g -jar target/tokvec.jar bench"})
 public final class BenchCommand implements TokvecCommand {
 
@@ -29,7 +30,8 @@ public final class BenchCommand implements TokvecCommand {
 
     @Option(names = "--parts", split = ",", paramLabel = "PART",
             description = "Parts to run (default all but large): core, numpy, topology, naive, e2e (with passthrough), swap, "
-                    + "large (opt-in: swap a 3,000,000 x 300 table under load; ~25 GB of disk, run with -Xmx1g).")
+                    + "large (opt-in: swap a 3,000,000 x 300 table under load; ~25 GB of disk, run with -Xmx1g), "
+                    + "delta (opt-in: delta versions of a 3,000,000 x 300 table under load; ~15 GB of disk, run with -Xmx1g).")
     String[] parts;
 
     @Option(names = "--rows", hidden = true, description = "Rows of the main table.")

@@ -26,20 +26,29 @@ public final class BenchReport {
     /** The figures of the last line; null where a part did not run. */
     public record Summary(Double core, Double topology, Double naive, Double e2e, Double passthrough, Double swapGapMs,
                           Double heapPeakRatio, Double largeGapMs, Double largeRssRatio, Double publishMbS, Double p99Ms,
-                          Double swapP99Ms) {
+                          Double swapP99Ms, Double deltaLiveMs, Double deltaRssMb, Double deltaGapMs, Double deltaP99Ratio) {
 
-        /** Without the opt-in {@code large} part. */
+        /** Without the opt-in {@code large} and {@code delta} parts. */
         public Summary(Double core, Double topology, Double naive, Double e2e, Double passthrough, Double swapGapMs,
                        Double heapPeakRatio) {
             this(core, topology, naive, e2e, passthrough, swapGapMs, heapPeakRatio, null, null, null, null, null);
         }
 
+        /** Without the opt-in {@code delta} part. */
+        public Summary(Double core, Double topology, Double naive, Double e2e, Double passthrough, Double swapGapMs,
+                       Double heapPeakRatio, Double largeGapMs, Double largeRssRatio, Double publishMbS, Double p99Ms,
+                       Double swapP99Ms) {
+            this(core, topology, naive, e2e, passthrough, swapGapMs, heapPeakRatio, largeGapMs, largeRssRatio, publishMbS, p99Ms,
+                    swapP99Ms, null, null, null, null);
+        }
+
         /**
          * {@code bench: core=<ev/s> topology=<ev/s> naive=<ev/s> e2e=<ev/s> passthrough=<ev/s>
          * swap_gap_ms=<ms> heap_peak_ratio=<x> large_gap_ms=<ms> large_rss_ratio=<x> publish_mb_s=<MB/s> p99_ms=<ms>
-         * swap_p99_ms=<ms>}: events per second, milliseconds and MB/s as whole numbers (p99_ms: end-to-end
-         * latency, at_least_once at 50% of the maximum rate; swap_p99_ms: the same during a swap),
-         * the ratio with two decimals, {@code n/a} for parts that did not run.
+         * swap_p99_ms=<ms> delta_live_ms=<ms> delta_rss_mb=<MB> delta_gap_ms=<ms> delta_p99_ratio=<x>}: events per
+         * second, milliseconds, MB and MB/s as whole numbers (p99_ms: end-to-end latency, at_least_once at 50% of the
+         * maximum rate; swap_p99_ms: the same during a swap; delta_*: the {@code delta} part), ratios with two
+         * decimals, {@code n/a} for parts that did not run.
          */
         public String lastLine() {
             return "bench: core=" + whole(core) + " topology=" + whole(topology) + " naive=" + whole(naive)
@@ -47,7 +56,9 @@ public final class BenchReport {
                     + " heap_peak_ratio=" + twoDecimals(heapPeakRatio)
                     + " large_gap_ms=" + whole(largeGapMs) + " large_rss_ratio=" + twoDecimals(largeRssRatio)
                     + " publish_mb_s=" + whole(publishMbS)
-                    + " p99_ms=" + whole(p99Ms) + " swap_p99_ms=" + whole(swapP99Ms);
+                    + " p99_ms=" + whole(p99Ms) + " swap_p99_ms=" + whole(swapP99Ms)
+                    + " delta_live_ms=" + whole(deltaLiveMs) + " delta_rss_mb=" + whole(deltaRssMb)
+                    + " delta_gap_ms=" + whole(deltaGapMs) + " delta_p99_ratio=" + twoDecimals(deltaP99Ratio);
         }
 
         private static String twoDecimals(Double v) {
@@ -84,6 +95,13 @@ public final class BenchReport {
     Double publishMbS;
     Double p99Ms;
     Double swapP99Ms;
+    Double deltaLiveMs;
+    Double deltaRssMb;
+    /** The {@code delta} part's RSS target: 3 x the delta's bytes + 64 MB, in MB. */
+    Double deltaRssTargetMb;
+    Double deltaGapMs;
+    Double deltaP99Ratio;
+    Double deltaLookupRatio;
 
     void add(Row row) {
         rows.add(row);
@@ -95,7 +113,7 @@ public final class BenchReport {
 
     public Summary summary() {
         return new Summary(core, topology, naive, e2e, passthrough, swapGapMs, heapPeakRatio, largeGapMs, largeRssRatio, publishMbS,
-                p99Ms, swapP99Ms);
+                p99Ms, swapP99Ms, deltaLiveMs, deltaRssMb, deltaGapMs, deltaP99Ratio);
     }
 
     public void print(PrintStream out) {
@@ -121,6 +139,13 @@ public final class BenchReport {
         target(out, "swap gap", swapGapMs, " ms", "<= 100 ms", v -> v <= 100);
         target(out, "heap peak / swap table", heapPeakRatio, "x", "<= 2.5x", v -> v <= 2.5);
         target(out, "large swap RSS above fixed / table", largeRssRatio, "x", "<= 2.2x", v -> v <= 2.2);
+        target(out, "delta: commit to live", deltaLiveMs, " ms", "<= 2000 ms", v -> v <= 2000);
+        double rssTarget = deltaRssTargetMb == null ? Double.NaN : deltaRssTargetMb;
+        target(out, "delta: extra RSS", deltaRssMb, " MB", String.format(Locale.ROOT, "<= 3 x delta + 64 MB = %.0f MB", rssTarget),
+                v -> v <= rssTarget);
+        target(out, "delta: longest gap", deltaGapMs, " ms", "<= 50 ms", v -> v <= 50);
+        target(out, "delta: sustained p99 ratio", deltaP99Ratio, "x", "<= 1.2x", v -> v <= 1.2);
+        target(out, "delta: overlay / dense lookups", deltaLookupRatio, "x", ">= 0.9x", v -> v >= 0.9);
         if (!details.isEmpty()) {
             out.println();
             details.forEach(out::println);
@@ -148,7 +173,7 @@ public final class BenchReport {
             out.printf(Locale.ROOT, "  %-24s %10s   (target %s)  not measured%n", name, NA, target);
             return;
         }
-        String v = unit.equals(" ms") ? String.format(Locale.ROOT, "%.0f%s", value, unit)
+        String v = unit.equals(" ms") || unit.equals(" MB") ? String.format(Locale.ROOT, "%.0f%s", value, unit)
                 : String.format(Locale.ROOT, "%.2f%s", value, unit);
         out.printf(Locale.ROOT, "  %-24s %10s   (target %s)  %s%n", name, v, target, met.test(value) ? "met" : "MISSED");
     }

@@ -82,7 +82,7 @@ public final class BenchRunner {
                 });
             }
             if (settings.runs("e2e") || settings.runs("swap") || settings.runs("large") || settings.runs("latency")
-                    || settings.runs("threads")) {
+                    || settings.runs("threads") || settings.runs("delta")) {
                 long b0 = System.nanoTime();
                 try (EmbeddedKafkaBroker broker = BenchKafka.broker().dataDir(work.resolve("broker")).build().start()) {
                     out.printf(Locale.ROOT, "broker: embedded KRaft broker on %s started in %.1f s%n", broker.bootstrapServers(),
@@ -102,6 +102,9 @@ public final class BenchRunner {
                     }
                     if (settings.runs("large")) {
                         part("large", () -> new LargeSwapBench(workload, broker, state).run(report));
+                    }
+                    if (settings.runs("delta")) {
+                        part("delta", () -> new DeltaBench(workload, broker, state).run(report));
                     }
                 }
             }

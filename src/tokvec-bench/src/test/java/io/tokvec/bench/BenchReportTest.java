@@ -12,14 +12,16 @@ class BenchReportTest {
 
     static final String LAST_LINE = "bench: core=(\\d+|n/a) topology=(\\d+|n/a) naive=(\\d+|n/a) e2e=(\\d+|n/a) "
             + "passthrough=(\\d+|n/a) swap_gap_ms=(\\d+|n/a) heap_peak_ratio=(\\d+\\.\\d\\d|n/a) large_gap_ms=(\\d+|n/a) "
-            + "large_rss_ratio=(\\d+\\.\\d\\d|n/a) publish_mb_s=(\\d+|n/a) p99_ms=(\\d+|n/a) swap_p99_ms=(\\d+|n/a)";
+            + "large_rss_ratio=(\\d+\\.\\d\\d|n/a) publish_mb_s=(\\d+|n/a) p99_ms=(\\d+|n/a) swap_p99_ms=(\\d+|n/a) "
+            + "delta_live_ms=(\\d+|n/a) delta_rss_mb=(\\d+|n/a) delta_gap_ms=(\\d+|n/a) delta_p99_ratio=(\\d+\\.\\d\\d|n/a)";
 
     @Test
     void shouldFormatTheLastLineExactly() {
         BenchReport.Summary s = new BenchReport.Summary(123456.4, 8031.5, 54.2, 1468.0, 2114.49, 214.0, 1.234, null, null, null, 38.0, 61.6);
         assertThat(s.lastLine()).isEqualTo(
                 "bench: core=123456 topology=8032 naive=54 e2e=1468 passthrough=2114 swap_gap_ms=214 heap_peak_ratio=1.23"
-                        + " large_gap_ms=n/a large_rss_ratio=n/a publish_mb_s=n/a p99_ms=38 swap_p99_ms=62");
+                        + " large_gap_ms=n/a large_rss_ratio=n/a publish_mb_s=n/a p99_ms=38 swap_p99_ms=62"
+                        + " delta_live_ms=n/a delta_rss_mb=n/a delta_gap_ms=n/a delta_p99_ratio=n/a");
         assertThat(s.lastLine()).matches(LAST_LINE);
     }
 
@@ -28,7 +30,8 @@ class BenchReportTest {
         BenchReport.Summary s = new BenchReport.Summary(90000.0, null, null, null, null, null, null);
         assertThat(s.lastLine()).isEqualTo(
                 "bench: core=90000 topology=n/a naive=n/a e2e=n/a passthrough=n/a swap_gap_ms=n/a heap_peak_ratio=n/a"
-                        + " large_gap_ms=n/a large_rss_ratio=n/a publish_mb_s=n/a p99_ms=n/a swap_p99_ms=n/a");
+                        + " large_gap_ms=n/a large_rss_ratio=n/a publish_mb_s=n/a p99_ms=n/a swap_p99_ms=n/a"
+                        + " delta_live_ms=n/a delta_rss_mb=n/a delta_gap_ms=n/a delta_p99_ratio=n/a");
         assertThat(s.lastLine()).matches(LAST_LINE);
     }
 
@@ -39,7 +42,11 @@ class BenchReportTest {
             java.util.Locale.setDefault(java.util.Locale.GERMANY);
             BenchReport.Summary s = new BenchReport.Summary(1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 2.0, 70.4, 2.1, 151.6, 7.0, 8.0);
             assertThat(s.lastLine()).endsWith("swap_gap_ms=6 heap_peak_ratio=2.00 large_gap_ms=70 large_rss_ratio=2.10 publish_mb_s=152"
-                    + " p99_ms=7 swap_p99_ms=8");
+                    + " p99_ms=7 swap_p99_ms=8 delta_live_ms=n/a delta_rss_mb=n/a delta_gap_ms=n/a delta_p99_ratio=n/a");
+            BenchReport.Summary d = new BenchReport.Summary(1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 2.0, 70.4, 2.1, 151.6, 7.0, 8.0, 412.4, 97.6,
+                    12.0, 1.046);
+            assertThat(d.lastLine()).endsWith(" delta_live_ms=412 delta_rss_mb=98 delta_gap_ms=12 delta_p99_ratio=1.05")
+                    .matches(LAST_LINE);
         } finally {
             java.util.Locale.setDefault(before);
         }
