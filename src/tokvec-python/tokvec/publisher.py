@@ -141,9 +141,14 @@ class Publisher:
         """Publishes ``weights`` (``[rows, dim]`` float32 or float16, e.g. a ``np.memmap`` of any size)
         as version ``version`` (>= 1, above every earlier one), with ``vocab`` (one token per row) or
         without. ``progress(chunks_sent, chunk_count)`` hears every chunk sent. Refuses NaN and
-        infinite values unless ``allow_nonfinite``. Returns a :class:`PublishResult`."""
+        infinite values unless ``allow_nonfinite``, and (:class:`Refused`, after reading the model
+        topic, before sending anything) a version not above every committed one, as ``tokvec
+        publish`` does. Returns a :class:`PublishResult`."""
         plan = TablePlan(self.table, version, weights, vocab, self.chunk_bytes, allow_nonfinite)
-        return self._publish_plan(plan, metadata, progress)
+        self._ensure_topic()
+        state = self._scan()
+        self._check_newer(state, plan.version)
+        return self._publish_plan(plan, metadata, progress, state)
 
     def activate(self, version, reason=None):
         """Writes an activate record: the application makes retained version ``version`` the active one."""
@@ -210,7 +215,7 @@ class Publisher:
     # the same shape: chunk_count, chunks(header), commit(created_ms, metadata, signer), version, rows,
     # dim, data_bytes.
 
-    def _publish_plan(self, plan, metadata, progress, state=None):
+    def _publish_plan(self, plan, metadata, progress, state):
         t0 = time.monotonic()
         self._ensure_topic()
         sender = self._sender()
@@ -224,12 +229,9 @@ class Publisher:
         key, body = plan.commit(int(time.time() * 1000), dict(metadata or {}), self._signer)
         sender.send(key.encode("utf-8"), self._value(body), f"commit {key}")
         sender.wait(self.timeout, f"commit {key}")
-        if state is None:  # a full version: the topic read now, its commit included
-            removed = self._remove_old_versions(self._scan())
-        else:  # read before the chunks were sent: the commit just sent counts as the application counts it
-            body = self._decode(self._value(body), {})["body"]
-            state.apply_commit(key.rsplit("/", 1)[1], plan.version, body, -1)
-            removed = self._remove_old_versions(state)
+        # the topic was read before the chunks were sent: the commit just sent counts as the application counts it
+        state.apply_commit(key.rsplit("/", 1)[1], plan.version, self._decode(self._value(body), {})["body"], -1)
+        removed = self._remove_old_versions(state)
         return PublishResult(self.table, plan.version, plan.rows, plan.dim, plan.data_bytes, total,
                              time.monotonic() - t0, removed, self.key_id)
 
