@@ -1,5 +1,6 @@
 package io.tokvec.it;
 
+import io.tokvec.devkit.TestSchemaRegistry;
 import io.tokvec.config.TokvecConfig;
 import io.tokvec.devkit.TestSchemaRegistry;
 import io.tokvec.kafka.ClosedPort;
