@@ -151,10 +151,17 @@ class Publisher:
         return self._publish_plan(plan, metadata, progress, state)
 
     def activate(self, version, reason=None):
-        """Writes an activate record: the application makes retained version ``version`` the active one."""
+        """Writes an activate record: the application makes retained version ``version`` the active one.
+        Raises :class:`Refused` (nothing sent) when ``version`` is not committed on the model topic."""
         if isinstance(version, bool) or not isinstance(version, (int, np.integer)) or version < 1:
             raise ValueError(f"version must be an integer >= 1, got {version!r}")
         version = int(version)
+        state = self._scan()
+        v = state.get(version)
+        if v is None or not v.committed:
+            raise Refused(f"table {self.table}: v{version} is not committed on {self.topic} (committed: "
+                          f"{state.committed_versions()}); the application would reject the activate record as "
+                          f"UNKNOWN_VERSION")
         sender = self._sender()
         sender.send(activate_key(self.table).encode("utf-8"), self._value(activate_value(self.table, version, reason)),
                     f"activate record {activate_key(self.table)} (version {version})")
