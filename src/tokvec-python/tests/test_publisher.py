@@ -33,3 +33,15 @@ def test_a_chunk_over_the_producers_own_limit_raises_naming_it(kafka):
     with tokvec.Publisher(kafka.bootstrap, kafka.registry, topic, "t", chunk_bytes=3_000_000) as publisher:
         with pytest.raises(tokvec.SendError, match=r"cannot send chunk t/1/chunk/0 \(1 of 1\).*too large"):
             publisher.publish(1, np.zeros((600, 1000), np.float32))
+
+
+def test_a_version_not_above_the_newest_committed_one_and_an_activate_of_an_uncommitted_one_are_refused(kafka):
+    topic = unique("pub-newer")
+    with tokvec.Publisher(kafka.bootstrap, kafka.registry, topic, "t") as publisher:
+        publisher.publish(3, np.ones((4, 2), np.float32))
+        for version, reason in ((3, "DUPLICATE_VERSION"), (2, "VERSION_NOT_NEWER")):
+            with pytest.raises(tokvec.Refused, match=rf"v{version} is not above v3, .* {reason} \(publish v4 or higher"):
+                publisher.publish(version, np.ones((4, 2), np.float32))
+        with pytest.raises(tokvec.Refused, match=r"v2 is not committed on .* \(committed: \[3\]\).* UNKNOWN_VERSION"):
+            publisher.activate(2)
+    assert [k for k, _ in read_all(kafka, topic)] == [b"t/3/chunk/0", b"t/3/commit"]

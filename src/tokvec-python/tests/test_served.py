@@ -174,3 +174,34 @@ def test_junk_and_bad_ids_on_the_input_reach_the_dead_letter_reader(apps):
     assert (junk.partition, junk.offset) == delivered[0][1:]
     assert got["bad"].reason == "ID_OUT_OF_RANGE" and "10000" in got["bad"].message
     assert got["bad"].value[0] == 0  # the original wire-format bytes
+
+
+def test_a_delta_published_from_python_is_served_exactly_with_its_new_words(apps):
+    app = apps["f32"]
+    rng = np.random.default_rng(22)
+    w, vocab = table(50, 8, seed=21)
+    new_tokens = [unique("fresh"), unique("word")]
+    ids = np.concatenate([rng.choice(50, 12, replace=False), [51, 50]])  # replaced rows and two appended, any order
+    rows = rng.standard_normal((len(ids), 8)).astype(np.float32)
+    with tokvec.Publisher(app.kafka.bootstrap, app.kafka.registry, app.model, app.table) as publisher:
+        base = next_version(app)
+        publisher.publish(base, w, vocab)
+        app.wait_active(base)
+        version = next_version(app)
+        result = publisher.publish_delta(version, base, ids, rows, new_tokens)
+    assert (result.rows, result.delta_rows, result.appended) == (52, 14, 2)
+    app.wait_active(version)
+    # numpy's W_N: the base with the rows replaced and appended; the vocabulary with the new words
+    w_n = np.concatenate([w, np.zeros((2, 8), np.float32)])
+    w_n[ids] = rows
+    vocab_n = vocab + new_tokens
+    evs = events(unique("evd"), 52, vocab_n, rng) + [(unique("new-words"), None, [new_tokens[1], "tok3", new_tokens[0]]),
+                                                     (unique("new-ids"), [50, 51, int(ids[0])], None)]
+    send(app, evs)
+    found, _ = collect(app, {e for e, _, _ in evs})
+    expected = expected_ids(evs, vocab_n, 6)
+    assert expected[evs[-2][0]][-3:].tolist() == [51, 3, 50]
+    for eid, rec in found.items():
+        assert rec["versions"] == version, eid
+        assert rec["ids"].tolist() == expected[eid].tolist(), eid
+        assert np.array_equal(rec["embeddings"], w_n[expected[eid]]), eid

@@ -78,10 +78,49 @@ def test_publish_embedding_refuses_what_it_cannot_publish():
     with tokvec.Publisher("127.0.0.1:9", "http://127.0.0.1:9", "model", "t") as publisher:
         with pytest.raises(ValueError, match="float64"):
             publish_embedding(publisher, torch.nn.Embedding(3, 2).double(), 10**9)
-        with pytest.raises(NotImplementedError, match="delta"):
+        with pytest.raises(ValueError, match="needs since= .* or ids="):
             publish_embedding(publisher, torch.nn.Embedding(3, 2), 10**9, base=1)
+        with pytest.raises(ValueError, match="either ids .* or since"):
+            publish_embedding(publisher, torch.nn.Embedding(3, 2), 10**9, base=1, ids=[1], since=np.zeros((3, 2)))
+        with pytest.raises(ValueError, match="give base"):
+            publish_embedding(publisher, torch.nn.Embedding(3, 2), 10**9, ids=[1])
         with pytest.raises(TypeError, match="nn.Embedding"):
             publish_embedding(publisher, torch.nn.ReLU(), 10**9)
+
+
+def test_the_rows_an_optimizer_step_changed_are_published_as_a_delta_and_served_exactly(apps):
+    app = apps["f32"]
+    torch.manual_seed(1)
+    module = torch.nn.Embedding(60, 8, padding_idx=0)
+    optimizer = torch.optim.SGD(module.parameters(), lr=0.3)
+    rng = np.random.default_rng(8)
+    with tokvec.Publisher(app.kafka.bootstrap, app.kafka.registry, app.model, app.table) as publisher:
+        first = next_version(app)
+        publish_embedding(publisher, module, first, snapshot=True)  # keeps the weight it published
+        before = module.weight.detach().clone()
+        batch = torch.tensor([[7, 8, 9], [9, 20, 33]])
+        module(batch).pow(2).sum().backward()
+        optimizer.step()
+        after = module.weight.detach().clone()
+        changed = torch.nonzero((after != before).any(dim=1)).flatten().tolist()
+        assert changed == [7, 8, 9, 20, 33]
+        second = next_version(app)
+        result = publish_embedding(publisher, module, second, base=first)  # the rows changed since the snapshot
+        assert (result.base, result.delta_rows, result.appended, result.rows) == (first, 5, 0, 60)
+
+        # another step, published from explicit ids: only some of the changed rows go (the others stay stale)
+        optimizer.zero_grad()
+        module(torch.tensor([[11, 12]])).pow(2).sum().backward()
+        optimizer.step()
+        third = next_version(app)
+        publish_embedding(publisher, module, third, base=second, ids=torch.tensor([12]))
+        served_weight = after.clone()
+        served_weight[12] = module.weight.detach()[12]
+    app.wait_active(third)
+    events = {unique("td"): [int(x) for x in rng.choice([7, 8, 9, 11, 12, 20, 33, 1, 2], 6)] for _ in range(8)}
+    events[unique("td")] = [7, 8, 9, 20, 33, 12]
+    check(served(app, events), served_weight, third)
+    assert not torch.equal(served_weight[11], module.weight.detach()[11])
 
 
 def test_the_dataset_commits_each_batch_once_the_next_is_asked_for(kafka):

@@ -1,31 +1,17 @@
 package io.tokvec.cli;
 
-import io.tokvec.config.TokvecConfig;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
-import java.util.Map;
-import java.util.Properties;
 
-/** {@code --config FILE} plus {@code -p key=value} overrides, shared by the commands that talk to Kafka. */
-public final class ConfigOptions {
+/** An optional {@code --config FILE} plus {@code -p key=value} overrides ({@code publish}: the keys may all come from {@code -p}). */
+public final class ConfigOptions extends ConfigOverrides {
 
-    @Option(names = "--config", paramLabel = "FILE", description = "Properties file (see config/tokvec.properties).")
+    @Option(names = "--config", paramLabel = "FILE", description = CONFIG_DESCRIPTION)
     Path file;
 
-    @Option(names = {"-p", "--property"}, paramLabel = "KEY=VALUE", description = "Overrides one setting (repeatable).")
-    Map<String, String> overrides = new LinkedHashMap<>();
-
-    /** The settings: file, then overrides, then {@code defaults} for keys still missing. */
-    public Map<String, String> load(Map<String, String> defaults) {
-        Map<String, String> m = new HashMap<>(defaults);
-        if (file != null) {
-            Properties p = TokvecConfig.load(file);
-            for (String k : p.stringPropertyNames()) m.put(k, p.getProperty(k).trim());
-        }
-        m.putAll(overrides);
-        return m;
+    @Override
+    Path file() {
+        return file;
     }
 }

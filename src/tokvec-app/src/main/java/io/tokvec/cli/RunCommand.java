@@ -1,12 +1,15 @@
 package io.tokvec.cli;
 
-import io.tokvec.streams.TokvecApp;
+import io.tokvec.app.TokvecApp;
 import io.tokvec.config.TokvecConfig;
+import io.tokvec.kafka.StartupChecks;
 import io.tokvec.kafka.Topics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -30,7 +33,10 @@ public final class RunCommand implements Callable<Integer> {
     static final int FAILED = 1;
 
     @Mixin
-    ConfigOptions config;
+    RequiredConfigOptions config;
+
+    @Spec
+    CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
@@ -43,6 +49,8 @@ public final class RunCommand implements Callable<Integer> {
             System.err.println("run: " + e.getMessage());
             return 2;
         }
+        // fail in one line, within tokvec.startup.check.timeout.ms, when the cluster or the registry cannot be used
+        StartupChecks.check(cfg, !Main.verbose(spec));
         // The topic check (an admin client and a round trip) runs while Kafka Streams' clients are
         // built: a restarted instance resumes sooner.
         final TokvecConfig topicsConfig = cfg;

@@ -1,10 +1,14 @@
 package io.tokvec.kafka;
 
 import io.tokvec.avro.ModelRecord;
+import io.tokvec.avro.TableChunk;
 import io.tokvec.avro.TableCommit;
+import io.tokvec.avro.TableDeltaChunk;
+import io.tokvec.avro.TableDeltaCommit;
 import io.tokvec.core.EmbeddingTable;
 import io.tokvec.model.ActivationPolicy;
 import io.tokvec.model.CommitSigner;
+import io.tokvec.model.DeltaChunker;
 import io.tokvec.model.ModelChunker;
 import io.tokvec.model.ModelKey;
 import io.tokvec.model.RetentionPolicy;
@@ -50,6 +54,11 @@ import java.util.concurrent.Future;
  * {@link RetentionPolicy} drops, waiting for each tombstone too. Any send that fails fails the
  * publish, naming the record. Also writes activate records (rollback), refusing a version that is not
  * committed on the topic.
+ *
+ * <p>Delta versions ({@link #publishDelta}) are refused before anything is sent when they do not fit
+ * their base as the topic holds it: a base not committed or not retained (or a version under it), a
+ * dim other than the base's, ids out of range, duplicated or leaving a gap, tokens missing, extra,
+ * repeated or already in the base's vocabulary.
  */
 public final class ModelPublisher implements AutoCloseable {
 
@@ -61,6 +70,25 @@ public final class ModelPublisher implements AutoCloseable {
                     bytes / 1048576.0, chunks, seconds,
                     removedVersions.isEmpty() ? "" : ", removed old versions " + removedVersions);
         }
+    }
+
+    /** What a delta publish did. */
+    public record DeltaResult(String table, long version, long base, int deltaRows, int appended, int dim, long bytes, int chunks,
+                              String contentId, double seconds, List<Long> removedVersions) {
+        public String summary() {
+            return String.format("publish: %s v%d: delta over v%d: %d rows (%d replaced, %d appended) x %d dim, %.1f MiB in %d chunks,"
+                            + " %.2f s, content id %s%s", table, version, base, deltaRows, deltaRows - appended, appended, dim,
+                    bytes / 1048576.0, chunks, seconds, contentId,
+                    removedVersions.isEmpty() ? "" : ", removed old versions " + removedVersions);
+        }
+    }
+
+    /**
+     * A delta version to publish: {@code ids} in any order, each once, with their rows in the same
+     * order ({@code rows}, {@code dim} float32 each), and with a vocabulary one new token per appended
+     * row, in id order ({@code tokens}, else null).
+     */
+    public record Delta(String table, long version, long base, int[] ids, int dim, DeltaChunker.Rows rows, List<String> tokens) {
     }
 
     /** A publish refused before anything was sent: the application would reject it. */
@@ -78,9 +106,13 @@ public final class ModelPublisher implements AutoCloseable {
     public static final class TopicState {
         private final VersionCatalog catalog;
         private final Set<String> otherTables = new TreeSet<>();
+        private final Set<String> tokenProbe;
+        /** Version -> tokens of its chunks found in {@link #tokenProbe}. */
+        private final Map<Long, Set<String>> tokensFound = new HashMap<>();
 
-        TopicState(VersionCatalog catalog) {
+        TopicState(VersionCatalog catalog, Set<String> tokenProbe) {
             this.catalog = catalog;
+            this.tokenProbe = tokenProbe;
         }
 
         public VersionCatalog catalog() { return catalog; }
@@ -134,17 +166,107 @@ public final class ModelPublisher implements AutoCloseable {
         checkNewer(state, table.name(), table.version());
         long t0 = System.nanoTime();
         ModelChunker chunker = new ModelChunker(table, chunkBytes);
+        sendChunks(chunker.chunks(), chunker.chunkCount(), progress);
+        ModelChunker.Keyed commit = chunker.commit(metadata);
+        if (signer != null) {
+            signer.sign(table.name(), table.version(), (TableCommit) commit.record().getBody());
+        }
+        sendCommit(state, commit);
+        List<Long> removed = removeOldVersions(state, table.name());
+        double secs = (System.nanoTime() - t0) / 1e9;
+        return new Result(table.name(), table.version(), table.rows(), table.dim(), table.sizeBytes(), chunker.chunkCount(),
+                secs, removed);
+    }
+
+    /**
+     * Checks {@code delta} against its base as {@code state} holds it and makes its records.
+     *
+     * @throws Refused (one line) when the application would reject it and the topic tells
+     */
+    public DeltaChunker prepareDelta(TopicState state, Delta delta, int chunkBytes) {
+        String what = "table " + delta.table() + ": delta v" + delta.version() + " over v" + delta.base();
+        checkNewer(state, delta.table(), delta.version());
+        VersionCatalog.Version base = state.catalog.get(delta.base());
+        if (base == null || !base.committed()) {
+            throw new Refused(what + ": v" + delta.base() + " is not committed on " + config.modelTopic() + " (committed: "
+                    + state.catalog.committedVersions() + "); the application would reject it as "
+                    + TableRejectedException.Reason.UNKNOWN_BASE);
+        }
+        for (VersionCatalog.Version v = base; v.isDelta(); ) {
+            VersionCatalog.Version under = state.catalog.get(v.base());
+            if (under == null || !under.committed()) {
+                throw new Refused(what + ": v" + v.base() + ", the base of v" + v.version() + ", is not committed on "
+                        + config.modelTopic() + "; the application would reject it as " + TableRejectedException.Reason.UNKNOWN_BASE);
+            }
+            v = under;
+        }
+        if (delta.dim() != base.dim()) {
+            throw new Refused(what + ": the rows have dim " + delta.dim() + " but v" + delta.base() + " has dim " + base.dim()
+                    + "; the application would reject it as " + TableRejectedException.Reason.BASE_MISMATCH);
+        }
+        DeltaChunker chunker;
+        try {
+            chunker = new DeltaChunker(delta.table(), delta.version(), new DeltaChunker.Base(delta.base(), base.rows(), base.dim(),
+                    base.contentId(), base.hasVocabulary()), delta.ids(), delta.rows(), delta.tokens(), chunkBytes);
+        } catch (IllegalArgumentException e) {
+            throw new Refused(what + " (" + base.rows() + " x " + base.dim() + (base.hasVocabulary() ? ", with a vocabulary" : "")
+                    + "): " + e.getMessage());
+        }
+        if (delta.tokens() != null && state.tokenProbe != null) {
+            for (VersionCatalog.Version v = base; v != null; v = v.isDelta() ? state.catalog.get(v.base()) : null) {
+                Set<String> found = state.tokensFound.get(v.version());
+                if (found != null && !found.isEmpty()) {
+                    throw new Refused(what + ": token '" + found.iterator().next() + "' is in v" + delta.base()
+                            + "'s vocabulary already (appended rows bring new tokens); the application would reject it as "
+                            + TableRejectedException.Reason.VOCAB_MISMATCH);
+                }
+            }
+        }
+        return chunker;
+    }
+
+    /** Reads the model topic (probing for the delta's tokens) and publishes a delta version ({@link #publishDelta(TopicState, Delta, int, Map, Progress)}). */
+    public DeltaResult publishDelta(Delta delta, int chunkBytes, Map<String, String> metadata, Progress progress) {
+        return publishDelta(scan(delta.table(), delta.tokens() == null ? null : new HashSet<>(delta.tokens())), delta, chunkBytes,
+                metadata, progress);
+    }
+
+    /**
+     * Publishes a delta version over {@code state} (read by {@link #scan(String, Set)} with the delta's
+     * tokens as the probe, or by {@link #scan(String)} without appended tokens): its delta chunks, every
+     * one awaited, then its delta commit (signed when a signer is set), then retention's tombstones.
+     *
+     * @throws Refused               when the delta does not fit its base (nothing is sent)
+     * @throws IllegalStateException when a send fails, naming the record (no commit follows a failed chunk)
+     */
+    public DeltaResult publishDelta(TopicState state, Delta delta, int chunkBytes, Map<String, String> metadata, Progress progress) {
+        DeltaChunker chunker = prepareDelta(state, delta, chunkBytes);
+        long t0 = System.nanoTime();
+        sendChunks(chunker.chunks(), chunker.chunkCount(), progress);
+        ModelChunker.Keyed commit = chunker.commit(metadata);
+        TableDeltaCommit body = (TableDeltaCommit) commit.record().getBody();
+        if (signer != null) {
+            signer.sign(delta.table(), delta.version(), body);
+        }
+        sendCommit(state, commit);
+        List<Long> removed = removeOldVersions(state, delta.table());
+        double secs = (System.nanoTime() - t0) / 1e9;
+        return new DeltaResult(delta.table(), delta.version(), delta.base(), chunker.deltaRows(), chunker.appendedRows(), delta.dim(),
+                (long) chunker.deltaRows() * (Integer.BYTES + (long) delta.dim() * Float.BYTES), chunker.chunkCount(),
+                body.getContentId(), secs, removed);
+    }
+
+    /** Sends chunks, waiting for every one; a chunk already refused stops the publish at once (no more chunks, no commit). */
+    private void sendChunks(Iterator<ModelChunker.Keyed> it, int total, Progress progress) {
         String topic = config.modelTopic();
         List<String> keys = new ArrayList<>();
         List<Future<?>> sent = new ArrayList<>();
         int checked = 0;
-        Iterator<ModelChunker.Keyed> it = chunker.chunks();
         while (it.hasNext()) {
             ModelChunker.Keyed c = it.next();
             keys.add(c.key().topicKey());
             sent.add(producer.send(new ProducerRecord<>(topic, c.key().topicKey(), c.record())));
-            if (progress != null) progress.sent(sent.size(), chunker.chunkCount());
-            // a chunk already refused stops the publish at once: no more chunks, and no commit
+            if (progress != null) progress.sent(sent.size(), total);
             while (checked < sent.size() && sent.get(checked).isDone()) {
                 await(sent.get(checked), "chunk", keys.get(checked));
                 checked++;
@@ -157,20 +279,17 @@ public final class ModelPublisher implements AutoCloseable {
         for (int i = checked; i < sent.size(); i++) {
             await(sent.get(i), "chunk", keys.get(i));
         }
-        ModelChunker.Keyed commit = chunker.commit(metadata);
-        if (signer != null) {
-            signer.sign(table.name(), table.version(), (TableCommit) commit.record().getBody());
-        }
-        await(producer.send(new ProducerRecord<>(topic, commit.key().topicKey(), commit.record())), "commit", commit.key().topicKey());
+    }
+
+    /** Sends a commit (full or delta), waits for it, and notes it in {@code state} as the application would. */
+    private void sendCommit(TopicState state, ModelChunker.Keyed commit) {
+        await(producer.send(new ProducerRecord<>(config.modelTopic(), commit.key().topicKey(), commit.record())), "commit",
+                commit.key().topicKey());
         try {
             state.catalog.apply(commit.key(), commit.record(), new byte[0], -1);
         } catch (TableRejectedException e) {
             // the application refuses it too (a signature its trusted keys do not accept, say): nothing to retain for it
         }
-        List<Long> removed = removeOldVersions(state, table.name());
-        double secs = (System.nanoTime() - t0) / 1e9;
-        return new Result(table.name(), table.version(), table.rows(), table.dim(), table.sizeBytes(), chunker.chunkCount(),
-                secs, removed);
     }
 
     /** Reads the model topic and writes an activate record ({@link #activate(TopicState, String, long, String)}). */
@@ -212,9 +331,18 @@ public final class ModelPublisher implements AutoCloseable {
      * {@code tokvec.table.trusted.keys}), so that it knows the versions the application keeps.
      */
     public TopicState scan(String table) {
+        return scan(table, null);
+    }
+
+    /**
+     * As {@link #scan(String)}, noting which chunks of which version hold one of the {@code tokenProbe}
+     * tokens (null or empty: none; every chunk of the table is decoded for it).
+     */
+    public TopicState scan(String table, Set<String> tokenProbe) {
         ConfluentAvroDeserializer<ModelRecord> deser = new ConfluentAvroDeserializer<>(ModelRecord.class, schemaRegistry, false);
         TopicState state = new TopicState(new VersionCatalog(table, config.recordBounds(),
-                (b, off, len) -> deser.deserialize(config.modelTopic(), b, off, len), config.commitVerifier()));
+                (b, off, len) -> deser.deserialize(config.modelTopic(), b, off, len), config.commitVerifier()),
+                tokenProbe == null || tokenProbe.isEmpty() ? null : tokenProbe);
         Map<String, Object> p = new HashMap<>(config.clientProps());
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -250,14 +378,35 @@ public final class ModelPublisher implements AutoCloseable {
             state.catalog.remove(k);
             return;
         }
-        if (k.kind() == ModelKey.Kind.CHUNK) {
+        if (k.kind().chunk()) {
             state.catalog.noteChunk(k, r.offset()); // every chunk key of a version is tombstoned with it, refused ones included
+            if (state.tokenProbe != null) {
+                probe(state, k, r.value(), deser);
+            }
             return;
         }
         try {
             state.catalog.apply(k, deser.deserialize(config.modelTopic(), r.value()), r.value(), r.offset());
         } catch (TableRejectedException | RuntimeException e) {
             // refused or undecodable: the application does not keep it either
+        }
+    }
+
+    /** Notes the probed tokens a chunk holds. */
+    private void probe(TopicState state, ModelKey k, byte[] value, ConfluentAvroDeserializer<ModelRecord> deser) {
+        List<String> tokens;
+        try {
+            Object body = deser.deserialize(config.modelTopic(), value).getBody();
+            tokens = body instanceof TableChunk c ? c.getTokens() : body instanceof TableDeltaChunk d ? d.getTokens() : null;
+        } catch (RuntimeException e) {
+            return; // undecodable: the application does not keep it either
+        }
+        if (tokens != null) {
+            for (String t : tokens) {
+                if (state.tokenProbe.contains(t)) {
+                    state.tokensFound.computeIfAbsent(k.version(), v -> new TreeSet<>()).add(t);
+                }
+            }
         }
     }
 
@@ -272,14 +421,8 @@ public final class ModelPublisher implements AutoCloseable {
         SortedSet<Long> victims = new RetentionPolicy(config.retainVersions()).victims(catalog, keep);
         Map<String, Future<?>> sent = new LinkedHashMap<>();
         for (long v : victims) {
-            VersionCatalog.Version version = catalog.get(v);
-            List<String> keys = new ArrayList<>();
-            version.forEachChunk(idx -> keys.add(ModelKey.chunk(table, v, idx).topicKey()));
-            if (version.committed()) {
-                keys.add(ModelKey.commit(table, v).topicKey());
-            }
-            for (String key : keys) {
-                sent.put(key, producer.send(new ProducerRecord<>(config.modelTopic(), key, null)));
+            for (ModelKey key : catalog.get(v).keys(table)) {
+                sent.put(key.topicKey(), producer.send(new ProducerRecord<>(config.modelTopic(), key.topicKey(), null)));
             }
             catalog.drop(v);
         }

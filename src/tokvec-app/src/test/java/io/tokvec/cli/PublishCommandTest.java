@@ -91,7 +91,7 @@ class PublishCommandTest {
         Result r = publish("publish", "-p", "bootstrap.servers=127.0.0.1:1", "-p", "schema.registry.url=mock://x");
         assertThat(r.exit).isEqualTo(2);
         assertThat(r.err).contains("--version and either --file with --format or --shards with --partition-strategy "
-                + "are required (or --activate N)");
+                + "are required (or --activate N, or --base B for a delta)");
     }
 
     @Test
@@ -132,5 +132,57 @@ class PublishCommandTest {
             assertThat(t.get(g, 0)).isEqualTo(g);
             assertThat(t.get(g, 1)).isEqualTo(-g);
         }
+    }
+
+    private Result publishDelta(String... extra) throws IOException {
+        String[] base = {"publish", "-p", "bootstrap.servers=127.0.0.1:1", "-p", "schema.registry.url=mock://PublishCommandTest"};
+        String[] all = new String[base.length + extra.length];
+        System.arraycopy(base, 0, all, 0, base.length);
+        System.arraycopy(extra, 0, all, base.length, extra.length);
+        return publish(all);
+    }
+
+    @Test
+    void shouldRefuseDeltaOptionsThatDoNotMakeADeltaBeforeConnecting() throws IOException {
+        Path rows = dir.resolve("rows.npy");
+        NpyWriter.write(rows, 2, 2, EmbeddingTable.fromFloats("t", 1, 2, 2, new float[4], null).data());
+        String needs = "a delta needs --version N --base B --file ROWS.npy and either --ids IDS.npy or --diff-from OLD.npy";
+        assertThat(publishDelta("--version", "2", "--base", "1", "--file", rows.toString()).err).contains(needs);
+        assertThat(publishDelta("--version", "2", "--base", "1", "--file", rows.toString(), "--ids", rows.toString(),
+                "--diff-from", rows.toString()).err).contains(needs);
+        assertThat(publishDelta("--version", "2", "--ids", rows.toString(), "--file", rows.toString()).err).contains(needs);
+        Result shards = publishDelta("--version", "2", "--base", "1", "--file", rows.toString(), "--ids", rows.toString(),
+                "--vocab", rows.toString());
+        assertThat(shards.exit).isEqualTo(2);
+        assertThat(shards.err).contains("--shards, --vocab and --format do not apply");
+        Result order = publishDelta("--version", "2", "--base", "2", "--file", rows.toString(), "--ids", rows.toString());
+        assertThat(order.exit).isEqualTo(2);
+        assertThat(order.err.strip()).isEqualTo("publish: --base B and --version N need 1 <= B < N, got B=2 N=2");
+        Result notIds = publishDelta("--version", "2", "--base", "1", "--file", rows.toString(), "--ids", rows.toString());
+        assertThat(notIds.exit).isEqualTo(2);
+        assertThat(notIds.err.strip()).startsWith("publish: cannot read the delta: ").contains("'<f4'").contains("is not an id array")
+                .doesNotContain("\n");
+    }
+
+    @Test
+    void shouldRefuseRowsThatAreNotOnePerIdBeforeConnecting() throws IOException {
+        Path rows = dir.resolve("rows.npy");
+        NpyWriter.write(rows, 2, 2, EmbeddingTable.fromFloats("t", 1, 2, 2, new float[4], null).data());
+        Path ids = dir.resolve("ids.npy");
+        String header = "{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }";
+        StringBuilder h = new StringBuilder(header);
+        while ((10 + h.length() + 1) % 64 != 0) h.append(' ');
+        h.append('\n');
+        ByteBuffer b = ByteBuffer.allocate(10 + h.length() + 24).order(ByteOrder.LITTLE_ENDIAN);
+        b.put((byte) 0x93).put("NUMPY".getBytes(StandardCharsets.US_ASCII)).put((byte) 1).put((byte) 0);
+        b.putShort((short) h.length()).put(h.toString().getBytes(StandardCharsets.US_ASCII));
+        b.putLong(1).putLong(2).putLong(3);
+        Files.write(ids, b.array());
+        Result r = publishDelta("--version", "2", "--base", "1", "--file", rows.toString(), "--ids", ids.toString());
+        assertThat(r.exit).isEqualTo(2);
+        assertThat(r.err.strip()).isEqualTo("publish: cannot read the delta: " + rows + " has 2 rows for the 3 ids of " + ids);
+        Result same = publishDelta("--version", "2", "--base", "1", "--file", rows.toString(), "--diff-from", rows.toString());
+        assertThat(same.exit).isEqualTo(2);
+        assertThat(same.err).contains("are the same table bit for bit: there is no delta to publish");
     }
 }

@@ -21,7 +21,7 @@ import java.util.Set;
                 "Benchmark tokvec: core, topology, naive DSL baseline; side by side on a broker in its own process, tokvec run "
                         + "against a Python loop and a plain producer (the ceiling); table swap under load.",
                 "The last line printed is: bench: core=<ev/s> topology=<ev/s> naive=<ev/s> peer=<ev/s> ceiling=<ev/s> ... "
-                        + "e2e_eos=<ev/s> ... swap_gap_ms=<ms> ... (one key=value per figure, n/a for parts not run)",
+                        + "e2e_eos=<ev/s> ... swap_gap_ms=<ms> ... delta_live_ms=<ms> ... (one key=value per figure, n/a for parts not run)",
                 "It swaps a 1,000,000 x 128 table (512 MB) and needs about 2.2 GiB of heap: if the JVM default is smaller, run e.g. java -Xmx6g -jar target/tokvec.jar bench"})
 public final class BenchCommand implements TokvecCommand {
 
@@ -31,7 +31,8 @@ public final class BenchCommand implements TokvecCommand {
     @Option(names = "--parts", split = ",", paramLabel = "PART",
             description = "Parts to run (default all but large): core, numpy, topology, naive; side by side on a broker process: "
                     + "ceiling, peer, e2e, bytes (float16, compression), scale (2 partitions); swap, latency, "
-                    + "large (opt-in: swap a 3,000,000 x 300 table under load; ~25 GB of disk, run with -Xmx1g).")
+                    + "large (opt-in: swap a 3,000,000 x 300 table under load; ~25 GB of disk, run with -Xmx1g), "
+                    + "delta (opt-in: delta versions of a 3,000,000 x 300 table under load; ~15 GB of disk, run with -Xmx1g).")
     String[] parts;
 
     @Option(names = "--rows", hidden = true, description = "Rows of the main table.")

@@ -1,5 +1,6 @@
 package io.tokvec.bench;
 
+import io.tokvec.broker.EmbeddedKafkaBroker;
 import io.tokvec.config.TokvecConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -42,8 +43,19 @@ final class BenchKafka {
     /** As {@link #appConfig(BrokerProcess, String, String, Path, BenchSettings)}, with some keys overridden. */
     static TokvecConfig appConfig(BrokerProcess broker, String prefix, String scope, Path stateDir, BenchSettings s,
                                   Map<String, String> overrides) {
+        return appConfig(broker.clientProperties(), prefix, scope, stateDir, s, overrides);
+    }
+
+    /** As {@link #appConfig(BrokerProcess, String, String, Path, BenchSettings, Map)}, on the in-process broker. */
+    static TokvecConfig appConfig(EmbeddedKafkaBroker broker, String prefix, String scope, Path stateDir, BenchSettings s,
+                                  Map<String, String> overrides) {
+        return appConfig(broker.clientProperties(), prefix, scope, stateDir, s, overrides);
+    }
+
+    private static TokvecConfig appConfig(Map<String, ?> client, String prefix, String scope, Path stateDir, BenchSettings s,
+                                          Map<String, String> overrides) {
         Map<String, String> p = new HashMap<>();
-        broker.clientProperties().forEach((k, v) -> p.put(k, String.valueOf(v)));
+        client.forEach((k, v) -> p.put(k, String.valueOf(v)));
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, "tokvec-" + prefix);
         p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.resolve(prefix).toString());
         p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, s.guarantee());
@@ -100,7 +112,24 @@ final class BenchKafka {
                 .mapToLong(org.apache.kafka.clients.admin.ListOffsetsResult.ListOffsetsResultInfo::offset).sum();
     }
 
+    /**
+     * The in-process broker of the {@code delta} part (log cleaner dedupe buffer 16 MiB: the model
+     * topic has a few thousand keys; 16 MiB holds about 700,000).
+     */
+    static EmbeddedKafkaBroker.Builder broker() {
+        return EmbeddedKafkaBroker.builder()
+                .brokerProperty("log.retention.check.interval.ms", "10000")
+                .brokerProperty("log.cleaner.dedupe.buffer.size", Integer.toString(16 << 20));
+    }
+
     /** Creates input, output (LogAppendTime) and dead-letter topics; the application creates the model topic. */
+    static void createTopics(EmbeddedKafkaBroker broker, TokvecConfig cfg) {
+        broker.createTopic(cfg.inputTopic(), cfg.topicPartitions(), Map.of());
+        broker.createTopic(cfg.outputTopic(), cfg.topicPartitions(), OUTPUT_TOPIC);
+        broker.createTopic(cfg.dlqTopic(), cfg.topicPartitions(), Map.of());
+    }
+
+    /** As {@link #createTopics(EmbeddedKafkaBroker, TokvecConfig)}, on the broker process. */
     static void createTopics(BrokerProcess broker, TokvecConfig cfg) {
         broker.createTopic(cfg.inputTopic(), cfg.topicPartitions(), Map.of());
         broker.createTopic(cfg.outputTopic(), cfg.topicPartitions(), OUTPUT_TOPIC);
@@ -108,7 +137,15 @@ final class BenchKafka {
     }
 
     static Map<String, Object> producerProps(BrokerProcess broker, String clientId) {
-        Map<String, Object> p = new HashMap<>(broker.clientProperties());
+        return producerProps(broker.clientProperties(), clientId);
+    }
+
+    static Map<String, Object> producerProps(EmbeddedKafkaBroker broker, String clientId) {
+        return producerProps(broker.clientProperties(), clientId);
+    }
+
+    private static Map<String, Object> producerProps(Map<String, ?> client, String clientId) {
+        Map<String, Object> p = new HashMap<>(client);
         p.putAll(PRODUCER);
         p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
         return p;
@@ -121,7 +158,16 @@ final class BenchKafka {
 
     /** As {@link #outputConsumerProps(BrokerProcess, String, BenchSettings)}, for the given processing guarantee. */
     static Map<String, Object> outputConsumerProps(BrokerProcess broker, String clientId, String guarantee) {
-        Map<String, Object> p = new HashMap<>(broker.clientProperties());
+        return outputConsumerProps(broker.clientProperties(), clientId, guarantee);
+    }
+
+    /** As {@link #outputConsumerProps(BrokerProcess, String, BenchSettings)}, on the in-process broker. */
+    static Map<String, Object> outputConsumerProps(EmbeddedKafkaBroker broker, String clientId, BenchSettings s) {
+        return outputConsumerProps(broker.clientProperties(), clientId, s.guarantee());
+    }
+
+    private static Map<String, Object> outputConsumerProps(Map<String, ?> client, String clientId, String guarantee) {
+        Map<String, Object> p = new HashMap<>(client);
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(8 << 20));

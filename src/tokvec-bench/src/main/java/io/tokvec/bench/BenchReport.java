@@ -37,12 +37,13 @@ public final class BenchReport {
          * defaults, tokvec end to end under exactly_once_v2 with the shipped config, at_least_once,
          * float16 output, lz4 and zstd compression, and on 2 partitions the ceiling, 2 stream threads and
          * 2 instances), then the swap's longest output gap and peak heap ratio, the large swap's,
-         * the publish rate and the latencies.
+         * the publish rate, the latencies and the delta part's figures.
          */
         public static final List<String> KEYS = List.of("core", "topology", "naive", "peer", "ceiling", "ceiling_default",
                 "e2e_eos", "e2e_alos", "e2e_f16", "e2e_lz4", "e2e_zstd", "ceiling_2p", "e2e_2threads", "e2e_2inst",
-                "swap_gap_ms", "heap_peak_ratio", "large_gap_ms", "large_rss_ratio", "publish_mb_s", "p99_ms", "swap_p99_ms");
-        private static final Set<String> RATIOS = Set.of("heap_peak_ratio", "large_rss_ratio");
+                "swap_gap_ms", "heap_peak_ratio", "large_gap_ms", "large_rss_ratio", "publish_mb_s", "p99_ms", "swap_p99_ms",
+                "delta_live_ms", "delta_rss_mb", "delta_gap_ms", "delta_p99_ratio");
+        private static final Set<String> RATIOS = Set.of("heap_peak_ratio", "large_rss_ratio", "delta_p99_ratio");
 
         public Summary {
             values = java.util.Collections.unmodifiableMap(new java.util.HashMap<>(values));
@@ -100,6 +101,13 @@ public final class BenchReport {
     Double publishMbS;
     Double p99Ms;
     Double swapP99Ms;
+    Double deltaLiveMs;
+    Double deltaRssMb;
+    /** The {@code delta} part's RSS target: 3 x the delta's bytes + 64 MB, in MB. */
+    Double deltaRssTargetMb;
+    Double deltaGapMs;
+    Double deltaP99Ratio;
+    Double deltaLookupRatio;
 
     void add(Row row) {
         rows.add(row);
@@ -132,6 +140,10 @@ public final class BenchReport {
         put(m, "publish_mb_s", publishMbS);
         put(m, "p99_ms", p99Ms);
         put(m, "swap_p99_ms", swapP99Ms);
+        put(m, "delta_live_ms", deltaLiveMs);
+        put(m, "delta_rss_mb", deltaRssMb);
+        put(m, "delta_gap_ms", deltaGapMs);
+        put(m, "delta_p99_ratio", deltaP99Ratio);
         return new Summary(m);
     }
 
@@ -168,6 +180,13 @@ public final class BenchReport {
         target(out, "swap gap", swapGapMs, " ms", "<= 50 ms", v -> v <= 50);
         target(out, "heap peak / swap table", heapPeakRatio, "x", "<= 2.5x", v -> v <= 2.5);
         target(out, "large swap RSS above fixed / table", largeRssRatio, "x", "<= 2.2x", v -> v <= 2.2);
+        target(out, "delta: commit to live", deltaLiveMs, " ms", "<= 2000 ms", v -> v <= 2000);
+        double rssTarget = deltaRssTargetMb == null ? Double.NaN : deltaRssTargetMb;
+        target(out, "delta: extra RSS", deltaRssMb, " MB", String.format(Locale.ROOT, "<= 3 x delta + 64 MB = %.0f MB", rssTarget),
+                v -> v <= rssTarget);
+        target(out, "delta: longest gap", deltaGapMs, " ms", "<= 50 ms", v -> v <= 50);
+        target(out, "delta: sustained p99 ratio", deltaP99Ratio, "x", "<= 1.2x", v -> v <= 1.2);
+        target(out, "delta: overlay / dense lookups", deltaLookupRatio, "x", ">= 0.9x", v -> v >= 0.9);
         if (!details.isEmpty()) {
             out.println();
             details.forEach(out::println);
@@ -195,7 +214,7 @@ public final class BenchReport {
             out.printf(Locale.ROOT, "  %-24s %10s   (target %s)  not measured%n", name, NA, target);
             return;
         }
-        String v = unit.equals(" ms") ? String.format(Locale.ROOT, "%.0f%s", value, unit)
+        String v = unit.equals(" ms") || unit.equals(" MB") ? String.format(Locale.ROOT, "%.0f%s", value, unit)
                 : String.format(Locale.ROOT, "%.2f%s", value, unit);
         out.printf(Locale.ROOT, "  %-24s %10s   (target %s)  %s%n", name, v, target, met.test(value) ? "met" : "MISSED");
     }

@@ -105,6 +105,16 @@ public final class BenchRunner {
                     }
                 }
             }
+            if (settings.runs("delta")) {
+                // the delta part runs tokvec in this JVM (its registry read directly) on an in-process broker
+                long b0 = System.nanoTime();
+                try (io.tokvec.broker.EmbeddedKafkaBroker broker = BenchKafka.broker().dataDir(work.resolve("delta-broker")).build().start()) {
+                    out.printf(Locale.ROOT, "broker: embedded KRaft broker on %s started in %.1f s%n", broker.bootstrapServers(),
+                            (System.nanoTime() - b0) / 1e9);
+                    Path state = Files.createDirectories(work.resolve("delta-state"));
+                    part("delta", () -> new DeltaBench(workload, broker, state).run(report));
+                }
+            }
         } finally {
             deleteTree(work);
             try {

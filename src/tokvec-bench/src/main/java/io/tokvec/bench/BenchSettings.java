@@ -28,7 +28,7 @@ import java.util.Set;
  * @param parts         which parts run: core, numpy, topology, naive; side by side on a broker process (see
  *                      {@link SideBySideBench}): ceiling, peer, e2e, bytes (float16, compression), scale (2 partitions);
  *                      on the in-process broker: swap, latency (end-to-end latency at fixed rates, both guarantees),
- *                      large (opt-in)
+ *                      large and delta (opt-in)
  * @param python        python interpreter for the numpy comparison, or null to look for one
  */
 public record BenchSettings(boolean quick, int rows, int dim, int maxLen, int maxEventLen, int events, long seed,
@@ -38,7 +38,7 @@ public record BenchSettings(boolean quick, int rows, int dim, int maxLen, int ma
 
     /** The parts a run may name; {@code large} runs only when named ({@code --parts large}). */
     public static final Set<String> ALL_PARTS = Set.of("core", "numpy", "topology", "naive", "ceiling", "peer", "e2e", "bytes",
-            "scale", "swap", "latency", "large");
+            "scale", "swap", "latency", "large", "delta");
     /** The parts a run without {@code --parts} runs. */
     public static final Set<String> DEFAULT_PARTS = Set.of("core", "numpy", "topology", "naive", "ceiling", "peer", "e2e", "bytes",
             "scale", "swap", "latency");
@@ -81,6 +81,31 @@ public record BenchSettings(boolean quick, int rows, int dim, int maxLen, int ma
     /** Dimension of the {@code large} part's tables. */
     public int largeDim() {
         return 300;
+    }
+
+    /** Rows of the {@code delta} part's table (system property {@code tokvec.bench.delta.rows}; default 3,000,000). */
+    public int deltaTableRows() {
+        return Integer.getInteger("tokvec.bench.delta.rows", 3_000_000);
+    }
+
+    /** Dimension of the {@code delta} part's table ({@code tokvec.bench.delta.dim}; default 300). */
+    public int deltaDim() {
+        return Integer.getInteger("tokvec.bench.delta.dim", 300);
+    }
+
+    /** Seconds of each sustained phase of the {@code delta} part ({@code tokvec.bench.delta.seconds}; default 60). */
+    public double deltaSeconds() {
+        return Integer.getInteger("tokvec.bench.delta.seconds", 60);
+    }
+
+    /** Events per second offered during the {@code delta} part ({@code tokvec.bench.delta.rate}; default 500). */
+    public int deltaEventsPerSecond() {
+        return Integer.getInteger("tokvec.bench.delta.rate", 500);
+    }
+
+    /** Rows changed per second by the sustained deltas ({@code tokvec.bench.delta.rows.per.second}; default 1,700: 100,000 a minute). */
+    public int deltaRowsPerSecond() {
+        return Integer.getInteger("tokvec.bench.delta.rows.per.second", 1_700);
     }
 
     public boolean runs(String part) {

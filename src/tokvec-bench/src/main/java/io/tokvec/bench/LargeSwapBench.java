@@ -5,7 +5,7 @@ import io.tokvec.kafka.Topics;
 import io.tokvec.model.TableRegistry;
 import io.tokvec.serde.MockSchemaRegistry;
 import io.tokvec.serde.SchemaRegistryClient;
-import io.tokvec.streams.TokvecApp;
+import io.tokvec.app.TokvecApp;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -7,7 +7,7 @@ import io.tokvec.kafka.Topics;
 import io.tokvec.model.ModelChunker;
 import io.tokvec.serde.MockSchemaRegistry;
 import io.tokvec.serde.SchemaRegistryClient;
-import io.tokvec.streams.TokvecApp;
+import io.tokvec.app.TokvecApp;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.config.TopicConfig;
@@ -152,6 +152,12 @@ final class LatencyBench {
      */
     private void paced(KafkaProducer<byte[], byte[]> producer, String topic, byte[][] keys, byte[][] values, OutputRecorder out,
                        double perSecond, double seconds, Action midway) throws Exception {
+        paced(producer, topic, keys, values, out, perSecond, seconds, midway, timeout);
+    }
+
+    /** As {@link #paced(KafkaProducer, String, byte[][], byte[][], OutputRecorder, double, double, Action)}, waiting at most {@code timeout}. */
+    static void paced(KafkaProducer<byte[], byte[]> producer, String topic, byte[][] keys, byte[][] values, OutputRecorder out,
+                      double perSecond, double seconds, Action midway, Duration timeout) throws Exception {
         long base = out.count();
         long total = Math.max(1, Math.round(perSecond * seconds));
         long interval = Math.round(1e9 / perSecond);
@@ -188,7 +194,7 @@ final class LatencyBench {
     }
 
     /** Percentiles of receive time - CreateTime of outputs {@code from..count()}, sent within {@code [sentFrom, sentTo]}. */
-    private static Latencies latencies(String guarantee, double load, double offered, OutputRecorder out, long from,
+    static Latencies latencies(String guarantee, double load, double offered, OutputRecorder out, long from,
                                        long sentFrom, long sentTo) throws TimeoutException {
         long[] ts = out.timestampsSince(from);
         long[] rx = out.receivedMillisSince(from);

@@ -22,38 +22,70 @@ import java.util.concurrent.TimeoutException;
  * It notes when each count was reached (after every poll), and, when asked, every record's
  * timestamp (the broker's LogAppendTime on the bench's output topics) and its receive time. Values
  * are not copied out of the fetched data (only their sizes are kept, and the first value), so the
- * reader adds little garbage of its own to the JVM the application runs in.
+ * reader adds little garbage of its own to the JVM the application runs in. With
+ * {@code keepVersions}, it also notes the table version each {@code EnrichedEvent} names, read from
+ * the head of the record (its third field) without decoding the rest.
  */
 final class OutputRecorder implements AutoCloseable {
 
-    /** Deserializes a value to its size; keeps a copy of the first one. */
-    private static final class ValueSize implements Deserializer<Integer> {
+    /**
+     * Deserializes a value to its size (low 32 bits) and, when asked, the table version it names (high
+     * 32 bits); keeps a copy of the first one.
+     */
+    static final class ValueSize implements Deserializer<Long> {
         volatile byte[] first;
+        private final boolean versions;
 
-        @Override
-        public Integer deserialize(String topic, byte[] data) {
-            if (data != null && first == null) {
-                first = data.clone();
-            }
-            return data == null ? 0 : data.length;
+        ValueSize(boolean versions) {
+            this.versions = versions;
         }
 
         @Override
-        public Integer deserialize(String topic, Headers headers, ByteBuffer data) {
+        public Long deserialize(String topic, byte[] data) {
+            return data == null ? 0L : deserialize(topic, null, ByteBuffer.wrap(data));
+        }
+
+        @Override
+        public Long deserialize(String topic, Headers headers, ByteBuffer data) {
             if (data == null) {
-                return 0;
+                return 0L;
             }
             if (first == null) {
                 byte[] copy = new byte[data.remaining()];
                 data.duplicate().get(copy);
                 first = copy;
             }
-            return data.remaining();
+            return (versions ? tableVersion(data) << 32 : 0) | data.remaining();
+        }
+
+        /** The table_version of an EnrichedEvent in the Confluent wire format (after id and table), or 0. */
+        private static long tableVersion(ByteBuffer data) {
+            ByteBuffer b = data.duplicate();
+            try {
+                b.position(b.position() + 5); // magic byte and schema id
+                for (int field = 0; field < 2; field++) { // id, table: a length, then that many bytes
+                    int length = (int) zigzag(b); // read first: it moves the position
+                    b.position(b.position() + length);
+                }
+                return zigzag(b);
+            } catch (RuntimeException e) {
+                return 0;
+            }
+        }
+
+        private static long zigzag(ByteBuffer b) {
+            long raw = 0;
+            for (int shift = 0; ; shift += 7) {
+                int x = b.get() & 0xff;
+                raw |= (long) (x & 0x7f) << shift;
+                if (x < 0x80) break;
+            }
+            return (raw >>> 1) ^ -(raw & 1);
         }
     }
 
-    private final ValueSize values = new ValueSize();
-    private final KafkaConsumer<byte[], Integer> consumer;
+    private final ValueSize values;
+    private final KafkaConsumer<byte[], Long> consumer;
     private final boolean keepTimestamps;
     private final Thread thread;
     private volatile boolean running = true;
@@ -68,14 +100,22 @@ final class OutputRecorder implements AutoCloseable {
     // per record (when keepTimestamps)
     private long[] timestamps = new long[0];
     private long[] received = new long[0];
+    private int[] versions = new int[0];
     private int kept;
 
     OutputRecorder(Map<String, Object> consumerProps, String topic, boolean keepTimestamps) {
+        this(consumerProps, topic, keepTimestamps, false);
+    }
+
+    /** As {@link #OutputRecorder(Map, String, boolean)}; with {@code keepVersions} (and timestamps) the version each record names. */
+    OutputRecorder(Map<String, Object> consumerProps, String topic, boolean keepTimestamps, boolean keepVersions) {
+        this.values = new ValueSize(keepVersions);
         this.consumer = new KafkaConsumer<>(consumerProps, new ByteArrayDeserializer(), values);
         this.keepTimestamps = keepTimestamps;
         if (keepTimestamps) {
             timestamps = new long[1 << 16];
             received = new long[1 << 16];
+            versions = new int[1 << 16];
         }
         List<TopicPartition> parts = consumer.partitionsFor(topic).stream()
                 .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
@@ -89,7 +129,7 @@ final class OutputRecorder implements AutoCloseable {
     private void loop() {
         try {
             while (running) {
-                ConsumerRecords<byte[], Integer> records = consumer.poll(Duration.ofMillis(50));
+                ConsumerRecords<byte[], Long> records = consumer.poll(Duration.ofMillis(50));
                 if (records.isEmpty()) {
                     continue;
                 }
@@ -97,14 +137,14 @@ final class OutputRecorder implements AutoCloseable {
                 synchronized (this) {
                     long c = count;
                     long b = bytes;
-                    for (ConsumerRecord<byte[], Integer> r : records) {
+                    for (ConsumerRecord<byte[], Long> r : records) {
                         c++;
-                        b += r.value();
+                        b += (int) (long) r.value();
                         if (keepTimestamps) {
                             if (r.timestampType() != TimestampType.LOG_APPEND_TIME) {
                                 logAppendTime = false;
                             }
-                            keep(r.timestamp(), now);
+                            keep(r.timestamp(), now, (int) (r.value() >>> 32));
                         }
                     }
                     if (polls == pollCounts.length) {
@@ -126,14 +166,21 @@ final class OutputRecorder implements AutoCloseable {
         }
     }
 
-    private void keep(long timestamp, long receivedMs) {
+    private void keep(long timestamp, long receivedMs, int version) {
         if (kept == timestamps.length) {
             timestamps = Arrays.copyOf(timestamps, kept * 2);
             received = Arrays.copyOf(received, kept * 2);
+            versions = Arrays.copyOf(versions, kept * 2);
         }
         timestamps[kept] = timestamp;
         received[kept] = receivedMs;
+        versions[kept] = version;
         kept++;
+    }
+
+    /** Table versions of records {@code from, from + 1, ...} read so far (with {@code keepVersions}; else 0s). */
+    synchronized int[] versionsSince(long from) {
+        return Arrays.copyOfRange(versions, (int) Math.min(from, kept), kept);
     }
 
     long count() {

@@ -34,6 +34,7 @@ final class StreamedTable implements Iterator<ModelChunker.Keyed> {
     private final SplittableRandom rnd;
     private final MessageDigest sha = TableChecksum.sha256();
     private int next;
+    private TableCommit commit;
 
     StreamedTable(String table, long version, int rows, int dim, long seed) {
         this.table = table;
@@ -53,6 +54,11 @@ final class StreamedTable implements Iterator<ModelChunker.Keyed> {
         return (long) rows * dim * Float.BYTES;
     }
 
+    /** The commit, once {@link #next()} made it (the last record), else null. */
+    TableCommit commit() {
+        return commit;
+    }
+
     /** True while chunks or the commit remain. */
     @Override
     public boolean hasNext() {
@@ -67,7 +73,7 @@ final class StreamedTable implements Iterator<ModelChunker.Keyed> {
         }
         int index = next++;
         if (index == chunks) {
-            TableCommit commit = TableCommit.newBuilder()
+            commit = TableCommit.newBuilder()
                     .setRows(rows)
                     .setDim(dim)
                     .setChunks(chunks)

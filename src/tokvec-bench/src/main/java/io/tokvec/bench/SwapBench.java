@@ -7,6 +7,7 @@ import io.tokvec.model.ModelChunker;
 import io.tokvec.serde.ConfluentAvroSerializer;
 import io.tokvec.serde.SchemaRegistries;
 import io.tokvec.serde.SchemaRegistryClient;
+import io.tokvec.app.TokvecApp;
 import io.tokvec.config.TokvecConfig;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -257,5 +258,17 @@ final class SwapBench {
             }
         }
         return -1;
+    }
+
+    /** Waits until the in-process application {@code app} serves {@code version}. */
+    static void awaitVersion(io.tokvec.app.TokvecApp app, long version, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (app.registry().activeVersion() != version) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("table v" + version + " did not become active within " + timeout
+                        + ": " + app.registry().describeVersions());
+            }
+            Thread.sleep(5);
+        }
     }
 }

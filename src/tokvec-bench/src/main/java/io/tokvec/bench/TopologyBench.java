@@ -95,7 +95,7 @@ final class TopologyBench {
         SchemaRegistryClient registryClient = MockSchemaRegistry.getClientForScope(scope);
         TokvecMetrics metrics = new TokvecMetrics();
         TableRegistry registry = TokvecTopology.newRegistry(cfg, registryClient);
-        try (TestDriver driver = new TestDriver(TokvecTopology.build(cfg, registry, registryClient, metrics, io.tokvec.core.Ticker.SYSTEM, true), TokvecTopology.streamsProps(cfg))) {
+        try (TestDriver driver = new TestDriver(TokvecTopology.build(cfg, registry, registryClient, metrics, io.tokvec.core.Ticker.SYSTEM), TokvecTopology.streamsProps(cfg))) {
             publish(driver.input(MODEL, new StringSerializer(), new ByteArraySerializer()),
                     new ConfluentAvroSerializer<>(registryClient, false), workload.table());
             if (registry.activeVersion() != workload.table().version()) {

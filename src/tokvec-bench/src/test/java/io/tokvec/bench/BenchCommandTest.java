@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -36,7 +37,8 @@ class BenchCommandTest {
         assertThat(last).matches(BenchReportTest.LAST_LINE);
         assertThat(last).matches("bench: core=\\d+ topology=\\d+ naive=n/a peer=n/a ceiling=n/a ceiling_default=n/a e2e_eos=n/a"
                 + " e2e_alos=n/a e2e_f16=n/a e2e_lz4=n/a e2e_zstd=n/a ceiling_2p=n/a e2e_2threads=n/a e2e_2inst=n/a"
-                + " swap_gap_ms=n/a heap_peak_ratio=n/a large_gap_ms=n/a large_rss_ratio=n/a publish_mb_s=n/a p99_ms=n/a swap_p99_ms=n/a");
+                + " swap_gap_ms=n/a heap_peak_ratio=n/a large_gap_ms=n/a large_rss_ratio=n/a publish_mb_s=n/a p99_ms=n/a swap_p99_ms=n/a"
+                + " delta_live_ms=n/a delta_rss_mb=n/a delta_gap_ms=n/a delta_p99_ratio=n/a");
         assertThat(out).contains("core-list", "TopologyTestDriver", "table 1,000 x 8");
     }
 
@@ -78,6 +80,25 @@ class BenchCommandTest {
         String last = lines[lines.length - 1];
         assertThat(last).matches(BenchReportTest.LAST_LINE);
         assertThat(last).as(out).matches("bench: .* swap_gap_ms=\\d+ heap_peak_ratio=\\S+ .*");
+    }
+
+    @Test
+    void shouldRunTheDeltaPartOnATinyTableAndReportItsFigures() {
+        Map<String, String> tiny = Map.of("tokvec.bench.delta.rows", "20000", "tokvec.bench.delta.dim", "8",
+                "tokvec.bench.delta.seconds", "3", "tokvec.bench.delta.rate", "200", "tokvec.bench.delta.rows.per.second", "100");
+        tiny.forEach(System::setProperty);
+        String out;
+        try {
+            out = run(0, "bench", "--quick", "--parts", "delta", "--warmup", "1");
+        } finally {
+            tiny.keySet().forEach(System::clearProperty);
+        }
+        String[] lines = out.strip().split("\n");
+        String last = lines[lines.length - 1];
+        assertThat(last).matches(BenchReportTest.LAST_LINE)
+                .matches(".* delta_live_ms=\\d+ delta_rss_mb=\\d+ delta_gap_ms=\\d+ delta_p99_ratio=\\d+\\.\\d\\d");
+        assertThat(out).contains("delta 1%: 200 rows", "delta lookups:", "delta copy-on-write", "delta sustained:",
+                "overlay / dense lookups");
     }
 
     @Test

@@ -15,7 +15,8 @@ class BenchReportTest {
             + "ceiling_default=(\\d+|n/a) e2e_eos=(\\d+|n/a) e2e_alos=(\\d+|n/a) e2e_f16=(\\d+|n/a) e2e_lz4=(\\d+|n/a) "
             + "e2e_zstd=(\\d+|n/a) ceiling_2p=(\\d+|n/a) e2e_2threads=(\\d+|n/a) e2e_2inst=(\\d+|n/a) "
             + "swap_gap_ms=(\\d+|n/a) heap_peak_ratio=(\\d+\\.\\d\\d|n/a) large_gap_ms=(\\d+|n/a) "
-            + "large_rss_ratio=(\\d+\\.\\d\\d|n/a) publish_mb_s=(\\d+|n/a) p99_ms=(\\d+|n/a) swap_p99_ms=(\\d+|n/a)";
+            + "large_rss_ratio=(\\d+\\.\\d\\d|n/a) publish_mb_s=(\\d+|n/a) p99_ms=(\\d+|n/a) swap_p99_ms=(\\d+|n/a) "
+            + "delta_live_ms=(\\d+|n/a) delta_rss_mb=(\\d+|n/a) delta_gap_ms=(\\d+|n/a) delta_p99_ratio=(\\d+\\.\\d\\d|n/a)";
 
     @Test
     void shouldFormatTheLastLineExactly() {
@@ -28,7 +29,8 @@ class BenchReportTest {
         assertThat(s.lastLine()).isEqualTo(
                 "bench: core=123456 topology=8032 naive=54 peer=1800 ceiling=5440 ceiling_default=2870 e2e_eos=1468 e2e_alos=2114"
                         + " e2e_f16=3000 e2e_lz4=1 e2e_zstd=2 ceiling_2p=3 e2e_2threads=4 e2e_2inst=5 swap_gap_ms=214"
-                        + " heap_peak_ratio=1.23 large_gap_ms=n/a large_rss_ratio=n/a publish_mb_s=n/a p99_ms=38 swap_p99_ms=62");
+                        + " heap_peak_ratio=1.23 large_gap_ms=n/a large_rss_ratio=n/a publish_mb_s=n/a p99_ms=38 swap_p99_ms=62"
+                        + " delta_live_ms=n/a delta_rss_mb=n/a delta_gap_ms=n/a delta_p99_ratio=n/a");
         assertThat(s.lastLine()).matches(LAST_LINE);
     }
 
@@ -38,7 +40,8 @@ class BenchReportTest {
         assertThat(s.lastLine()).isEqualTo(
                 "bench: core=90000 topology=n/a naive=n/a peer=n/a ceiling=n/a ceiling_default=n/a e2e_eos=n/a e2e_alos=n/a"
                         + " e2e_f16=n/a e2e_lz4=n/a e2e_zstd=n/a ceiling_2p=n/a e2e_2threads=n/a e2e_2inst=n/a swap_gap_ms=n/a"
-                        + " heap_peak_ratio=n/a large_gap_ms=n/a large_rss_ratio=n/a publish_mb_s=n/a p99_ms=n/a swap_p99_ms=n/a");
+                        + " heap_peak_ratio=n/a large_gap_ms=n/a large_rss_ratio=n/a publish_mb_s=n/a p99_ms=n/a swap_p99_ms=n/a"
+                        + " delta_live_ms=n/a delta_rss_mb=n/a delta_gap_ms=n/a delta_p99_ratio=n/a");
         assertThat(s.lastLine()).matches(LAST_LINE);
     }
 
@@ -50,7 +53,11 @@ class BenchReportTest {
             BenchReport.Summary s = new BenchReport.Summary(Map.of("swap_gap_ms", 6.0, "heap_peak_ratio", 2.0, "large_gap_ms", 70.4,
                     "large_rss_ratio", 2.1, "publish_mb_s", 151.6, "p99_ms", 7.0, "swap_p99_ms", 8.0));
             assertThat(s.lastLine()).endsWith("swap_gap_ms=6 heap_peak_ratio=2.00 large_gap_ms=70 large_rss_ratio=2.10 publish_mb_s=152"
-                    + " p99_ms=7 swap_p99_ms=8");
+                    + " p99_ms=7 swap_p99_ms=8 delta_live_ms=n/a delta_rss_mb=n/a delta_gap_ms=n/a delta_p99_ratio=n/a");
+            BenchReport.Summary d = new BenchReport.Summary(Map.of("core", 1.0, "delta_live_ms", 412.4, "delta_rss_mb", 97.6,
+                    "delta_gap_ms", 12.0, "delta_p99_ratio", 1.046));
+            assertThat(d.lastLine()).endsWith(" delta_live_ms=412 delta_rss_mb=98 delta_gap_ms=12 delta_p99_ratio=1.05")
+                    .matches(LAST_LINE);
         } finally {
             java.util.Locale.setDefault(before);
         }

@@ -18,12 +18,17 @@ import java.util.concurrent.atomic.AtomicInteger;
  * type are the same, a conversion per value otherwise); {@link #get} and {@link #readRow} give float32
  * values. Every value read as float32 from a float16 / bfloat16 table is exact ({@link Half}).
  *
+ * <p>A delta version ({@link #withDelta}) reads the storage of the dense version under its chain (the
+ * root) with a {@link RowOverlay} of the rows the chain changed on top: it shares the root's and the
+ * deltas' storage ({@link TableSegments#share()}) instead of copying the table.
+ *
  * <p>Lifetime (off-heap memory is freed deterministically, never under a reader): the table starts
  * with one reference, its owner's. A reader that may race with the owner retiring the table takes a
  * reference with {@link #retain()} and gives it back with {@link #release()}
  * (the registry's {@code ActiveTable.acquire()} does the retain loop). {@link #retire()} gives back the
- * owner's reference; the segments are freed when the count reaches zero, i.e. when the last event
- * that was enriched from this version is done.
+ * owner's reference; when the count reaches zero, i.e. when the last event that was enriched from
+ * this version is done, the table gives back its shares of the storage, which is freed when no other
+ * version reads it.
  */
 public final class EmbeddingTable {
 
@@ -44,6 +49,7 @@ public final class EmbeddingTable {
     private final TableDtype dtype;
     private final int rowBytes;
     private final TableSegments segments;
+    private final RowOverlay overlay;
     private final Vocabulary vocabulary;
     private final AtomicInteger refs = new AtomicInteger(1);
     private final AtomicInteger retired = new AtomicInteger();
@@ -61,6 +67,12 @@ public final class EmbeddingTable {
     /** A table over segments of {@code rows} rows of {@code dim} values of {@code dtype}. */
     public EmbeddingTable(String name, long version, int rows, int dim, TableDtype dtype, TableSegments segments,
                           Vocabulary vocabulary) {
+        this(name, version, rows, dim, dtype, segments, null, vocabulary);
+    }
+
+    /** A table over the root {@code segments} with {@code overlay} on top (whose shares it owns from now on), or none. */
+    private EmbeddingTable(String name, long version, int rows, int dim, TableDtype dtype, TableSegments segments,
+                           RowOverlay overlay, Vocabulary vocabulary) {
         this.name = Objects.requireNonNull(name, "name");
         if (rows < 1) {
             throw new IllegalArgumentException("a table needs at least one row (row 0 is padding), got " + rows);
@@ -69,7 +81,8 @@ public final class EmbeddingTable {
             throw new IllegalArgumentException("dim must be >= 1, got " + dim);
         }
         this.dtype = Objects.requireNonNull(dtype, "dtype");
-        if (segments.rows() != rows || (long) segments.rowBytes() != (long) dim * dtype.bytes()) {
+        if ((overlay == null ? segments.rows() != rows : segments.rows() > rows)
+                || (long) segments.rowBytes() != (long) dim * dtype.bytes()) {
             throw new IllegalArgumentException("table storage holds " + segments.rows() + " rows of " + segments.rowBytes()
                     + " bytes but " + rows + " x " + dim + " " + dtype.configName() + " needs rows of " + ((long) dim * dtype.bytes()));
         }
@@ -81,8 +94,97 @@ public final class EmbeddingTable {
         this.dim = dim;
         this.rowBytes = segments.rowBytes();
         this.segments = segments;
+        this.overlay = overlay;
         this.vocabulary = vocabulary;
     }
+
+    /**
+     * The delta version {@code delta} makes of this one: this table's rows with the delta's replaced
+     * and appended, reading this table's storage and the delta's (shared, not copied).
+     *
+     * @param vocabulary the new version's vocabulary (this one's with the appended tokens), or null without one
+     * @throws IllegalStateException when this table's storage was freed already (hold a lease on it)
+     */
+    public EmbeddingTable withDelta(TableDelta delta, Vocabulary vocabulary) {
+        if (delta.baseRows() != rows || delta.data().rowBytes() != rowBytes) {
+            throw new IllegalArgumentException("delta v" + delta.version() + " is for " + delta.baseRows() + " rows of "
+                    + delta.data().rowBytes() + " bytes, not " + this);
+        }
+        RowOverlay next = overlay == null ? RowOverlay.of(version, java.util.List.of(delta)) : overlay.with(delta);
+        return over(delta.version(), delta.rows(), next, vocabulary);
+    }
+
+    /**
+     * This table with the given deltas on top (oldest first, each over the previous, the first over this
+     * table): a chain re-made over a new root (a fold). The result is the last delta's version.
+     */
+    public EmbeddingTable withDeltas(java.util.List<TableDelta> deltas, Vocabulary vocabulary) {
+        if (deltas.isEmpty()) {
+            throw new IllegalArgumentException("no delta to add to " + this);
+        }
+        java.util.List<TableDelta> all = new java.util.ArrayList<>(overlay == null ? java.util.List.of() : overlay.layers());
+        all.addAll(deltas);
+        TableDelta top = deltas.get(deltas.size() - 1);
+        return over(top.version(), top.rows(), RowOverlay.of(rootVersion(), all), vocabulary);
+    }
+
+    /**
+     * The version {@code v} of this table's chain, reading the same storage: the root ({@code v} =
+     * {@link #rootVersion()}) or the root with the deltas up to {@code v} (one of them being v's), or this
+     * version itself.
+     *
+     * @param vocabulary v's vocabulary, or null without one
+     */
+    public EmbeddingTable asOf(long v, Vocabulary vocabulary) {
+        if (v == version) {
+            return over(version, rows, overlay == null ? null : RowOverlay.of(overlay.rootVersion(), overlay.layers()), vocabulary);
+        }
+        if (overlay == null) {
+            throw new IllegalArgumentException(this + " has no version " + v + " in its chain");
+        }
+        java.util.List<TableDelta> ls = overlay.layersUpTo(v);
+        if (ls.isEmpty()) {
+            if (v != overlay.rootVersion()) {
+                throw new IllegalArgumentException(this + " has no version " + v + " in its chain");
+            }
+            return over(v, segments.rows(), null, vocabulary);
+        }
+        TableDelta top = ls.get(ls.size() - 1);
+        if (top.version() != v) {
+            throw new IllegalArgumentException(this + " has no version " + v + " in its chain");
+        }
+        return over(v, top.rows(), RowOverlay.of(overlay.rootVersion(), ls), vocabulary);
+    }
+
+    /** Whether {@link #asOf} can make version {@code v} from this table: its own, its root's, or one of its deltas'. */
+    public boolean chainHas(long v) {
+        if (v == version || v == rootVersion()) return true;
+        if (overlay == null) return false;
+        for (TableDelta d : overlay.layers()) {
+            if (d.version() == v) return true;
+        }
+        return false;
+    }
+
+    private EmbeddingTable over(long newVersion, int newRows, RowOverlay next, Vocabulary vocabulary) {
+        if (!segments.share()) {
+            if (next != null) next.release();
+            throw new IllegalStateException(this + " was freed already");
+        }
+        try {
+            return new EmbeddingTable(name, newVersion, newRows, dim, dtype, segments, next, vocabulary);
+        } catch (RuntimeException e) {
+            segments.unshare();
+            if (next != null) next.release();
+            throw e;
+        }
+    }
+
+    /** The rows a chain of deltas changed over the root storage, or null for a dense version. */
+    public RowOverlay overlay() { return overlay; }
+
+    /** The version whose dense storage this table reads ({@link #segments()}): its own for a dense version. */
+    public long rootVersion() { return overlay == null ? version : overlay.rootVersion(); }
 
     private static TableSegments heap(int rows, int dim, byte[] data) {
         if (rows < 1) {
@@ -117,9 +219,9 @@ public final class EmbeddingTable {
     public Vocabulary vocabulary() { return vocabulary; }
     /** Element type of the stored values. */
     public TableDtype dtype() { return dtype; }
-    /** Bytes the values take in storage ({@code rows * dim * dtype.bytes()}). */
-    public long sizeBytes() { return segments.bytes(); }
-    /** The storage (for builders, snapshots and tests). */
+    /** Bytes of the storage it reads: {@code rows * dim * dtype.bytes()} for a dense version; the root's plus the overlay's for a delta. */
+    public long sizeBytes() { return overlay == null ? segments.bytes() : segments.bytes() + overlay.bytes(); }
+    /** The dense storage: all rows of a dense version, the root's of a delta version (for builders, snapshots and tests). */
     public TableSegments segments() { return segments; }
 
     /**
@@ -140,8 +242,17 @@ public final class EmbeddingTable {
 
     /** Value {@code [row, col]} as float32. */
     public float get(int row, int col) {
-        ByteBuffer seg = segments.segmentOf(row);
-        int at = segments.offsetOf(row) + col * dtype.bytes();
+        TableSegments s = segments;
+        int r = row;
+        if (overlay != null) {
+            long loc = overlay.locate(row);
+            if (loc >= 0) {
+                s = overlay.layerData(loc);
+                r = RowOverlay.indexIn(loc);
+            }
+        }
+        ByteBuffer seg = s.segmentOf(r);
+        int at = s.offsetOf(r) + col * dtype.bytes();
         return switch (dtype) {
             case FLOAT32 -> seg.getFloat(at);
             case FLOAT16 -> Half.halfToFloat(seg.getShort(at));
@@ -151,8 +262,17 @@ public final class EmbeddingTable {
 
     /** Row {@code row} as float32 values into {@code dst[off .. off + dim)}. */
     public void readRow(int row, float[] dst, int off) {
-        ByteBuffer seg = segments.segmentOf(row);
-        int at = segments.offsetOf(row);
+        TableSegments s = segments;
+        int r = row;
+        if (overlay != null) {
+            long loc = overlay.locate(row);
+            if (loc >= 0) {
+                s = overlay.layerData(loc);
+                r = RowOverlay.indexIn(loc);
+            }
+        }
+        ByteBuffer seg = s.segmentOf(r);
+        int at = s.offsetOf(r);
         switch (dtype) {
             case FLOAT32 -> {
                 for (int k = 0; k < dim; k++) dst[off + k] = seg.getFloat(at + k * 4);
@@ -171,8 +291,17 @@ public final class EmbeddingTable {
      * {@code dst} at {@code off}. One bulk copy when {@code out} is the stored type.
      */
     public void copyRow(int row, TableDtype out, byte[] dst, int off) {
-        ByteBuffer seg = segments.segmentOf(row);
-        int at = segments.offsetOf(row);
+        TableSegments s = segments;
+        int r = row;
+        if (overlay != null) {
+            long loc = overlay.locate(row);
+            if (loc >= 0) {
+                s = overlay.layerData(loc);
+                r = RowOverlay.indexIn(loc);
+            }
+        }
+        ByteBuffer seg = s.segmentOf(r);
+        int at = s.offsetOf(r);
         if (out == dtype) {
             seg.get(at, dst, off, rowBytes);
             return;
@@ -195,9 +324,17 @@ public final class EmbeddingTable {
                 }
             }
             case BFLOAT16 -> {
-                for (int k = 0; k < dim; k++) I16.set(dst, off + k * 2, Half.floatToBfloat16(get(row, k)));
+                for (int k = 0; k < dim; k++) I16.set(dst, off + k * 2, Half.floatToBfloat16(floatAt(seg, at, k)));
             }
         }
+    }
+
+    private float floatAt(ByteBuffer seg, int at, int col) {
+        return switch (dtype) {
+            case FLOAT32 -> seg.getFloat(at + col * 4);
+            case FLOAT16 -> Half.halfToFloat(seg.getShort(at + col * 2));
+            case BFLOAT16 -> Half.bfloat16ToFloat(seg.getShort(at + col * 2));
+        };
     }
 
     /** Rows {@code [first, first + count)} as little-endian float32 into {@code dst} at {@code off}. */
@@ -241,7 +378,10 @@ public final class EmbeddingTable {
     public void release() {
         int n = refs.decrementAndGet();
         if (n == 0) {
-            segments.free();
+            segments.unshare();
+            if (overlay != null) {
+                overlay.release();
+            }
         } else if (n < 0) {
             throw new IllegalStateException(this + " released more often than retained");
         }
@@ -263,9 +403,9 @@ public final class EmbeddingTable {
         retire();
     }
 
-    /** Whether the storage is freed (no reader may touch it any more). */
+    /** Whether the table gave back its storage (no reader may touch it any more; storage other versions share lives on). */
     public boolean freed() {
-        return segments.freed();
+        return refs.get() <= 0;
     }
 
     // ---- little-endian float32 byte arrays ----
@@ -300,6 +440,7 @@ public final class EmbeddingTable {
     @Override
     public String toString() {
         return name + " v" + version + " [" + rows + " x " + dim + (dtype != TableDtype.FLOAT32 ? " " + dtype.configName() : "")
-                + (vocabulary != null ? ", vocab" : "") + "]";
+                + (vocabulary != null ? ", vocab" : "")
+                + (overlay != null ? ", " + overlay.changedRows() + " rows over v" + overlay.rootVersion() : "") + "]";
     }
 }

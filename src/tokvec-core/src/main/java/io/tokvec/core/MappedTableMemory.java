@@ -113,9 +113,12 @@ public final class MappedTableMemory implements TableMemory {
             if (create) {
                 ch.write(ByteBuffer.allocate(1), bytes - 1); // sets the length; the file stays sparse
             }
+            Object fileKey = Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
             return TableSegments.map(ch, 0, rows, rowBytes, segmentBytes, create, s -> {
                 budget.release(bytes);
-                if (!s.keepsBackingFile()) {
+                // a later table of the same name may have replaced the file meanwhile (a version rebuilt while an
+                // older copy of it still had readers): only this table's own file goes
+                if (!s.keepsBackingFile() && sameFile(file, fileKey)) {
                     deleteQuietly(file);
                     for (String sidecar : SIDECARS) {
                         deleteQuietly(file.resolveSibling(file.getFileName() + sidecar));
@@ -130,6 +133,18 @@ public final class MappedTableMemory implements TableMemory {
 
     @Override
     public long budgetBytes() { return budget.budget(); }
+
+    /** Whether {@code file} is still the file whose key was {@code fileKey} (true when the file system has no keys). */
+    private static boolean sameFile(Path file, Object fileKey) {
+        if (fileKey == null) {
+            return true;
+        }
+        try {
+            return fileKey.equals(Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class).fileKey());
+        } catch (IOException e) {
+            return false; // gone already
+        }
+    }
 
     /** Deletes a table file; false if it could not be (it is then overwritten by the next table of that name). */
     static boolean deleteQuietly(Path file) {

@@ -8,6 +8,7 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
@@ -21,6 +22,10 @@ import java.util.function.Consumer;
  * releases them at once (unmap / free of the direct memory) and runs the owner's release action
  * (memory budget, deleting a backing file); it is called by {@link EmbeddingTable} when the last
  * reader is done, never while one holds the table, so there is no access after free.
+ *
+ * <p>Several table versions may share one storage (a delta version reads its base's rows where it
+ * does not change them): each owner takes a share ({@link #share()}) and gives it back
+ * ({@link #unshare()}); the last one frees the storage. The creator holds the first share.
  */
 public final class TableSegments {
 
@@ -54,6 +59,7 @@ public final class TableSegments {
     private final Consumer<TableSegments> onFree;
     private volatile boolean keepBacking;
     private final AtomicBoolean freed = new AtomicBoolean();
+    private final AtomicInteger owners = new AtomicInteger(1);
 
     /**
      * @param segments segment {@code i} holds rows {@code [i << shift, min(rows, (i + 1) << shift))}, exactly
@@ -169,6 +175,29 @@ public final class TableSegments {
 
     public boolean freed() {
         return freed.get();
+    }
+
+    /** Takes one more owner's share; false if the storage was freed already (then it must not be used). */
+    public boolean share() {
+        while (true) {
+            int n = owners.get();
+            if (n <= 0) {
+                return false;
+            }
+            if (owners.compareAndSet(n, n + 1)) {
+                return true;
+            }
+        }
+    }
+
+    /** Gives back a share ({@link #share()}, or the creator's); the last one frees the storage. */
+    public void unshare() {
+        int n = owners.decrementAndGet();
+        if (n == 0) {
+            free();
+        } else if (n < 0) {
+            throw new IllegalStateException("table storage unshared more often than shared");
+        }
     }
 
     /** Releases the memory now (idempotent). Only the owner calls this, once no reader holds the table. */

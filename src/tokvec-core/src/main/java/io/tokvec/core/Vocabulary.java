@@ -22,6 +22,10 @@ import java.util.RandomAccess;
  * about {@code 16–24 + length} bytes per token instead of a {@code String} and a {@code HashMap}
  * entry each, and without copying what was read as it grows; {@link #tokens()} is a view that makes
  * each token's {@code String} when it is read.
+ *
+ * <p>A delta version's vocabulary ({@link Appender}) is its base's with tokens appended: it shares the
+ * base's (root) vocabulary and keeps only the tokens appended since it, so building it costs the
+ * appended tokens, not the vocabulary.
  */
 public final class Vocabulary {
 
@@ -35,11 +39,18 @@ public final class Vocabulary {
     private final Builder store;
     private final int oovRows;
     private final List<String> tokens;
+    /** Tokens appended after the rows of {@link #store} (rows {@code store.rows + i}), or null. */
+    private final Builder appended;
 
     private Vocabulary(Builder store, int oovRows) {
+        this(store, oovRows, null);
+    }
+
+    private Vocabulary(Builder store, int oovRows, Builder appended) {
         this.store = store;
         this.oovRows = oovRows;
-        this.tokens = new Tokens(store);
+        this.appended = appended;
+        this.tokens = new Tokens(store, appended);
     }
 
     /**
@@ -67,6 +78,10 @@ public final class Vocabulary {
             return PAD;
         }
         int row = store.find(token);
+        if (row == NOT_FOUND && appended != null) {
+            int r = appended.find(token);
+            return r == NOT_FOUND ? NOT_FOUND : store.rows + r;
+        }
         // the OOV token is indexed only to refuse its duplicates: it is out of vocabulary, as in Keras
         return row == OOV && oovRows > 0 ? NOT_FOUND : row;
     }
@@ -80,7 +95,17 @@ public final class Vocabulary {
     }
 
     public int size() {
-        return store.rows;
+        return appended == null ? store.rows : store.rows + appended.rows;
+    }
+
+    /** The vocabulary this one extends ({@link Appender}), or this one when it extends none. */
+    public Vocabulary root() {
+        return appended == null ? this : new Vocabulary(store, oovRows);
+    }
+
+    /** Tokens appended to the vocabulary it extends ({@link Appender}); 0 for one that extends none. */
+    public int appendedSize() {
+        return appended == null ? 0 : appended.rows;
     }
 
     /** The token of each row, in row order: a read-only view that makes each {@code String} when it is read. */
@@ -90,7 +115,60 @@ public final class Vocabulary {
 
     /** Bytes of heap the vocabulary holds (its arrays), for sizing. */
     public long heapBytes() {
-        return store.heapBytes();
+        return store.heapBytes() + (appended == null ? 0 : appended.heapBytes());
+    }
+
+    /**
+     * Builds the vocabulary of a delta version: {@code base}'s tokens, then one new token per appended
+     * row. The result shares the vocabulary {@code base} extends (or {@code base} itself) and holds only
+     * the tokens appended since it, copied: it costs the appended tokens, not the vocabulary. Not
+     * thread-safe; used once.
+     */
+    public static final class Appender {
+        private final Vocabulary base;
+        private final Builder appended;
+
+        public Appender(Vocabulary base, int expectedTokens) {
+            this.base = base;
+            this.appended = new Builder(base.appendedSize() + expectedTokens);
+            if (base.appended != null) {
+                for (int i = 0; i < base.appended.rows; i++) {
+                    appended.addIfAbsent(base.appended.token(i));
+                }
+            }
+        }
+
+        /** Rows of the vocabulary so far: the base's and those appended. */
+        public int size() {
+            return base.store.rows + appended.rows;
+        }
+
+        /**
+         * Appends the next row's token.
+         *
+         * @throws IllegalArgumentException naming the row, for a null or empty token, or a token the
+         *     vocabulary has already (as a row of the base, its OOV token included, or appended before)
+         */
+        public void add(String token) {
+            int row = size();
+            if (token == null || token.isEmpty()) {
+                throw new IllegalArgumentException("appended row " + row + " has " + (token == null ? "no" : "the empty")
+                        + " token; each appended row brings a new, non-empty token");
+            }
+            int known = base.store.find(token);
+            if (known == NOT_FOUND) {
+                int a = appended.addIfAbsent(token);
+                known = a == NOT_FOUND ? NOT_FOUND : base.store.rows + a;
+            }
+            if (known != NOT_FOUND) {
+                throw new IllegalArgumentException("token '" + token + "' of appended row " + row + " is already row " + known
+                        + " of the vocabulary");
+            }
+        }
+
+        public Vocabulary build() {
+            return new Vocabulary(base.store, base.oovRows, appended.done());
+        }
     }
 
     /**
@@ -379,22 +457,24 @@ public final class Vocabulary {
     /** The read-only row-order view of {@link #tokens()}. */
     private static final class Tokens extends AbstractList<String> implements RandomAccess {
         private final Builder store;
+        private final Builder appended;
 
-        Tokens(Builder store) {
+        Tokens(Builder store, Builder appended) {
             this.store = store;
+            this.appended = appended;
         }
 
         @Override
         public String get(int index) {
-            if (index < 0 || index >= store.rows) {
-                throw new IndexOutOfBoundsException("row " + index + " of a vocabulary of " + store.rows);
+            if (index < 0 || index >= size()) {
+                throw new IndexOutOfBoundsException("row " + index + " of a vocabulary of " + size());
             }
-            return store.token(index);
+            return index < store.rows ? store.token(index) : appended.token(index - store.rows);
         }
 
         @Override
         public int size() {
-            return store.rows;
+            return appended == null ? store.rows : store.rows + appended.rows;
         }
     }
 }

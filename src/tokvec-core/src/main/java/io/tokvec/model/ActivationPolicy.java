@@ -97,7 +97,7 @@ public final class ActivationPolicy {
             if (haveActive && c.version() == activeVersion) {
                 return c.sequence() > activeSequence ? new Plan(c.sequence(), List.of()) : Plan.KEEP;
             }
-            if (!v.committed() || v.rejection() != null || !v.complete()) {
+            if (!v.committed() || v.rejection() != null || !v.complete() || catalog.waitingBase(v.version()) >= 0) {
                 if (haveActive) return Plan.KEEP; // the newest is still arriving, or failed: keep the active one
                 continue; // nothing active yet: serve the newest complete version meanwhile
             }

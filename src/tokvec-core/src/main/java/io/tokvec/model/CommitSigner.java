@@ -1,6 +1,7 @@
 package io.tokvec.model;
 
 import io.tokvec.avro.TableCommit;
+import io.tokvec.avro.TableDeltaCommit;
 
 import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
@@ -26,6 +27,12 @@ public final class CommitSigner {
 
     /** Sets {@code signature} and {@code key_id} of the commit of {@code table} version {@code version}. */
     public void sign(String table, long version, TableCommit commit) {
+        commit.setSignature(ByteBuffer.wrap(signature(CommitSignature.signedBytes(table, version, commit))));
+        commit.setKeyId(keyId);
+    }
+
+    /** Sets {@code signature} and {@code key_id} of the delta commit of {@code table} version {@code version}. */
+    public void sign(String table, long version, TableDeltaCommit commit) {
         commit.setSignature(ByteBuffer.wrap(signature(CommitSignature.signedBytes(table, version, commit))));
         commit.setKeyId(keyId);
     }

@@ -1,6 +1,7 @@
 package io.tokvec.model;
 
 import io.tokvec.avro.TableCommit;
+import io.tokvec.avro.TableDeltaCommit;
 
 import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
@@ -39,8 +40,18 @@ public final class CommitVerifier {
      *     no trusted key verifies it
      */
     public void verify(String table, long version, TableCommit commit) throws TableRejectedException {
-        String what = "table " + table + ": commit of v" + version;
-        ByteBuffer sig = commit.getSignature();
+        verify("table " + table + ": commit of v" + version, commit.getSignature(), commit.getKeyId(),
+                () -> CommitSignature.signedBytes(table, version, commit));
+    }
+
+    /** As {@link #verify(String, long, TableCommit)}, for a delta commit ({@link CommitSignature#signedBytes(String, long, TableDeltaCommit)}). */
+    public void verify(String table, long version, TableDeltaCommit commit) throws TableRejectedException {
+        verify("table " + table + ": delta commit of v" + version, commit.getSignature(), commit.getKeyId(),
+                () -> CommitSignature.signedBytes(table, version, commit));
+    }
+
+    private void verify(String what, ByteBuffer sig, String keyId, java.util.function.Supplier<byte[]> signedBytes)
+            throws TableRejectedException {
         if (sig == null || !sig.hasRemaining()) {
             throw new TableRejectedException(TableRejectedException.Reason.UNSIGNED,
                     what + " is not signed, and tokvec.table.trusted.keys requires a signature by one of " + trusted.keySet());
@@ -49,11 +60,10 @@ public final class CommitVerifier {
         sig.duplicate().get(signature);
         byte[] message;
         try {
-            message = CommitSignature.signedBytes(table, version, commit);
+            message = signedBytes.get();
         } catch (IllegalArgumentException e) {
             throw new TableRejectedException(TableRejectedException.Reason.BAD_SIGNATURE, what + ": " + e.getMessage());
         }
-        String keyId = commit.getKeyId();
         if (keyId != null) {
             PublicKey key = trusted.get(keyId);
             if (key == null) {

@@ -7,15 +7,37 @@ import java.util.Objects;
  * <ul>
  *   <li>{@code <table>/<version>/chunk/<index>}: one chunk of a version;</li>
  *   <li>{@code <table>/<version>/commit}: the commit that closes a version;</li>
+ *   <li>{@code <table>/<version>/delta/<index>}: one chunk of a delta version (rows replaced and appended over a base);</li>
+ *   <li>{@code <table>/<version>/delta-commit}: the commit that closes a delta version;</li>
  *   <li>{@code <table>/activate}: the latest activate (rollback) record of a table.</li>
  * </ul>
  * Versions and indexes are plain decimal numbers ({@code glove/3/chunk/0}). A null value under a
- * chunk or commit key (a tombstone) removes it. {@link #storeKey()} is the sortable form used in
+ * chunk or commit key (a tombstone) removes it. Delta records have keys of their own, not the
+ * chunk and commit keys with another body, so that a tokvec that predates deltas refuses them by key
+ * before it decodes anything (its Avro reader would resolve an unknown record branch to the first
+ * record of its union that it matches structurally, {@code TableActivate}, which matches any record). {@link #storeKey()} is the sortable form used in
  * the state store (zero-padded numbers, so versions and chunks iterate in numeric order).
  */
 public record ModelKey(String table, Kind kind, long version, int index) {
 
-    public enum Kind { CHUNK, COMMIT, ACTIVATE }
+    public enum Kind {
+        CHUNK, COMMIT, ACTIVATE, DELTA_CHUNK, DELTA_COMMIT;
+
+        /** A chunk of either kind of version. */
+        public boolean chunk() {
+            return this == CHUNK || this == DELTA_CHUNK;
+        }
+
+        /** A commit of either kind of version. */
+        public boolean commit() {
+            return this == COMMIT || this == DELTA_COMMIT;
+        }
+
+        /** A record of a delta version. */
+        public boolean delta() {
+            return this == DELTA_CHUNK || this == DELTA_COMMIT;
+        }
+    }
 
     /** Longest table name (as Kafka's topic names). */
     public static final int MAX_TABLE_NAME = 249;
@@ -72,6 +94,14 @@ public record ModelKey(String table, Kind kind, long version, int index) {
         return new ModelKey(table, Kind.ACTIVATE, -1, -1);
     }
 
+    public static ModelKey deltaChunk(String table, long version, int index) {
+        return new ModelKey(table, Kind.DELTA_CHUNK, version, index);
+    }
+
+    public static ModelKey deltaCommit(String table, long version) {
+        return new ModelKey(table, Kind.DELTA_COMMIT, version, -1);
+    }
+
     /** Parses a topic key; throws IllegalArgumentException naming the key when it is not one of the forms. */
     public static ModelKey parse(String key) {
         if (key == null) {
@@ -88,10 +118,13 @@ public record ModelKey(String table, Kind kind, long version, int index) {
             if (p.length == 3 && p[2].equals("commit")) {
                 return commit(p[0], positiveVersion(p[1]));
             }
-            if (p.length == 4 && p[2].equals("chunk")) {
+            if (p.length == 3 && p[2].equals("delta-commit")) {
+                return deltaCommit(p[0], positiveVersion(p[1]));
+            }
+            if (p.length == 4 && (p[2].equals("chunk") || p[2].equals("delta"))) {
                 int idx = Integer.parseInt(p[3]);
                 if (idx < 0) throw new NumberFormatException();
-                return chunk(p[0], positiveVersion(p[1]), idx);
+                return p[2].equals("chunk") ? chunk(p[0], positiveVersion(p[1]), idx) : deltaChunk(p[0], positiveVersion(p[1]), idx);
             }
         } catch (NumberFormatException e) {
             // fall through to the message below
@@ -100,7 +133,8 @@ public record ModelKey(String table, Kind kind, long version, int index) {
             throw new IllegalArgumentException("model key '" + printable(key) + "': " + tableNameProblem(p[0]));
         }
         throw new IllegalArgumentException("model key '" + printable(key)
-                + "' is not '<table>/<version>/chunk/<index>', '<table>/<version>/commit' or '<table>/activate'");
+                + "' is not '<table>/<version>/chunk/<index>', '<table>/<version>/commit', '<table>/<version>/delta/<index>',"
+                + " '<table>/<version>/delta-commit' or '<table>/activate'");
     }
 
     private static long positiveVersion(String s) {
@@ -115,6 +149,8 @@ public record ModelKey(String table, Kind kind, long version, int index) {
             case CHUNK -> table + "/" + version + "/chunk/" + index;
             case COMMIT -> table + "/" + version + "/commit";
             case ACTIVATE -> table + "/activate";
+            case DELTA_CHUNK -> table + "/" + version + "/delta/" + index;
+            case DELTA_COMMIT -> table + "/" + version + "/delta-commit";
         };
     }
 
@@ -124,6 +160,8 @@ public record ModelKey(String table, Kind kind, long version, int index) {
             case CHUNK -> chunkPrefix(table, version) + String.format("%09d", index);
             case COMMIT -> commitPrefix(table) + String.format("%019d", version);
             case ACTIVATE -> table + "/a";
+            case DELTA_CHUNK -> deltaChunkPrefix(table, version) + String.format("%09d", index);
+            case DELTA_COMMIT -> deltaCommitPrefix(table) + String.format("%019d", version);
         };
     }
 
@@ -134,6 +172,8 @@ public record ModelKey(String table, Kind kind, long version, int index) {
             case "c" -> chunk(p[0], Long.parseLong(p[2]), Integer.parseInt(p[3]));
             case "m" -> commit(p[0], Long.parseLong(p[2]));
             case "a" -> activate(p[0]);
+            case "d" -> deltaChunk(p[0], Long.parseLong(p[2]), Integer.parseInt(p[3]));
+            case "n" -> deltaCommit(p[0], Long.parseLong(p[2]));
             default -> throw new IllegalArgumentException("not a tokvec store key: " + storeKey);
         };
     }
@@ -146,6 +186,31 @@ public record ModelKey(String table, Kind kind, long version, int index) {
     /** Store-key prefix of every chunk of every version. */
     public static String chunksPrefix(String table) {
         return table + "/c/";
+    }
+
+    /** Store-key prefix of every chunk of one delta version. */
+    public static String deltaChunkPrefix(String table, long version) {
+        return deltaChunksPrefix(table) + String.format("%019d", version) + "/";
+    }
+
+    /** Store-key prefix of every chunk of every delta version. */
+    public static String deltaChunksPrefix(String table) {
+        return table + "/d/";
+    }
+
+    /** Store-key prefix of every delta commit. */
+    public static String deltaCommitPrefix(String table) {
+        return table + "/n/";
+    }
+
+    /** Store key of a delta version's chunk index (as {@link #chunkIndexKey}, for its delta chunks). */
+    public static String deltaChunkIndexKey(String table, long version) {
+        return deltaChunkIndexPrefix(table) + String.format("%019d", version);
+    }
+
+    /** Store-key prefix of every delta version's chunk index. */
+    public static String deltaChunkIndexPrefix(String table) {
+        return table + "/e/";
     }
 
     /**

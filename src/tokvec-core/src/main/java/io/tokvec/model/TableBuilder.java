@@ -62,6 +62,12 @@ public final class TableBuilder {
 
     public TableDtype dtype() { return dtype; }
     public TableMemory memory() { return memory; }
+    /** Whether NaN and infinite values are accepted ({@code tokvec.table.allow.nonfinite}). */
+    public boolean allowNonFinite() { return allowNonFinite; }
+    /** Decodes stored model records. */
+    ModelDecoder decoder() { return decoder; }
+    /** Where verified tables are kept for the next start, or null. */
+    TableSnapshots snapshots() { return snapshots; }
 
     /** The limits records are checked against: {@code tokvec.table.max.bytes} in this builder's dtype. */
     public RecordBounds bounds() { return bounds; }
@@ -153,7 +159,7 @@ public final class TableBuilder {
                             + ((long) chunk.getRowCount() * rowBytes));
                 }
                 md.update(src.duplicate());
-                long bad = store(src, segs, state[1], chunk.getRowCount(), dim);
+                long bad = storeRows(dtype, src, segs, state[1], chunk.getRowCount(), dim);
                 if (bad >= 0 && firstBad[0] < 0) {
                     firstBad[0] = (long) state[1] * dim + bad;
                 }
@@ -217,7 +223,7 @@ public final class TableBuilder {
      * the stored dtype. Returns the index (within these rows) of the first value that is not finite
      * once stored (a NaN or infinity, or a float32 beyond the dtype's range), or -1.
      */
-    private long store(ByteBuffer src, TableSegments segs, int first, int count, int dim) {
+    static long storeRows(TableDtype dtype, ByteBuffer src, TableSegments segs, int first, int count, int dim) {
         long bad = -1;
         int in = src.position();
         for (int r = 0; r < count; r++) {

@@ -2,6 +2,7 @@ package io.tokvec.model;
 
 import io.tokvec.avro.ModelRecord;
 import io.tokvec.core.EmbeddingTable;
+import io.tokvec.core.RowOverlay;
 import io.tokvec.core.Ticker;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -13,13 +14,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
- * The versions of one table and which one is active (src/site/markdown/model-topic.md, "Swap guarantees"):
- * a thin orchestrator over parts
- * with one job each.
+ * The versions of one table and which one is active (src/site/markdown/model-topic.md, "Swap
+ * guarantees"): a thin orchestrator over parts with one job each.
  *
  * <ul>
  *   <li>{@link VersionCatalog}: the versions the model store holds, and every rule a record must pass
@@ -69,6 +70,7 @@ public final class TableRegistry implements ActiveTable {
     private final ActivationPolicy policy;
     private final RetentionPolicy retention;
     private final ActiveSlot slot = new ActiveSlot();
+    private final VersionAssembler assembler;
     private final RejectionLog rejections;
     private final OtherTables otherTables;
 
@@ -78,6 +80,26 @@ public final class TableRegistry implements ActiveTable {
     private ModelStore store = ModelStore.NONE;
     private boolean restoring;
     private long building = -1;
+
+    /** Default of {@link #foldChainsLongerThan}. */
+    public static final int DEFAULT_MAX_CHAIN = 16;
+    private final DeltaFolder folder;
+    private int maxChain = DEFAULT_MAX_CHAIN;
+    private final AtomicLong folds = new AtomicLong();
+    private final java.util.concurrent.atomic.AtomicBoolean foldCancel = new java.util.concurrent.atomic.AtomicBoolean();
+    private final java.util.concurrent.atomic.AtomicReference<FoldResult> pendingFold = new java.util.concurrent.atomic.AtomicReference<>();
+    /** Runs folds: a new daemon thread each (they are rare); tests queue them to run at a chosen moment. */
+    private java.util.concurrent.Executor foldExecutor = task -> {
+        Thread t = new Thread(task, "tokvec-fold");
+        t.setDaemon(true);
+        t.start();
+    };
+    /** The running fold's end, or null when none runs. */
+    private CountDownLatch foldEnded;
+
+    /** A fold's outcome, waiting to be swapped in by the registry's thread: {@code folded} is {@code source}'s version, dense. */
+    private record FoldResult(EmbeddingTable source, EmbeddingTable folded, long millis) {
+    }
 
     /**
      * @param pinnedVersion  -1 to follow commits and activate records, else the only version to serve
@@ -125,6 +147,8 @@ public final class TableRegistry implements ActiveTable {
         this.decoder = decoder;
         this.requiresSignatures = verifier != null;
         this.catalog = new VersionCatalog(table, builder.bounds(), decoder, verifier);
+        this.assembler = new VersionAssembler(table, builder);
+        this.folder = new DeltaFolder(table, builder);
         this.policy = new ActivationPolicy(pinnedVersion);
         this.retention = new RetentionPolicy(retainVersions);
         this.rejections = new RejectionLog(table);
@@ -182,9 +206,25 @@ public final class TableRegistry implements ActiveTable {
      * running is discarded when it ends.
      */
     public void close() {
+        foldCancel.set(true); // a fold still running is dropped when it notices, or when its result finds the slot closed
         slot.close();
         snapshot = snapshot.closed(); // not from the catalog: the model store's thread may still own it
     }
+
+    /**
+     * Folds the active version into a dense table of its own, in the background, once more than
+     * {@code maxChain} deltas lie over its dense root ({@code tokvec.delta.max.chain}). Call before use.
+     */
+    public TableRegistry foldChainsLongerThan(int maxChain) {
+        if (maxChain < 1) {
+            throw new IllegalArgumentException("maxChain must be >= 1, got " + maxChain);
+        }
+        this.maxChain = maxChain;
+        return this;
+    }
+
+    /** How many folds were swapped in. */
+    public long foldCount() { return folds.get(); }
 
     // ---- the model store's thread ----
 
@@ -283,22 +323,22 @@ public final class TableRegistry implements ActiveTable {
             return;
         }
         switch (key.kind()) {
-            case CHUNK -> {
+            case CHUNK, DELTA_CHUNK -> {
                 VersionCatalog.Version v = catalog.get(key.version());
                 if (v.complete() && v.rejection() == null) {
                     reconcile();
                 }
             }
-            case COMMIT -> {
+            case COMMIT, DELTA_COMMIT -> {
                 VersionCatalog.Version v = catalog.get(key.version());
                 if (applied == VersionCatalog.Applied.UNCHANGED) {
                     log.info("table {}: v{} committed again with the same content; ignored", table, v.version());
                     return;
                 }
                 if (!v.complete()) {
-                    log.info("table {}: v{} committed ({} x {}, {} chunks); waiting for {} missing chunk(s)", table, v.version(),
-                            v.commit().getRows(), v.commit().getDim(), v.commit().getChunks(),
-                            v.commit().getChunks() - v.committedChunksPresent());
+                    log.info("table {}: v{} committed ({}{} x {}, {} chunks); waiting for {} missing chunk(s)", table, v.version(),
+                            v.isDelta() ? "delta over v" + v.base() + ", " : "", v.rows(), v.dim(), v.committedChunks(),
+                            v.committedChunks() - v.committedChunksPresent());
                 }
                 reconcile();
             }
@@ -349,8 +389,14 @@ public final class TableRegistry implements ActiveTable {
         publishSnapshot();
         long t0 = System.nanoTime();
         EmbeddingTable built;
-        try {
-            built = builder.build(store, table, v.version(), v.commit());
+        try (TableLease lease = slot.acquire()) {
+            if (foldEnded != null && assembler.needsDense(catalog, v.version(), lease.table())) {
+                cancelFold(); // at most two dense tables at once: the active one and the one being built
+            }
+            built = assembler.assemble(catalog, store, v.version(), lease.table(), (below, why) -> {
+                catalog.markRejected(below, why);
+                reject(below, why);
+            });
         } catch (TableRejectedException e) {
             catalog.markRejected(v.version(), e);
             reject(v.version(), e);
@@ -367,16 +413,143 @@ public final class TableRegistry implements ActiveTable {
             return true;
         }
         if (swaps.incrementAndGet() == 1 && snapshots != null) {
-            snapshots.deleteAllBut(TableSnapshots.fileName(table, built.version(), built.dtype()));
+            snapshots.deleteAllBut(storageNames(built));
         }
         long previousVersion = previous == null ? -1 : previous.version();
         Swap swap = new Swap(table, previousVersion, built.version(), built.rows(), built.dim(), built.sizeBytes(), ms);
-        log.info("table {}: swapped {} -> v{} ({} x {}, {} MiB, built and verified in {} ms)", table,
+        RowOverlay overlay = built.overlay();
+        log.info("table {}: swapped {} -> v{} ({} x {}, {}, built and verified in {} ms)", table,
                 previous == null ? "none" : "v" + previousVersion, built.version(), built.rows(), built.dim(),
-                String.format("%.1f", built.sizeBytes() / 1048576.0), ms);
+                overlay == null ? String.format("%.1f MiB", built.sizeBytes() / 1048576.0)
+                        : String.format("%d rows of %d delta(s) over v%d, %.1f MiB of them", overlay.changedRows(),
+                                overlay.layers().size(), overlay.rootVersion(), overlay.bytes() / 1048576.0), ms);
         publishSnapshot();
         swapListeners.forEach(l -> l.accept(swap));
+        maybeFold();
         return true;
+    }
+
+    /** Starts a fold of the active version when its chain of deltas is longer than {@link #maxChain} and none runs. */
+    private void maybeFold() {
+        Activation a = slot.activation();
+        if (a == null || foldEnded != null || slot.isClosed()) {
+            return;
+        }
+        EmbeddingTable t = a.table();
+        VersionCatalog.Version v = catalog.get(t.version());
+        if (t.overlay() == null || t.overlay().layers().size() <= maxChain || v == null || v.contentId() == null || !t.retain()) {
+            return;
+        }
+        String contentId = v.contentId();
+        foldCancel.set(false);
+        CountDownLatch ended = new CountDownLatch(1);
+        foldEnded = ended;
+        log.info("table {}: folding v{} ({} deltas, {} rows over v{}) into a dense table in the background", table, t.version(),
+                t.overlay().layers().size(), t.overlay().changedRows(), t.rootVersion());
+        foldExecutor.execute(() -> {
+            long t0 = System.nanoTime();
+            EmbeddingTable folded = null;
+            try {
+                folded = folder.fold(t, contentId, foldCancel::get);
+            } catch (TableRejectedException e) {
+                log.warn("table {}: cannot fold v{} ({} deltas over v{}); it keeps serving as it is: {}", table, t.version(),
+                        t.overlay().layers().size(), t.rootVersion(), e.getMessage());
+            } catch (RuntimeException e) {
+                log.error("table {}: folding v{} failed; it keeps serving as it is", table, t.version(), e);
+            } finally {
+                t.release();
+            }
+            if (folded != null) {
+                pendingFold.set(new FoldResult(t, folded, (System.nanoTime() - t0) / 1_000_000));
+            }
+            ended.countDown();
+            applyFold(ended);
+        });
+    }
+
+    /**
+     * Swaps in a fold that finished: the folded table itself when its version is still active, or the
+     * active version re-made over it when deltas went live on top meanwhile (same version, same
+     * sequence: outputs keep naming it); dropped when the active version left its chain.
+     */
+    private synchronized void applyFold(CountDownLatch ended) {
+        FoldResult r = pendingFold.getAndSet(null);
+        if (foldEnded == ended) {
+            foldEnded = null;
+        }
+        if (r == null) {
+            return;
+        }
+        Activation a = slot.activation();
+        EmbeddingTable active = a == null ? null : a.table();
+        EmbeddingTable next = null;
+        if (active == r.source()) {
+            next = r.folded();
+        } else if (active != null && active.rootVersion() == r.source().rootVersion()) {
+            next = DeltaFolder.rebase(r.folded(), active);
+        }
+        if (next != r.folded()) {
+            r.folded().retire(); // dropped, or read by its re-made successor
+        }
+        if (next == null || slot.isClosed()) {
+            if (next != null) next.retire();
+            log.info("table {}: the fold of v{} is not used: v{} is active now, off its chain", table, r.source().version(),
+                    active == null ? -1 : active.version());
+            return;
+        }
+        try {
+            slot.swap(new Activation(next, a.sequence()));
+        } catch (IllegalStateException closed) {
+            return;
+        }
+        folds.incrementAndGet();
+        log.info("table {}: v{} folded into a dense table in {} ms; v{} now reads it{}", table, r.source().version(), r.millis(),
+                next.version(), next.overlay() == null ? "" : " with " + next.overlay().layers().size() + " delta(s) on top");
+        publishSnapshot();
+        maybeFold();
+    }
+
+    /** Stops a running fold and waits until it has let go of its memory (a few thousand rows' copy at most). Registry's thread. */
+    private void cancelFold() {
+        CountDownLatch ended = foldEnded;
+        if (ended == null) {
+            return;
+        }
+        foldCancel.set(true);
+        boolean interrupted = false;
+        while (true) {
+            try {
+                ended.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        FoldResult r = pendingFold.getAndSet(null);
+        if (r != null) {
+            r.folded().retire();
+        }
+        log.info("table {}: fold cancelled: a version is being built", table);
+        foldEnded = null;
+    }
+
+    /** Runs folds with {@code executor} (tests: to run them at a chosen moment). Call before use. */
+    TableRegistry foldWith(java.util.concurrent.Executor executor) {
+        this.foldExecutor = executor;
+        return this;
+    }
+
+    /** The names of the storage a table reads (its root's file and its deltas'), as {@link TableSnapshots} names files. */
+    private Set<String> storageNames(EmbeddingTable t) {
+        Set<String> names = new HashSet<>();
+        names.add(TableSnapshots.fileName(table, t.rootVersion(), t.dtype()));
+        if (t.overlay() != null) {
+            t.overlay().layers().forEach(d -> names.add(DeltaBuilder.fileName(table, d.version(), t.dtype())));
+        }
+        return names;
     }
 
     /** Drops the versions {@link RetentionPolicy} lets go, never the active, intended or pinned one. */
@@ -415,7 +588,9 @@ public final class TableRegistry implements ActiveTable {
         if (v.version() == building) return "building";
         if (v.rejection() != null) return "rejected:" + v.rejection().reason();
         if (!v.committed()) return v.refusal() != null ? "rejected:" + v.refusal().reason() : "chunks:" + v.chunkCount();
-        if (v.complete()) return v.version() == active ? "active" : "committed";
-        return "waiting:" + v.committedChunksPresent() + "/" + v.commit().getChunks();
+        if (!v.complete()) return "waiting:" + v.committedChunksPresent() + "/" + v.committedChunks();
+        long base = catalog.waitingBase(v.version());
+        if (base >= 0) return "waiting:v" + base;
+        return v.version() == active ? "active" : "committed";
     }
 }

@@ -35,7 +35,18 @@ public final class TableRejectedException extends Exception {
         /** tokvec.table.trusted.keys is set and the commit carries no signature. */
         UNSIGNED,
         /** The commit's signature verifies with none of the trusted keys (unknown key, altered content, forged). */
-        BAD_SIGNATURE
+        BAD_SIGNATURE,
+        /**
+         * A delta's rows do not make a version of its base: ids not strictly ascending (a duplicate),
+         * beyond the rows, appended ids with a gap, rows or chunks other than the commit says.
+         */
+        BAD_DELTA,
+        /** A delta names a base version that is not committed, or no longer retained. */
+        UNKNOWN_BASE,
+        /** A delta's base (or a version under it) was rejected: the delta cannot be built either. */
+        BASE_REJECTED,
+        /** A delta's commit disagrees with its base: its base rows, dim or content id (the chain to the base). */
+        BASE_MISMATCH
     }
 
     private final Reason reason;

@@ -39,7 +39,13 @@ import java.util.zip.CRC32C;
  * again only if the meta matches the commit being activated exactly and the CRC32C of the mapped
  * bytes (and the vocabulary checksum) still match, i.e. nothing was truncated or corrupted; anything
  * else deletes the snapshot and the version is rebuilt from the store. Files of retired versions
- * are deleted when their memory is freed; the active version's file is kept at shutdown.
+ * are deleted when their memory is freed; the active version's file is kept at shutdown (for a delta
+ * version, the file of the dense version under it: its deltas are read again from the store, which
+ * costs the deltas).
+ *
+ * <p>A delta version folded into a dense table ({@link #sealFolded}) is kept the same way, its meta
+ * naming its content id ({@link ContentIds}) instead of checksums: {@link #openFolded} maps it again
+ * for exactly that content.
  */
 public final class TableSnapshots {
 
@@ -88,6 +94,58 @@ public final class TableSnapshots {
         }
     }
 
+    /** Writes the meta (and vocabulary) of a delta version folded into a dense table in this directory. */
+    void sealFolded(EmbeddingTable t, String contentId) {
+        Path file = memory.file(fileName(t.name(), t.version(), t.dtype()));
+        try {
+            Properties p = new Properties();
+            if (t.vocabulary() != null) {
+                writeVocabulary(sibling(file, VOCAB), t.vocabulary().tokens());
+                p.setProperty("vocab_checksum", io.tokvec.core.TableChecksum.ofVocabulary(t.vocabulary().tokens()));
+            }
+            p.setProperty("content_id", contentId);
+            p.setProperty("rows", Integer.toString(t.rows()));
+            p.setProperty("dim", Integer.toString(t.dim()));
+            p.setProperty("dtype", t.dtype().configName());
+            p.setProperty("crc32c", Long.toHexString(crc32c(t.segments())));
+            Path tmp = sibling(file, META + ".tmp");
+            try (OutputStream out = Files.newOutputStream(tmp)) {
+                p.store(out, "tokvec folded delta version snapshot");
+            }
+            Files.move(tmp, sibling(file, META), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            log.warn("table {}: cannot write the snapshot meta of folded {} ({}); a restart rebuilds it from the store", t.name(), file,
+                    e.toString());
+        }
+    }
+
+    /**
+     * The verified snapshot of delta version {@code version} folded with exactly this content id,
+     * mapped; null (and any other snapshot of that name deleted) if there is none.
+     */
+    EmbeddingTable openFolded(String table, long version, String contentId, int rows, int dim, TableDtype dtype,
+                              boolean hasVocabulary) throws TableRejectedException {
+        String name = fileName(table, version, dtype);
+        Path file = memory.file(name);
+        Path metaFile = sibling(file, META);
+        if (!Files.isRegularFile(metaFile)) {
+            return null;
+        }
+        Properties p = new Properties();
+        try (InputStream in = Files.newInputStream(metaFile)) {
+            p.load(in);
+        } catch (IOException e) {
+            return discard(file, "unreadable meta: " + e);
+        }
+        if (!contentId.equalsIgnoreCase(String.valueOf(p.getProperty("content_id")))
+                || hasVocabulary != (p.getProperty("vocab_checksum") != null)
+                || !Integer.toString(rows).equals(p.getProperty("rows")) || !Integer.toString(dim).equals(p.getProperty("dim"))
+                || !dtype.configName().equals(p.getProperty("dtype"))) {
+            return discard(file, "it is of other contents");
+        }
+        return map(table, version, name, rows, dim, dtype, p, p.getProperty("vocab_checksum"));
+    }
+
     /** The verified snapshot of exactly this commit, mapped; null (and the snapshot deleted) if there is none. */
     EmbeddingTable open(String table, long version, TableCommit commit, TableDtype dtype) throws TableRejectedException {
         String name = fileName(table, version, dtype);
@@ -96,7 +154,6 @@ public final class TableSnapshots {
         if (!Files.isRegularFile(metaFile)) {
             return null;
         }
-        long t0 = System.nanoTime();
         Properties p = new Properties();
         try (InputStream in = Files.newInputStream(metaFile)) {
             p.load(in);
@@ -111,6 +168,14 @@ public final class TableSnapshots {
                 || !dtype.configName().equals(p.getProperty("dtype"))) {
             return discard(file, "it is of another commit");
         }
+        return map(table, version, name, rows, dim, dtype, p, commit.getVocabChecksum());
+    }
+
+    /** Maps a snapshot whose meta {@code p} matched, if its CRC32C (and vocabulary) still do. */
+    private EmbeddingTable map(String table, long version, String name, int rows, int dim, TableDtype dtype, Properties p,
+                               String vocabChecksum) throws TableRejectedException {
+        long t0 = System.nanoTime();
+        Path file = memory.file(name);
         TableSegments segs;
         try {
             segs = memory.open(name, rows, dim * dtype.bytes());
@@ -126,12 +191,12 @@ public final class TableSnapshots {
                 return discard(file, "its CRC32C does not match (corrupted)");
             }
             Vocabulary vocab = null;
-            if (commit.getVocabChecksum() != null) {
+            if (vocabChecksum != null) {
                 CheckedVocabulary read = readVocabulary(sibling(file, VOCAB), rows);
                 if (read == null) {
                     return discard(file, "its vocabulary file is unreadable");
                 }
-                vocab = read.verify(table + " v" + version, commit.getVocabChecksum());
+                vocab = read.verify(table + " v" + version, vocabChecksum);
             }
             EmbeddingTable t = new EmbeddingTable(table, version, rows, dim, dtype, segs, vocab);
             ok = true;
@@ -149,6 +214,11 @@ public final class TableSnapshots {
 
     /** Deletes table files and sidecars in the directory other than {@code keepName}'s (left by a crash or by another dtype). */
     public void deleteAllBut(String keepName) {
+        deleteAllBut(java.util.Set.of(keepName));
+    }
+
+    /** Deletes table files and sidecars in the directory other than those of {@code keepNames}. */
+    public void deleteAllBut(java.util.Set<String> keepNames) {
         if (!Files.isDirectory(memory.dir())) {
             return;
         }
@@ -156,7 +226,11 @@ public final class TableSnapshots {
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(memory.dir())) {
             for (Path f : ds) {
                 String n = f.getFileName().toString();
-                if (!n.equals(keepName) && !n.startsWith(keepName + ".")) {
+                boolean keep = false;
+                for (String k : keepNames) {
+                    keep |= n.equals(k) || n.startsWith(k + ".");
+                }
+                if (!keep) {
                     stale.add(f);
                 }
             }

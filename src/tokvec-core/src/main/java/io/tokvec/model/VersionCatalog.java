@@ -2,6 +2,7 @@ package io.tokvec.model;
 
 import io.tokvec.avro.ModelRecord;
 import io.tokvec.avro.TableCommit;
+import io.tokvec.avro.TableDeltaCommit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,8 +33,11 @@ import java.util.function.BiConsumer;
  * application always does), so that every instance orders commits and activate records alike;
  * otherwise the next local number. They survive restarts (kept with each stored record).
  *
- * <p>Versions depend on others through {@link Version#dependencies()} (none for a full version):
- * {@link RetentionPolicy} never drops a version that a kept one depends on.
+ * <p>A version is full (chunks and a {@link TableCommit}) or a delta over a base version (delta chunks
+ * and a {@link TableDeltaCommit}). A delta depends on its base ({@link Version#dependencies()}):
+ * {@link RetentionPolicy} never drops a version that a kept one depends on. A delta commit is kept
+ * only if its base is committed and not known to have failed, of the shape the delta says, and its
+ * content id chains from the base's ({@link ContentIds}).
  *
  * <p>Not thread-safe: one thread (the registry's) owns it.
  */
@@ -47,8 +51,13 @@ public final class VersionCatalog {
         private final long version;
         private ChunkSet chunks = new ChunkSet();
         private long maxChunkSeq = -1;
+        private ChunkSet deltaChunks = new ChunkSet();
+        private long maxDeltaChunkSeq = -1;
         private TableCommit commit;
+        private TableDeltaCommit delta;
         private long commitSeq = -1;
+        private String contentId;
+        private boolean vocabulary;
         private TableRejectedException rejected;
         private TableRejectedException refused;
 
@@ -57,30 +66,65 @@ public final class VersionCatalog {
         }
 
         public long version() { return version; }
-        /** The accepted commit, or null. */
+        /** The accepted commit of a full version, or null. */
         public TableCommit commit() { return commit; }
-        public boolean committed() { return commit != null; }
+        /** The accepted commit of a delta version, or null. */
+        public TableDeltaCommit deltaCommit() { return delta; }
+        /** Committed (full or delta). */
+        public boolean committed() { return commit != null || delta != null; }
+        /** Committed as a delta. */
+        public boolean isDelta() { return delta != null; }
+        /** The base of a delta version, or -1. */
+        public long base() { return delta == null ? -1 : delta.getBaseVersion(); }
+        /** Rows as committed (0 when not committed). */
+        public long rows() { return commit != null ? commit.getRows() : delta != null ? delta.getRows() : 0; }
+        /** Dim as committed (0 when not committed). */
+        public int dim() { return commit != null ? commit.getDim() : delta != null ? delta.getDim() : 0; }
+        /** Chunks the commit names (0 when not committed). */
+        public int committedChunks() { return commit != null ? commit.getChunks() : delta != null ? delta.getChunks() : 0; }
+        /** Whether the committed version has a vocabulary (a delta has its base's). */
+        public boolean hasVocabulary() { return vocabulary; }
+        /** The content id of the committed version ({@link ContentIds}), or null. */
+        public String contentId() { return contentId; }
         /** Sequence of the commit record, -1 without one. */
         public long commitSeq() { return commitSeq; }
-        /** Stored chunks. */
-        public long chunkCount() { return chunks.size(); }
+        /** Stored chunks (of either kind). */
+        public long chunkCount() { return chunks.size() + deltaChunks.size(); }
         /** Stored chunks among those the commit names. */
-        public long committedChunksPresent() { return commit == null ? 0 : chunks.countBelow(commit.getChunks()); }
-        /** Committed, with every chunk the commit names stored. */
-        public boolean complete() { return commit != null && chunks.containsAllBelow(commit.getChunks()); }
+        public long committedChunksPresent() {
+            return commit != null ? chunks.countBelow(commit.getChunks()) : delta != null ? deltaChunks.countBelow(delta.getChunks()) : 0;
+        }
+        /** Committed, with every chunk the commit names stored (a delta's base may still be incomplete). */
+        public boolean complete() {
+            return commit != null ? chunks.containsAllBelow(commit.getChunks())
+                    : delta != null && deltaChunks.containsAllBelow(delta.getChunks());
+        }
         /** Why the version failed to build (it never becomes active), or null. */
         public TableRejectedException rejection() { return rejected; }
         /** Why its last commit record was refused (none kept), or null; a later valid commit is still accepted. */
         public TableRejectedException refusal() { return refused; }
 
-        /** Versions this one is built from besides its own chunks (a delta's base); none for a full version. */
-        public long[] dependencies() { return NO_DEPENDENCIES; }
+        /** Versions this one is built from besides its own chunks: a delta's base; none for a full version. */
+        public long[] dependencies() { return delta == null ? NO_DEPENDENCIES : new long[] {delta.getBaseVersion()}; }
 
-        /** Visits the indexes of its stored chunks, ascending. */
+        /** Visits the indexes of its stored (full-version) chunks, ascending. */
         public void forEachChunk(java.util.function.IntConsumer visitor) { chunks.forEach(visitor); }
+
+        /** The model-topic keys of everything stored of it: chunks of both kinds, then its commit. */
+        public List<ModelKey> keys(String table) {
+            List<ModelKey> keys = new ArrayList<>();
+            chunks.forEach(i -> keys.add(ModelKey.chunk(table, version, i)));
+            deltaChunks.forEach(i -> keys.add(ModelKey.deltaChunk(table, version, i)));
+            if (commit != null) keys.add(ModelKey.commit(table, version));
+            if (delta != null) keys.add(ModelKey.deltaCommit(table, version));
+            return keys;
+        }
 
         /** Its chunk indexes, for tests. */
         ChunkSet chunks() { return chunks; }
+
+        /** Its delta chunk indexes, for tests. */
+        ChunkSet deltaChunks() { return deltaChunks; }
     }
 
     /** What {@link #apply} did with an accepted record. */
@@ -145,6 +189,26 @@ public final class VersionCatalog {
         return committed.isEmpty() ? -1 : committed.last();
     }
 
+    /**
+     * The version under {@code version} in its chain of bases that is committed but still waiting for
+     * chunks, or -1 (none: a full version, or every base complete, or one missing or rejected, which
+     * building reports).
+     */
+    public long waitingBase(long version) {
+        Version v = versions.get(version);
+        while (v != null && v.delta != null) {
+            Version base = versions.get(v.delta.getBaseVersion());
+            if (base == null || !base.committed() || base.rejected != null) {
+                return -1;
+            }
+            if (!base.complete()) {
+                return base.version;
+            }
+            v = base;
+        }
+        return -1;
+    }
+
     /** Version named by the latest activate record, or -1. */
     public long activateVersion() { return activateVersion; }
 
@@ -168,20 +232,20 @@ public final class VersionCatalog {
             throw new IllegalArgumentException("record of table " + key.table() + " given to the catalog of " + table);
         }
         Version known = key.kind() == ModelKey.Kind.ACTIVATE ? null : versions.get(key.version());
-        if (key.kind() == ModelKey.Kind.COMMIT) {
+        if (key.kind().commit()) {
             try {
                 checkCommit(key, record, known);
             } catch (TableRejectedException e) {
-                if (known != null && known.commit == null) {
+                if (known != null && !known.committed()) {
                     known.refused = e;
                 }
                 throw e;
             }
-            if (known != null && known.commit != null) {
+            if (known != null && known.committed()) {
                 return Applied.UNCHANGED; // checkCommit let only an identical commit through
             }
         } else {
-            bounds.check(key, record, known == null ? null : known.commit);
+            bounds.check(key, record, known == null ? null : known.commit, known == null ? null : known.delta);
         }
         long seq = offset >= 0 ? Math.max(offset, nextSeq) : nextSeq;
         nextSeq = seq + 1;
@@ -199,6 +263,23 @@ public final class VersionCatalog {
                 v.commit = (TableCommit) record.getBody();
                 v.commitSeq = seq;
                 v.refused = null;
+                v.contentId = ContentIds.of(v.commit);
+                v.vocabulary = v.commit.getVocabChecksum() != null;
+                committed.add(v.version);
+            }
+            case DELTA_CHUNK -> {
+                Version v = state(key.version());
+                v.deltaChunks.add(key.index());
+                v.maxDeltaChunkSeq = Math.max(v.maxDeltaChunkSeq, seq);
+                writeDeltaChunkIndex(v);
+            }
+            case DELTA_COMMIT -> {
+                Version v = state(key.version());
+                v.delta = (TableDeltaCommit) record.getBody();
+                v.commitSeq = seq;
+                v.refused = null;
+                v.contentId = v.delta.getContentId().toLowerCase(java.util.Locale.ROOT);
+                v.vocabulary = versions.get(v.delta.getBaseVersion()).vocabulary; // checkCommit found the base
                 committed.add(v.version);
             }
             case ACTIVATE -> {
@@ -214,29 +295,38 @@ public final class VersionCatalog {
      * {@code publish}, which tombstones every chunk key of a version it drops, refused ones included.
      */
     public void noteChunk(ModelKey key, long offset) {
-        if (key.kind() != ModelKey.Kind.CHUNK || !key.table().equals(table)) {
+        if (!key.kind().chunk() || !key.table().equals(table)) {
             throw new IllegalArgumentException("not a chunk key of table " + table + ": " + key);
         }
         long seq = offset >= 0 ? Math.max(offset, nextSeq) : nextSeq;
         nextSeq = seq + 1;
         lastSeq = seq;
-        state(key.version()).chunks.add(key.index());
+        Version v = state(key.version());
+        (key.kind() == ModelKey.Kind.CHUNK ? v.chunks : v.deltaChunks).add(key.index());
     }
 
-    /** A commit's bounds, signature, uniqueness and order; lets an identical duplicate through. */
+    /**
+     * A commit's (full or delta) bounds, signature, uniqueness and order, and a delta's base; lets an
+     * identical duplicate through.
+     */
     private void checkCommit(ModelKey key, ModelRecord record, Version known) throws TableRejectedException {
-        bounds.check(key, record, null);
-        TableCommit commit = (TableCommit) record.getBody();
+        bounds.check(key, record, null, null);
+        Object body = record.getBody();
         long v = key.version();
         if (verifier != null) {
-            verifier.verify(table, v, commit);
+            if (body instanceof TableDeltaCommit d) {
+                verifier.verify(table, v, d);
+            } else {
+                verifier.verify(table, v, (TableCommit) body);
+            }
         }
-        if (known != null && known.commit != null) {
-            if (sameSignedContent(known.commit, commit)) {
+        if (known != null && known.committed()) {
+            Object mine = known.commit != null ? known.commit : known.delta;
+            if (sameSignedContent(mine, body)) {
                 return;
             }
             throw new TableRejectedException(TableRejectedException.Reason.DUPLICATE_VERSION, "table " + table + ": v" + v
-                    + " is already committed as " + signedContent(known.commit) + "; a different commit (" + signedContent(commit)
+                    + " is already committed as " + signedContent(mine) + "; a different commit (" + signedContent(body)
                     + ") is refused: versions are immutable, publish a new version");
         }
         long newest = newestCommitted();
@@ -244,15 +334,68 @@ public final class VersionCatalog {
             throw new TableRejectedException(TableRejectedException.Reason.VERSION_NOT_NEWER, "table " + table + ": commit of v"
                     + v + " arrives after v" + newest + "; versions must increase (use an activate record to roll back)");
         }
+        if (body instanceof TableDeltaCommit d) {
+            checkBase(v, d);
+        }
     }
 
-    /** Whether two commits agree in every field a signature covers ({@link CommitSignature}). */
-    static boolean sameSignedContent(TableCommit a, TableCommit b) {
-        return a.getRows() == b.getRows() && a.getDim() == b.getDim() && a.getChunks() == b.getChunks()
-                && Objects.equals(a.getChecksum(), b.getChecksum()) && Objects.equals(a.getVocabChecksum(), b.getVocabChecksum());
+    /** A delta's base: committed and retained, not failed, of the delta's shape and content id. */
+    private void checkBase(long v, TableDeltaCommit d) throws TableRejectedException {
+        String what = "table " + table + ": delta v" + v;
+        long b = d.getBaseVersion();
+        Version base = versions.get(b);
+        if (base == null || !base.committed()) {
+            throw new TableRejectedException(TableRejectedException.Reason.UNKNOWN_BASE, what + " names base v" + b
+                    + ", which is not committed or no longer retained (committed: " + committedVersions() + ")");
+        }
+        if (base.rejected != null) {
+            throw new TableRejectedException(TableRejectedException.Reason.BASE_REJECTED, what + " names base v" + b
+                    + ", which was rejected (" + base.rejected.reason() + ")");
+        }
+        if (base.rows() != d.getBaseRows() || base.dim() != d.getDim()) {
+            throw new TableRejectedException(TableRejectedException.Reason.BASE_MISMATCH, what + " is made for a base of "
+                    + d.getBaseRows() + " x " + d.getDim() + ", but base v" + b + " is " + base.rows() + " x " + base.dim());
+        }
+        boolean appends = d.getRows() > d.getBaseRows();
+        if (d.getTokensChecksum() != null && (!base.vocabulary || !appends)) {
+            throw new TableRejectedException(TableRejectedException.Reason.VOCAB_MISMATCH, what + " carries tokens, but "
+                    + (!base.vocabulary ? "base v" + b + " has no vocabulary" : "it appends no row"));
+        }
+        if (d.getTokensChecksum() == null && base.vocabulary && appends) {
+            throw new TableRejectedException(TableRejectedException.Reason.VOCAB_MISMATCH, what + " appends "
+                    + (d.getRows() - d.getBaseRows()) + " rows without tokens (no tokens_checksum), but base v" + b
+                    + " has a vocabulary: each appended row brings its token");
+        }
+        String expected = ContentIds.of(base.contentId, d);
+        if (!expected.equalsIgnoreCase(d.getContentId())) {
+            throw new TableRejectedException(TableRejectedException.Reason.BASE_MISMATCH, what + ": content_id is "
+                    + d.getContentId() + " but chained from base v" + b + " (content id " + base.contentId + ") it is " + expected
+                    + ": the delta was made over other contents than v" + b + "'s");
+        }
     }
 
-    private static String signedContent(TableCommit c) {
+    /** Whether two commits (full or delta) agree in every field a signature covers ({@link CommitSignature}). */
+    static boolean sameSignedContent(Object a, Object b) {
+        if (a instanceof TableCommit x && b instanceof TableCommit y) {
+            return x.getRows() == y.getRows() && x.getDim() == y.getDim() && x.getChunks() == y.getChunks()
+                    && Objects.equals(x.getChecksum(), y.getChecksum()) && Objects.equals(x.getVocabChecksum(), y.getVocabChecksum());
+        }
+        if (a instanceof TableDeltaCommit x && b instanceof TableDeltaCommit y) {
+            return x.getBaseVersion() == y.getBaseVersion() && x.getBaseRows() == y.getBaseRows() && x.getRows() == y.getRows()
+                    && x.getDim() == y.getDim() && x.getDeltaRows() == y.getDeltaRows() && x.getChunks() == y.getChunks()
+                    && Objects.equals(x.getDeltaChecksum(), y.getDeltaChecksum())
+                    && Objects.equals(x.getTokensChecksum(), y.getTokensChecksum())
+                    && Objects.equals(x.getContentId(), y.getContentId());
+        }
+        return false;
+    }
+
+    private static String signedContent(Object commit) {
+        if (commit instanceof TableDeltaCommit d) {
+            return "a delta over v" + d.getBaseVersion() + " (" + d.getBaseRows() + " -> " + d.getRows() + " x " + d.getDim() + ", "
+                    + d.getDeltaRows() + " rows in " + d.getChunks() + " chunks, content_id " + d.getContentId() + ")";
+        }
+        TableCommit c = (TableCommit) commit;
         return c.getRows() + " x " + c.getDim() + " in " + c.getChunks() + " chunks, checksum " + c.getChecksum()
                 + ", vocab_checksum " + c.getVocabChecksum();
     }
@@ -270,11 +413,19 @@ public final class VersionCatalog {
                     writeChunkIndex(v);
                 }
             }
-            case COMMIT -> {
-                if (v != null) {
+            case COMMIT, DELTA_COMMIT -> {
+                // a tombstone of one kind of commit key leaves a commit of the other kind (another topic key) alone
+                if (v != null && (key.kind() == ModelKey.Kind.COMMIT ? v.commit != null : v.delta != null)) {
                     v.commit = null;
+                    v.delta = null;
+                    v.contentId = null;
                     v.commitSeq = -1;
                     committed.remove(v.version);
+                }
+            }
+            case DELTA_CHUNK -> {
+                if (v != null && v.deltaChunks.remove(key.index())) {
+                    writeDeltaChunkIndex(v);
                 }
             }
             case ACTIVATE -> {
@@ -282,7 +433,7 @@ public final class VersionCatalog {
                 activateSeq = -1;
             }
         }
-        if (v != null && v.commit == null && v.chunks.isEmpty()) {
+        if (v != null && !v.committed() && v.chunks.isEmpty() && v.deltaChunks.isEmpty()) {
             versions.remove(v.version);
         }
     }
@@ -303,8 +454,11 @@ public final class VersionCatalog {
         }
         committed.remove(version);
         v.chunks.forEach(i -> store.delete(ModelKey.chunk(table, version, i).storeKey()));
+        v.deltaChunks.forEach(i -> store.delete(ModelKey.deltaChunk(table, version, i).storeKey()));
         store.delete(ModelKey.chunkIndexKey(table, version));
+        store.delete(ModelKey.deltaChunkIndexKey(table, version));
         store.delete(ModelKey.commit(table, version).storeKey());
+        store.delete(ModelKey.deltaCommit(table, version).storeKey());
     }
 
     // ---- the store ----
@@ -357,17 +511,43 @@ public final class VersionCatalog {
             versions.values().forEach(this::writeChunkIndex);
             store.put(ModelKey.chunkIndexMarkerKey(table), new byte[] {1});
         }
-        store.scan(ModelKey.commitPrefix(table), (key, stored) -> {
+        // delta chunks always have their index (they came with it); one lagging its commit is looked up below
+        Set<Version> lookUpDeltas = new LinkedHashSet<>();
+        store.scan(ModelKey.deltaChunkIndexPrefix(table), (key, stored) -> {
+            Version v = state(ModelKey.chunkIndexVersion(key));
+            try {
+                ChunkIndex idx = ChunkIndex.decode(stored);
+                maxSeq[0] = Math.max(maxSeq[0], idx.maxSeq());
+                v.maxDeltaChunkSeq = idx.maxSeq();
+                if (idx.overflow()) {
+                    lookUpDeltas.add(v);
+                } else {
+                    v.deltaChunks = idx.chunks();
+                }
+            } catch (IllegalArgumentException e) {
+                log.warn("table {}: delta chunk index of v{} is unreadable ({}); looking its chunks up", table, v.version, e.getMessage());
+                lookUpDeltas.add(v);
+            }
+        });
+        BiConsumer<String, byte[]> readCommit = (key, stored) -> {
             ModelKey k = ModelKey.fromStoreKey(key);
             long seq = StoredRecord.seq(stored);
             maxSeq[0] = Math.max(maxSeq[0], seq);
             try {
-                TableCommit commit = (TableCommit) StoredRecord.decodeValue(stored, decoder).getBody();
-                if (verifier != null) {
-                    verifier.verify(table, k.version(), commit); // the trusted keys may have changed since it was stored
+                Object body = StoredRecord.decodeValue(stored, decoder).getBody();
+                if (verifier != null) { // the trusted keys may have changed since it was stored
+                    if (body instanceof TableDeltaCommit d) {
+                        verifier.verify(table, k.version(), d);
+                    } else {
+                        verifier.verify(table, k.version(), (TableCommit) body);
+                    }
                 }
                 Version v = state(k.version());
-                v.commit = commit;
+                if (body instanceof TableDeltaCommit d) {
+                    v.delta = d;
+                } else {
+                    v.commit = (TableCommit) body;
+                }
                 v.commitSeq = seq;
                 committed.add(v.version);
             } catch (TableRejectedException e) {
@@ -375,7 +555,20 @@ public final class VersionCatalog {
             } catch (RuntimeException e) {
                 log.warn("table {}: stored commit of v{} does not decode: {}", table, k.version(), e.getMessage());
             }
-        });
+        };
+        store.scan(ModelKey.commitPrefix(table), readCommit);
+        store.scan(ModelKey.deltaCommitPrefix(table), readCommit);
+        // content ids and vocabularies chain from bases, which are older: in version order
+        for (Version v : versions.values()) {
+            if (v.commit != null) {
+                v.contentId = ContentIds.of(v.commit);
+                v.vocabulary = v.commit.getVocabChecksum() != null;
+            } else if (v.delta != null) {
+                v.contentId = v.delta.getContentId().toLowerCase(java.util.Locale.ROOT);
+                Version base = versions.get(v.delta.getBaseVersion());
+                v.vocabulary = base != null && base.vocabulary;
+            }
+        }
         byte[] act = store.get(ModelKey.activate(table).storeKey());
         if (act != null) {
             long seq = StoredRecord.seq(act);
@@ -392,11 +585,17 @@ public final class VersionCatalog {
                 // the index may lag chunks written without it (an older tokvec ran on this store in between): look once
                 lookUp.add(v);
             }
+            if (v.delta != null && !v.complete()) {
+                lookUpDeltas.add(v);
+            }
         }
         for (Version v : lookUp) {
             maxSeq[0] = Math.max(maxSeq[0], rescanChunks(v));
         }
-        versions.values().removeIf(v -> v.commit == null && v.chunks.isEmpty());
+        for (Version v : lookUpDeltas) {
+            maxSeq[0] = Math.max(maxSeq[0], rescanDeltaChunks(v));
+        }
+        versions.values().removeIf(v -> !v.committed() && v.chunks.isEmpty() && v.deltaChunks.isEmpty());
         nextSeq = Math.max(nextSeq, maxSeq[0] + 1);
         lastSeq = maxSeq[0];
         rejected.forEach(this::markRejected); // a version refused once stays refused: not rebuilt, not counted again
@@ -431,6 +630,30 @@ public final class VersionCatalog {
         v.maxChunkSeq = max[0];
         writeChunkIndex(v);
         return max[0];
+    }
+
+    /** As {@link #rescanChunks}, for a version's delta chunks. */
+    private long rescanDeltaChunks(Version v) {
+        ChunkSet found = new ChunkSet();
+        long[] max = {-1};
+        store.scan(ModelKey.deltaChunkPrefix(table, v.version), (key, stored) -> {
+            found.add(ModelKey.fromStoreKey(key).index());
+            max[0] = Math.max(max[0], StoredRecord.seq(stored));
+        });
+        v.deltaChunks = found;
+        v.maxDeltaChunkSeq = max[0];
+        writeDeltaChunkIndex(v);
+        return max[0];
+    }
+
+    /** Keeps the version's delta {@link ChunkIndex} in step with its stored delta chunks (deleted with the last one). */
+    private void writeDeltaChunkIndex(Version v) {
+        String key = ModelKey.deltaChunkIndexKey(table, v.version);
+        if (v.deltaChunks.isEmpty()) {
+            store.delete(key);
+        } else {
+            store.put(key, ChunkIndex.encode(v.maxDeltaChunkSeq, v.deltaChunks));
+        }
     }
 
     /** Keeps the version's {@link ChunkIndex} in step with its stored chunks (deleted with the last one). */

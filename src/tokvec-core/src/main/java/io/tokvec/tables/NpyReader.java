@@ -172,7 +172,79 @@ public final class NpyReader {
                 + "save np.ascontiguousarray(W).astype('<f2')");
     }
 
+    /**
+     * Reads a 1-D integer array (row ids): {@code int32} or {@code int64}, either byte order
+     * ({@code '<i4'}, {@code '<i8'}, {@code '>i4'}, {@code '>i8'}), C order. Every value must fit an
+     * int32 (a table has at most 2^31-1 rows); at most 2^31-1 of them.
+     */
+    public static int[] readIds(Path file) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = ch.size();
+            Header h = header(ch, file);
+            String d = h.header().descr();
+            if (d == null || !(d.equals("<i4") || d.equals("<i8") || d.equals(">i4") || d.equals(">i8"))) {
+                throw new TableFormatException(file, "header", "dtype '" + d + "'" + (d == null ? "" : dtypeName(d))
+                        + " is not an id array: save the ids as integers, np.save(path, np.asarray(ids, '<i8'))");
+            }
+            long[] shape = h.header().shape();
+            if (shape.length != 1) {
+                throw new TableFormatException(file, "header", "shape " + h.header().shapeText() + " is not 1-D: row ids are a vector");
+            }
+            int width = d.endsWith("8") ? Long.BYTES : Integer.BYTES;
+            if (shape[0] > Integer.MAX_VALUE - 16 || size - h.dataStart() != shape[0] * width) {
+                throw new TableFormatException(file, "byte " + h.dataStart(), "shape " + h.header().shapeText() + " of " + width
+                        + "-byte ids needs " + shape[0] * width + " data bytes but the file has " + (size - h.dataStart()));
+            }
+            int n = (int) shape[0];
+            ByteBuffer data = readFully(ch, file, h.dataStart(), n * width).order(d.startsWith(">") ? ByteOrder.BIG_ENDIAN
+                    : ByteOrder.LITTLE_ENDIAN);
+            int[] ids = new int[n];
+            for (int i = 0; i < n; i++) {
+                long v = width == Long.BYTES ? data.getLong(i * Long.BYTES) : data.getInt(i * Integer.BYTES);
+                if (v != (int) v) {
+                    throw new TableFormatException(file, "ids[" + i + "]", "id " + v + " is beyond the 2^31-1 rows a table may have");
+                }
+                ids[i] = (int) v;
+            }
+            return ids;
+        }
+    }
+
+    /** A parsed header and where the data starts. */
+    private record Header(NpyHeader header, long dataStart) {
+    }
+
     private static Layout layout(FileChannel ch, Path file) throws IOException {
+        long size = ch.size();
+        Header h = header(ch, file);
+        NpyHeader header = h.header();
+        boolean bigEndian = checkDtype(file, header);
+        TableDtype dtype = header.descr().endsWith("f2") ? TableDtype.FLOAT16 : TableDtype.FLOAT32;
+        long[] shape = header.shape();
+        if (shape.length != 2) {
+            throw new TableFormatException(file, "header", "shape " + header.shapeText() + " is not 2-D: "
+                    + "an embedding table is a [rows, dim] matrix");
+        }
+        if (shape[0] < 1 || shape[1] < 1) {
+            throw new TableFormatException(file, "header", "shape " + header.shapeText() + " is empty: "
+                    + "a table needs at least one row and one column");
+        }
+        long bytes = shape[0] * shape[1] * dtype.bytes();
+        if (shape[0] > Integer.MAX_VALUE || shape[1] > Integer.MAX_VALUE / Float.BYTES
+                || bytes / dtype.bytes() / shape[1] != shape[0]) {
+            throw new TableFormatException(file, "header", "shape " + header.shapeText() + " is larger than a table may be "
+                    + "(at most " + Integer.MAX_VALUE + " rows)");
+        }
+        long dataStart = h.dataStart();
+        if (size - dataStart != bytes) {
+            throw new TableFormatException(file, "byte " + dataStart, "shape " + header.shapeText()
+                    + " " + (dtype == TableDtype.FLOAT16 ? "float16" : "float32") + " needs " + bytes + " data bytes but the file has "
+                    + (size - dataStart) + (size - dataStart < bytes ? " (truncated?)" : " (trailing bytes?)"));
+        }
+        return new Layout((int) shape[0], (int) shape[1], dtype, bigEndian, header.fortranOrder(), dataStart);
+    }
+
+    private static Header header(FileChannel ch, Path file) throws IOException {
         long size = ch.size();
         ByteBuffer pre = readFully(ch, file, 0, (int) Math.min(10, size)).order(ByteOrder.LITTLE_ENDIAN);
         for (int k = 0; k < MAGIC.length; k++) {
@@ -204,36 +276,11 @@ public final class NpyReader {
         ByteBuffer hb = readFully(ch, file, headerStart, (int) headerLen);
         String text = new String(hb.array(), 0, (int) headerLen,
                 major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
-        NpyHeader header;
         try {
-            header = NpyHeader.parse(text);
+            return new Header(NpyHeader.parse(text), headerStart + headerLen);
         } catch (IllegalArgumentException e) {
             throw new TableFormatException(file, "header", e.getMessage());
         }
-        boolean bigEndian = checkDtype(file, header);
-        TableDtype dtype = header.descr().endsWith("f2") ? TableDtype.FLOAT16 : TableDtype.FLOAT32;
-        long[] shape = header.shape();
-        if (shape.length != 2) {
-            throw new TableFormatException(file, "header", "shape " + header.shapeText() + " is not 2-D: "
-                    + "an embedding table is a [rows, dim] matrix");
-        }
-        if (shape[0] < 1 || shape[1] < 1) {
-            throw new TableFormatException(file, "header", "shape " + header.shapeText() + " is empty: "
-                    + "a table needs at least one row and one column");
-        }
-        long bytes = shape[0] * shape[1] * dtype.bytes();
-        if (shape[0] > Integer.MAX_VALUE || shape[1] > Integer.MAX_VALUE / Float.BYTES
-                || bytes / dtype.bytes() / shape[1] != shape[0]) {
-            throw new TableFormatException(file, "header", "shape " + header.shapeText() + " is larger than a table may be "
-                    + "(at most " + Integer.MAX_VALUE + " rows)");
-        }
-        long dataStart = headerStart + headerLen;
-        if (size - dataStart != bytes) {
-            throw new TableFormatException(file, "byte " + dataStart, "shape " + header.shapeText()
-                    + " " + (dtype == TableDtype.FLOAT16 ? "float16" : "float32") + " needs " + bytes + " data bytes but the file has "
-                    + (size - dataStart) + (size - dataStart < bytes ? " (truncated?)" : " (trailing bytes?)"));
-        }
-        return new Layout((int) shape[0], (int) shape[1], dtype, bigEndian, header.fortranOrder(), dataStart);
     }
 
     /** Returns whether the data is big-endian; refuses everything but float32 and little-endian float16. */

@@ -157,6 +157,52 @@ class ExternalSignersTest {
         assertThat(reasons).containsExactly(TableRejectedException.Reason.BAD_SIGNATURE);
     }
 
+    @Test
+    void shouldAcceptADeltaCommitWhenPythonSignedItTheDocumentedWay() throws Exception {
+        assumeThat(Files.isExecutable(PYTHON)).as("python3 at " + PYTHON).isTrue();
+        assumeThat(run(null, PYTHON.toString(), "-c", "import cryptography").exit())
+                .as("python3-cryptography importable (apt-get install python3-cryptography)").isZero();
+        Path key = opensslKey();
+        DeltaGolden golden = new DeltaGolden();
+        List<ModelChunker.Keyed> records = golden.get(2).records("glové", golden.get(1), 48);
+        io.tokvec.avro.TableDeltaCommit c = (io.tokvec.avro.TableDeltaCommit) records.get(records.size() - 1).record().getBody();
+        Map<String, Object> fields = new java.util.LinkedHashMap<>();
+        fields.put("table", "glové");
+        fields.put("version", 2);
+        fields.put("base_version", c.getBaseVersion());
+        fields.put("base_rows", c.getBaseRows());
+        fields.put("rows", c.getRows());
+        fields.put("dim", c.getDim());
+        fields.put("delta_rows", c.getDeltaRows());
+        fields.put("chunks", c.getChunks());
+        fields.put("delta_checksum", c.getDeltaChecksum());
+        fields.put("tokens_checksum", c.getTokensChecksum());
+        fields.put("content_id", c.getContentId());
+        ObjectMapper json = new ObjectMapper();
+        Run signed = run(json.writeValueAsString(fields), PYTHON.toString(), SIGN_SCRIPT.toString(), key.toString());
+        assertThat(signed.exit()).as(signed.err()).isZero();
+        JsonNode answer = json.readTree(signed.out());
+        PublicKey pythonsPublic = readPem(answer.get("public_key").asText());
+        c.setSignature(ByteBuffer.wrap(Base64.getDecoder().decode(answer.get("signature").asText())));
+        c.setKeyId(answer.get("key_id").asText());
+        CommitVerifier verifier = new CommitVerifier(List.of(pythonsPublic));
+        verifier.verify("glové", 2, c);
+        List<TableRejectedException.Reason> reasons = new ArrayList<>();
+        for (Runnable alter : List.<Runnable>of(() -> c.setBaseVersion(1 + c.getBaseVersion()),
+                () -> c.setDeltaChecksum(TableChecksum.ofData(new byte[4])))) {
+            io.tokvec.avro.TableDeltaCommit copy = io.tokvec.avro.TableDeltaCommit.newBuilder(c).build();
+            alter.run();
+            try {
+                verifier.verify("glové", 2, c);
+            } catch (TableRejectedException e) {
+                reasons.add(e.reason());
+            }
+            c.setBaseVersion(copy.getBaseVersion());
+            c.setDeltaChecksum(copy.getDeltaChecksum());
+        }
+        assertThat(reasons).containsExactly(TableRejectedException.Reason.BAD_SIGNATURE, TableRejectedException.Reason.BAD_SIGNATURE);
+    }
+
     private PublicKey readPem(String pem) throws IOException {
         Path f = dir.resolve("python.pub");
         Files.writeString(f, pem);

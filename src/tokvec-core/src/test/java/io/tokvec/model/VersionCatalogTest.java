@@ -136,7 +136,8 @@ class VersionCatalogTest {
         store.clearScans();
 
         catalog.recover((v, e) -> { });
-        assertThat(store.scannedPrefixes()).containsExactly(ModelKey.chunkIndexPrefix("t"), ModelKey.commitPrefix("t"));
+        assertThat(store.scannedPrefixes()).containsExactly(ModelKey.chunkIndexPrefix("t"), ModelKey.deltaChunkIndexPrefix("t"),
+                ModelKey.commitPrefix("t"), ModelKey.deltaCommitPrefix("t"));
         assertThat(catalog.get(1).complete()).isTrue();
         assertThat(catalog.get(1).rejection().reason()).as("a rejection survives a recovery").isEqualTo(Reason.CHECKSUM_MISMATCH);
         assertThat(catalog.get(2).chunkCount()).isEqualTo(1);
@@ -215,5 +216,66 @@ class VersionCatalogTest {
         scan.get(7).forEachChunk(seen::add);
         assertThat(seen).containsExactly(2_000_000_000);
         assertThat(scan.lastSeq()).isEqualTo(10);
+    }
+
+    /** A delta over v1 (3 x 2, no vocabulary) replacing row 0 and appending row 3, in two chunks, with its real checksums. */
+    private List<ModelChunker.Keyed> delta(long version) {
+        DeltaChunker c = new DeltaChunker("t", version, new DeltaChunker.Base(1, 3, 2, ContentIds.of(commit(3, 2, 1)), false),
+                new int[] {3, 0}, (i, dst, off) -> { }, null, 12);
+        List<ModelChunker.Keyed> out = new ArrayList<>();
+        c.chunks().forEachRemaining(out::add);
+        out.add(c.commit(java.util.Map.of()));
+        return out;
+    }
+
+    @Test
+    void shouldKeepADeltaUnderItsOwnKeysDependingOnItsBase() throws Exception {
+        chunks(1, 1);
+        commitAs(1, commit(3, 2, 1));
+        List<ModelChunker.Keyed> d = delta(2);
+        assertThat(d).hasSize(3);
+        apply(d.get(0).key(), d.get(0).record());
+        assertThat(catalog.get(2).complete()).isFalse();
+        apply(d.get(2).key(), d.get(2).record());
+        assertThat(catalog.get(2).isDelta()).isTrue();
+        assertThat(catalog.get(2).complete()).isFalse();
+        apply(d.get(1).key(), d.get(1).record());
+        assertThat(catalog.get(2).complete()).isTrue();
+        assertThat(catalog.get(2).dependencies()).containsExactly(1L);
+        assertThat(catalog.get(2).rows()).isEqualTo(4);
+        assertThat(catalog.get(2).contentId()).isEqualTo(((io.tokvec.avro.TableDeltaCommit) d.get(2).record().getBody()).getContentId());
+        assertThat(store.entries()).containsKeys(ModelKey.deltaChunk("t", 2, 0).storeKey(), ModelKey.deltaChunk("t", 2, 1).storeKey(),
+                ModelKey.deltaCommit("t", 2).storeKey(), ModelKey.deltaChunkIndexKey("t", 2));
+        assertThat(catalog.get(2).keys("t")).containsExactly(ModelKey.deltaChunk("t", 2, 0), ModelKey.deltaChunk("t", 2, 1),
+                ModelKey.deltaCommit("t", 2));
+        assertThat(apply(d.get(2).key(), d.get(2).record())).isEqualTo(VersionCatalog.Applied.UNCHANGED);
+        assertThat(refusal(ModelKey.commit("t", 2), record("t", 2, commit(4, 2, 1)))).as("a full commit of the delta's version")
+                .isEqualTo(Reason.DUPLICATE_VERSION);
+
+        VersionCatalog after = newCatalog();
+        store.clearScans();
+        after.recover((v, e) -> { });
+        assertThat(store.scannedPrefixes()).doesNotContain(ModelKey.deltaChunkPrefix("t", 2)); // read from its index
+        assertThat(after.get(2).complete()).isTrue();
+        assertThat(after.get(2).deltaCommit()).isEqualTo(catalog.get(2).deltaCommit());
+        assertThat(after.get(2).contentId()).isEqualTo(catalog.get(2).contentId());
+
+        catalog.remove(ModelKey.commit("t", 2)); // a tombstone of the other kind of commit key
+        assertThat(catalog.get(2).committed()).isTrue();
+        catalog.remove(ModelKey.deltaChunk("t", 2, 0));
+        assertThat(catalog.get(2).complete()).isFalse();
+        catalog.drop(2);
+        assertThat(store.entries().keySet()).noneMatch(k -> k.startsWith("t/d/") || k.startsWith("t/n/") || k.startsWith("t/e/"));
+    }
+
+    @Test
+    void shouldRefuseADeltaCommitWhoseBaseIsUnknownRejectedOrOfAnotherShape() throws Exception {
+        List<ModelChunker.Keyed> d = delta(2);
+        assertThat(refusal(d.get(2).key(), d.get(2).record())).isEqualTo(Reason.UNKNOWN_BASE);
+        commitAs(1, commit(3, 4, 1)); // dim 4, not 2
+        assertThat(refusal(d.get(2).key(), d.get(2).record())).isEqualTo(Reason.BASE_MISMATCH);
+        catalog.markRejected(1, new TableRejectedException(Reason.CHECKSUM_MISMATCH, "test"));
+        assertThat(refusal(d.get(2).key(), d.get(2).record())).isEqualTo(Reason.BASE_REJECTED);
+        assertThat(catalog.committedVersions()).containsExactly(1L);
     }
 }

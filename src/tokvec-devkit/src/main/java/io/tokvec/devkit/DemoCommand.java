@@ -12,7 +12,7 @@ import io.tokvec.serde.ConfluentAvroDeserializer;
 import io.tokvec.serde.ConfluentAvroSerializer;
 import io.tokvec.serde.MockSchemaRegistry;
 import io.tokvec.serde.SchemaRegistryClient;
-import io.tokvec.streams.TokvecApp;
+import io.tokvec.app.TokvecApp;
 import io.tokvec.config.TokvecConfig;
 import io.tokvec.tables.TableFiles;
 import io.tokvec.tables.TableFormat;
@@ -95,12 +95,15 @@ public final class DemoCommand implements TokvecCommand {
                 out.println("      " + publisher.publish(v1, ModelChunker.DEFAULT_CHUNK_BYTES, Map.of("source", "glove-sample.txt"), null).summary());
                 awaitVersion(app, 1);
 
-                Printer printer = new Printer(registry, cfg);
+                Printer printer = new Printer(registry, cfg, v1.vocabulary().tokens());
                 List<String[]> first = List.of(
                         new String[] {"s1", "the national day"},
                         new String[] {"s2", "such a country"},
                         new String[] {"s3", "did the second one just like the day under"});
-                send(producer, cfg, first);
+                out.printf("%ndemo: sending %d sentences as token strings to %s (words not in the table map to row 1 '[UNK]';"
+                        + " max_len %d: shorter ones are padded before, longer ones keep their last %d words)%n",
+                        first.size(), cfg.inputTopic(), maxLen, maxLen);
+                send(producer, cfg, printer, first);
                 printer.drain(consumer, first.size());
 
                 EmbeddingTable v2 = retrained(v1);
@@ -114,7 +117,7 @@ public final class DemoCommand implements TokvecCommand {
                         while ((sent[0] < 20 || afterSwap < 10) && sent[0] < 2000) {
                             int i = sent[0]++;
                             String w = words[i % words.length] + " " + words[(i * 3 + 1) % words.length];
-                            send(producer, cfg, List.<String[]>of(new String[] {"m" + i, w}));
+                            send(producer, cfg, printer, List.<String[]>of(new String[] {"m" + i, w}));
                             if (app.registry().activeVersion() == 2) afterSwap++;
                             Thread.sleep(25);
                         }
@@ -131,9 +134,13 @@ public final class DemoCommand implements TokvecCommand {
                 awaitVersion(app, 2);
                 printer.compact = false;
                 List<String[]> second = List.<String[]>of(new String[] {"s4", "between country and country"});
-                send(producer, cfg, second);
-                producer.send(new ProducerRecord<>(cfg.inputTopic(), "s6",
-                        TokenEvent.newBuilder().setId("s6").setTokenIds(List.of(2, 99)).build())).get();
+                List<Integer> badIds = List.of(2, 99);
+                out.printf("%ndemo: sending s4, and s5 as token ids %s: the table has rows 0..%d, so id 99 does not exist"
+                        + " and s5 goes to the dead-letter topic %s with the reason%n", badIds, v2.rows() - 1, cfg.dlqTopic());
+                send(producer, cfg, printer, second);
+                printer.inputs.put("s5", "token ids " + badIds);
+                producer.send(new ProducerRecord<>(cfg.inputTopic(), "s5",
+                        TokenEvent.newBuilder().setId("s5").setTokenIds(badIds).build())).get();
                 printer.drain(consumer, second.size() + 1);
                 out.printf("%ndemo: %d enriched, %d dead-lettered, %d table swaps; done in %.1f s%n",
                         app.metrics().enrichedCount(), app.metrics().deadLetterCount(), app.registry().swapCount(),
@@ -165,9 +172,11 @@ public final class DemoCommand implements TokvecCommand {
         out.printf("demo: the application swapped to v%d%n", version);
     }
 
-    private static void send(KafkaProducer<String, TokenEvent> producer, TokvecConfig cfg, List<String[]> sentences)
-            throws Exception {
+    /** Sends each sentence as an event of token strings, remembered by the printer to show with its output. */
+    private static void send(KafkaProducer<String, TokenEvent> producer, TokvecConfig cfg, Printer printer,
+            List<String[]> sentences) throws Exception {
         for (String[] s : sentences) {
+            printer.inputs.put(s[0], '"' + s[1] + '"');
             TokenEvent e = TokenEvent.newBuilder().setId(s[0]).setTokens(Arrays.asList(s[1].split(" "))).build();
             producer.send(new ProducerRecord<>(cfg.inputTopic(), s[0], e)).get();
         }
@@ -206,18 +215,23 @@ public final class DemoCommand implements TokvecCommand {
         }
     }
 
-    /** Prints enriched records and dead letters in a readable form. */
+    /** Prints enriched records and dead letters in a readable form, each with the input it came from. */
     final class Printer {
         private final ConfluentAvroDeserializer<EnrichedEvent> enriched;
         private final ConfluentAvroDeserializer<DeadLetter> dead;
         private final TokvecConfig cfg;
+        /** The table's token of each row (both demo versions share the vocabulary). */
+        private final List<String> tokens;
+        /** What each event id was sent with: the sentence, or its token ids. */
+        final Map<String, String> inputs = new java.util.concurrent.ConcurrentHashMap<>();
         /** One line per record (id, version, ids, first values of the last position) instead of every position. */
         boolean compact;
 
-        Printer(SchemaRegistryClient registry, TokvecConfig cfg) {
+        Printer(SchemaRegistryClient registry, TokvecConfig cfg, List<String> tokens) {
             this.enriched = new ConfluentAvroDeserializer<>(EnrichedEvent.class, registry, false);
             this.dead = new ConfluentAvroDeserializer<>(DeadLetter.class, registry, false);
             this.cfg = cfg;
+            this.tokens = tokens;
         }
 
         void drain(KafkaConsumer<byte[], byte[]> consumer, int expected) {
@@ -228,7 +242,8 @@ public final class DemoCommand implements TokvecCommand {
                     seen++;
                     if (r.topic().equals(cfg.dlqTopic())) {
                         DeadLetter d = dead.deserialize(r.topic(), r.value());
-                        out.printf("%n[dead letter] %s  %s: %s%n", d.getEventId(), d.getReason(), d.getMessage());
+                        out.printf("%n[dead letter] %s %s%n   reason %s: %s%n", d.getEventId(), inputs.get(d.getEventId()),
+                                d.getReason(), d.getMessage());
                     } else {
                         print(enriched.deserialize(r.topic(), r.value()));
                     }
@@ -241,19 +256,22 @@ public final class DemoCommand implements TokvecCommand {
             if (compact) {
                 ByteBuffer b = e.getEmbeddings().duplicate().order(ByteOrder.LITTLE_ENDIAN);
                 int last = e.getIds().size() - 1;
-                out.printf("[%s v%d] %-4s ids %s  last vector [%8.4f %8.4f ...]%n", e.getTable(), e.getTableVersion(), e.getId(),
-                        e.getIds(), b.getFloat(last * e.getDim() * Float.BYTES), b.getFloat((last * e.getDim() + 1) * Float.BYTES));
+                out.printf("[%s v%d] %-4s %-22s ids %s  last vector [%8.4f %8.4f ...]%n", e.getTable(), e.getTableVersion(),
+                        e.getId(), inputs.get(e.getId()), e.getIds(), b.getFloat(last * e.getDim() * Float.BYTES),
+                        b.getFloat((last * e.getDim() + 1) * Float.BYTES));
                 return;
             }
-            out.printf("%n[%s v%d] %s  length=%d truncated=%s dim=%d%n", e.getTable(), e.getTableVersion(), e.getId(),
-                    e.getLength(), e.getTruncated(), e.getDim());
+            out.printf("%n[%s v%d] %s %s  length=%d truncated=%s dim=%d%n", e.getTable(), e.getTableVersion(), e.getId(),
+                    inputs.get(e.getId()), e.getLength(), e.getTruncated(), e.getDim());
             ByteBuffer b = e.getEmbeddings().duplicate().order(ByteOrder.LITTLE_ENDIAN);
             for (int p = 0; p < e.getIds().size(); p++) {
                 StringBuilder vec = new StringBuilder();
                 for (int k = 0; k < Math.min(values, e.getDim()); k++) {
                     vec.append(String.format("%8.4f", b.getFloat((p * e.getDim() + k) * Float.BYTES)));
                 }
-                out.printf("   pos %d  id %3d  mask %d  [%s ...]%n", p, e.getIds().get(p), e.getMask().get(p) ? 1 : 0, vec);
+                int id = e.getIds().get(p);
+                String token = id == 0 ? "(padding)" : id < tokens.size() ? "'" + tokens.get(id) + "'" : "?";
+                out.printf("   pos %d  id %3d %-10s  mask %d  [%s ...]%n", p, id, token, e.getMask().get(p) ? 1 : 0, vec);
             }
         }
     }

@@ -38,12 +38,23 @@ class DemoCommandIT {
                 TIMEOUT_SECONDS, out, tail(stderr, 40)).isTrue();
         assertThat(p.exitValue()).as("exit value; output:%n%s%nthe end of its log:%n%s", out, tail(stderr, 40)).isZero();
         assertThat(out).contains("embedded Kafka broker (KRaft) on 127.0.0.1:")
-                .contains("[glove v1] s1  length=3 truncated=false dim=8")
-                .contains("pos 3  id   2  mask 1  [  0.4180  0.2497 -0.4124  0.1217 ...]")
-                .containsPattern("\\[glove v2\\] m[0-9]+ ")
-                .contains("[dead letter] s6  ID_OUT_OF_RANGE: token id 99 at position 1")
+                // every event is shown with the sentence it was sent with, every position with its token
+                .contains("[glove v1] s1 \"the national day\"  length=3 truncated=false dim=8")
+                .contains("pos 3  id   2 'the'       mask 1  [  0.4180  0.2497 -0.4124  0.1217 ...]")
+                .contains("pos 0  id   0 (padding)   mask 0")
+                .contains("[glove v1] s2 \"such a country\"  length=3")
+                .contains("id   1 '[UNK]'     mask 1") // "a" is not in the table
+                .contains("[glove v1] s3 \"did the second one just like the day under\"  length=6 truncated=true")
+                .containsPattern("\\[glove v2\\] m[0-9]+ +\"[a-z]+ [a-z]+\" +ids ")
+                .contains("[glove v2] s4 \"between country and country\"")
+                // the dead letter is announced with its reason before it is sent, and printed with it
+                .contains("s5 as token ids [2, 99]: the table has rows 0..12, so id 99 does not exist")
+                .contains("[dead letter] s5 token ids [2, 99]\n   reason ID_OUT_OF_RANGE: token id 99 at position 1")
                 .containsPattern("demo: [0-9]+ enriched, 1 dead-lettered, 2 table swaps");
-        // the stream switches versions once, mid-stream: the m-series has v1 records, then v2 records, never v1 after v2
+        // the events of the demo's input are s1..s5 and the m-series: none printed is missing from it
+        assertThat(out.lines().filter(l -> l.startsWith("[")).map(l -> l.split(" ")[2]))
+                .allMatch(id -> id.matches("s[1-5]|m[0-9]+"));
+        // the stream switches versions once, mid-stream: every v1 record of the m-series precedes every v2 record
         int lastV1 = out.lastIndexOf("[glove v1] m");
         int firstV2 = out.indexOf("[glove v2] m");
         assertThat(lastV1).as("a v1 output of the m-series; output:%n%s", out).isNotNegative();

@@ -5,6 +5,8 @@ import io.tokvec.devkit.BrokerCommand;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,13 +22,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The docs hold together: README stays a front door, every relative link of README.md and of the
  * pages in src/site/markdown reaches a file (and a heading, for {@code #anchor}s), every block a
- * reader would run says whether the examples' test runs it, and the shipped local config names
- * the ports {@code tokvec broker} listens on.
+ * reader would run says whether the examples' test runs it, the shipped local config names
+ * the ports {@code tokvec broker} listens on, every code block marked {@code <!-- snippet: FILE#TAG -->}
+ * is the code between {@code tag::TAG[]} and {@code end::TAG[]} in FILE (the library page's Java is the
+ * example application's real code), and the Maven coordinates the library page gives are the build's.
  */
 class DocsTest {
 
     static final Set<String> RUNNABLE = Set.of("bash", "sh", "python");
-    static final Pattern DIRECTIVE = Pattern.compile("^(run(: .+)?|not run: \\S.*|file: \\S+|output)$");
+    static final Pattern DIRECTIVE = Pattern.compile("^(run(: .+)?|not run: \\S.*|file: \\S+|output|snippet: \\S+#[\\w-]+|coordinates)$");
+    static final Pattern SNIPPET = Pattern.compile("^snippet: (\\S+)#([\\w-]+)$");
+    static final Path LIBRARY_PAGE = Path.of("src/site/markdown/library.md");
 
     @Test
     void shouldKeepTheReadmeWithinThreeHundredLines() throws Exception {
@@ -125,5 +131,84 @@ class DocsTest {
         assertThat(local.getProperty(TokvecConfig.SCHEMA_REGISTRY_URL))
                 .isEqualTo("http://127.0.0.1:" + broker.findOption("--registry-port").defaultValue());
         assertThat(TokvecConfig.of(local).table()).isEqualTo("embeddings");
+    }
+
+    @Test
+    void shouldShowTheRealCodeWhenABlockIsASnippet() {
+        List<String> drifted = new ArrayList<>();
+        int snippets = 0;
+        for (Path page : MarkdownPage.all()) {
+            for (MarkdownPage.Block b : new MarkdownPage(page).blocks()) {
+                Matcher m = b.directive() == null ? null : SNIPPET.matcher(b.directive());
+                if (m == null || !m.matches()) continue;
+                snippets++;
+                String code = snippet(Path.of(m.group(1)), m.group(2));
+                if (!code.equals(b.text())) {
+                    drifted.add(page + ":" + b.line() + ": not the code of " + b.directive() + "; it is now:\n" + code);
+                }
+            }
+        }
+        assertThat(drifted).isEmpty();
+        assertThat(snippets).as("snippet blocks").isGreaterThanOrEqualTo(10);
+    }
+
+    @Test
+    void shouldShowOnlySnippetsOfRealCodeWhenTheLibraryPageShowsJava() {
+        List<MarkdownPage.Block> blocks = new MarkdownPage(LIBRARY_PAGE).blocks();
+        assertThat(blocks).filteredOn(b -> b.language().equals("java") || b.language().equals("properties"))
+                .isNotEmpty()
+                .allSatisfy(b -> assertThat(b.directive()).as("%s:%d", LIBRARY_PAGE, b.line()).startsWith("snippet: "));
+    }
+
+    @Test
+    void shouldGiveTheBuildsOwnCoordinatesWhenTheLibraryPageShowsDependencies() throws Exception {
+        String root = Files.readString(Path.of("pom.xml"));
+        String version = tag(root.substring(root.indexOf("<artifactId>tokvec-parent</artifactId>")), "version");
+        List<MarkdownPage.Block> blocks = new MarkdownPage(LIBRARY_PAGE).blocks().stream()
+                .filter(b -> "coordinates".equals(b.directive())).toList();
+        assertThat(blocks).hasSize(1);
+        Matcher d = Pattern.compile("<dependency>(.*?)</dependency>", Pattern.DOTALL).matcher(blocks.get(0).text());
+        List<String> artifacts = new ArrayList<>();
+        while (d.find()) {
+            String dep = d.group(1);
+            String artifact = tag(dep, "artifactId");
+            artifacts.add(artifact + ":" + tag(dep, "scope"));
+            assertThat(tag(dep, "groupId")).isEqualTo("io.tokvec");
+            assertThat(tag(dep, "version")).as(artifact).isEqualTo(version);
+            Path pom = Path.of("src", artifact, "pom.xml");
+            assertThat(pom).as("a module of this build").isRegularFile();
+            assertThat(Files.readString(pom)).contains("<artifactId>" + artifact + "</artifactId>");
+        }
+        assertThat(artifacts).containsExactly("tokvec-streams:null", "tokvec-testkit:test");
+    }
+
+    /** The lines between {@code tag::NAME[]} and {@code end::NAME[]} of {@code file}, without their common indentation. */
+    static String snippet(Path file, String name) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException("no file " + file, e);
+        }
+        int start = -1;
+        int end = -1;
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).contains("tag::" + name + "[]")) start = i;
+            if (lines.get(i).contains("end::" + name + "[]")) end = i;
+        }
+        assertThat(start).as("tag::%s[] in %s", name, file).isNotNegative();
+        assertThat(end).as("end::%s[] in %s", name, file).isGreaterThan(start);
+        List<String> body = lines.subList(start + 1, end);
+        int indent = body.stream().filter(l -> !l.isBlank()).mapToInt(l -> l.length() - l.stripLeading().length()).min().orElse(0);
+        StringBuilder out = new StringBuilder();
+        for (String l : body) {
+            out.append(l.isBlank() ? "" : l.substring(indent)).append('\n');
+        }
+        return out.toString();
+    }
+
+    private static String tag(String xml, String tag) {
+        Matcher m = Pattern.compile("<" + tag + ">([^<]*)</" + tag + ">").matcher(xml);
+        return m.find() ? m.group(1).trim() : null;
     }
 }

@@ -10,7 +10,7 @@ import io.tokvec.kafka.Topics;
 import io.tokvec.model.ModelChunker;
 import io.tokvec.serde.MockSchemaRegistry;
 import io.tokvec.serde.SchemaRegistryClient;
-import io.tokvec.streams.TokvecApp;
+import io.tokvec.app.TokvecApp;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;

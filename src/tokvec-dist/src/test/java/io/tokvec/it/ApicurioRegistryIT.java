@@ -16,7 +16,7 @@ import io.tokvec.serde.HttpSchemaRegistryClient;
 import io.tokvec.serde.SchemaRegistries;
 import io.tokvec.serde.SchemaRegistryClient;
 import io.tokvec.serde.UnknownSchemaException;
-import io.tokvec.streams.TokvecApp;
+import io.tokvec.app.TokvecApp;
 import io.tokvec.tables.NpyWriter;
 import org.apache.avro.Schema;
 import org.apache.avro.io.BinaryEncoder;

@@ -8,7 +8,7 @@ import io.tokvec.core.EmbeddingTable;
 import io.tokvec.kafka.Topics;
 import io.tokvec.serde.MockSchemaRegistry;
 import io.tokvec.serde.SchemaRegistryClient;
-import io.tokvec.streams.TokvecApp;
+import io.tokvec.app.TokvecApp;
 import io.tokvec.testutil.GoldenCases;
 import io.tokvec.testutil.GoldenCases.Case;
 import io.tokvec.testutil.GoldenCases.Event;

@@ -9,7 +9,7 @@ import io.tokvec.kafka.Topics;
 import io.tokvec.model.ModelChunker;
 import io.tokvec.serde.MockSchemaRegistry;
 import io.tokvec.serde.SchemaRegistryClient;
-import io.tokvec.streams.TokvecApp;
+import io.tokvec.app.TokvecApp;
 import io.tokvec.config.TokvecConfig;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;

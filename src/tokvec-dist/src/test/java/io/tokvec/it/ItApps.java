@@ -8,7 +8,7 @@ import io.tokvec.model.TableRegistry;
 import io.tokvec.serde.ConfluentAvroDeserializer;
 import io.tokvec.serde.ConfluentAvroSerializer;
 import io.tokvec.serde.SchemaRegistryClient;
-import io.tokvec.streams.TokvecApp;
+import io.tokvec.app.TokvecApp;
 import io.tokvec.config.TokvecConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.KafkaProducer;

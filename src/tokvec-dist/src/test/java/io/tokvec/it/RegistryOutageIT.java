@@ -12,7 +12,7 @@ import io.tokvec.kafka.Topics;
 import io.tokvec.model.ModelChunker;
 import io.tokvec.serde.SchemaRegistries;
 import io.tokvec.serde.SchemaRegistryClient;
-import io.tokvec.streams.TokvecApp;
+import io.tokvec.app.TokvecApp;
 import org.apache.avro.Schema;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.KafkaProducer;

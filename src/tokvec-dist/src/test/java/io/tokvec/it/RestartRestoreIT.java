@@ -10,7 +10,7 @@ import io.tokvec.model.ModelChunker;
 import io.tokvec.model.TableRegistry;
 import io.tokvec.serde.MockSchemaRegistry;
 import io.tokvec.serde.SchemaRegistryClient;
-import io.tokvec.streams.TokvecApp;
+import io.tokvec.app.TokvecApp;
 import io.tokvec.config.TokvecConfig;
 import io.tokvec.streams.TokvecTopology;
 import org.apache.kafka.clients.producer.KafkaProducer;

@@ -4,12 +4,14 @@ import io.tokvec.avro.EnrichedEvent;
 import io.tokvec.avro.TokenEvent;
 import io.tokvec.broker.EmbeddedKafkaBroker;
 import io.tokvec.core.EmbeddingTable;
+import io.tokvec.kafka.ClusterCheck;
 import io.tokvec.kafka.ModelPublisher;
+import io.tokvec.kafka.StartupCheckException;
 import io.tokvec.kafka.Topics;
 import io.tokvec.model.ModelChunker;
 import io.tokvec.serde.MockSchemaRegistry;
 import io.tokvec.serde.SchemaRegistryClient;
-import io.tokvec.streams.TokvecApp;
+import io.tokvec.app.TokvecApp;
 import io.tokvec.config.TokvecConfig;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -34,6 +36,7 @@ import java.util.concurrent.TimeUnit;
 import static io.tokvec.it.TestTables.assertEnriched;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 /**
  * A SASL_PLAINTEXT/PLAIN broker: the application, the publisher and topic creation are configured
@@ -114,6 +117,29 @@ class SaslIT {
 
         Throwable topics = catchThrowable(() -> Topics.ensureAll(config));
         assertThat(topics).isInstanceOf(IllegalStateException.class).hasMessageContaining("Authentication failed");
+    }
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void shouldSayInOneLineWhatFailedWhenTheStartupCheckMeetsAWrongPasswordOrNoSasl() {
+        String servers = KAFKA.broker().bootstrapServers();
+        // a cluster that answers slowly is waited for as long as an admin call would be: 5 s here, not 60
+        Map<String, Object> plaintext = Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, servers,
+                "default.api.timeout.ms", "5000", "request.timeout.ms", "5000");
+
+        ClusterCheck.Cluster ok = ClusterCheck.check(sasl(USER, PASSWORD), WAIT, true);
+        StartupCheckException wrong = catchThrowableOfType(StartupCheckException.class,
+                () -> ClusterCheck.check(sasl(USER, "not-the-password"), WAIT, true));
+        StartupCheckException noSasl = catchThrowableOfType(StartupCheckException.class,
+                () -> ClusterCheck.check(plaintext, Duration.ofSeconds(5), true));
+
+        assertThat(ok.brokers()).isEqualTo(1);
+        assertThat(wrong).hasMessage("SASL authentication with the Kafka cluster at " + servers + " (bootstrap.servers) failed"
+                + " (security.protocol=SASL_PLAINTEXT, sasl.mechanism=PLAIN): Authentication failed: Invalid username or password");
+        // a plaintext client at a SASL listener: the broker closes the connection on its first request
+        assertThat(noSasl).hasMessageStartingWith("the Kafka cluster at " + servers + " (bootstrap.servers) accepts connections"
+                + " but did not answer within 5 s (default.api.timeout.ms; security.protocol=PLAINTEXT): does the listener expect"
+                + " another security.protocol");
     }
 
     /** Client settings for {@code user}: bootstrap servers plus the three SASL keys, and nothing else. */
