@@ -127,15 +127,9 @@ public final class TableSnapshots {
                               boolean hasVocabulary) throws TableRejectedException {
         String name = fileName(table, version, dtype);
         Path file = memory.file(name);
-        Path metaFile = sibling(file, META);
-        if (!Files.isRegularFile(metaFile)) {
+        Properties p = readMeta(file);
+        if (p == null) {
             return null;
-        }
-        Properties p = new Properties();
-        try (InputStream in = Files.newInputStream(metaFile)) {
-            p.load(in);
-        } catch (IOException e) {
-            return discard(file, "unreadable meta: " + e);
         }
         if (!contentId.equalsIgnoreCase(String.valueOf(p.getProperty("content_id")))
                 || hasVocabulary != (p.getProperty("vocab_checksum") != null)
@@ -150,15 +144,9 @@ public final class TableSnapshots {
     EmbeddingTable open(String table, long version, TableCommit commit, TableDtype dtype) throws TableRejectedException {
         String name = fileName(table, version, dtype);
         Path file = memory.file(name);
-        Path metaFile = sibling(file, META);
-        if (!Files.isRegularFile(metaFile)) {
+        Properties p = readMeta(file);
+        if (p == null) {
             return null;
-        }
-        Properties p = new Properties();
-        try (InputStream in = Files.newInputStream(metaFile)) {
-            p.load(in);
-        } catch (IOException e) {
-            return discard(file, "unreadable meta: " + e);
         }
         int rows = (int) commit.getRows();
         int dim = commit.getDim();
@@ -169,6 +157,22 @@ public final class TableSnapshots {
             return discard(file, "it is of another commit");
         }
         return map(table, version, name, rows, dim, dtype, p, commit.getVocabChecksum());
+    }
+
+    /** The meta of the snapshot in {@code file}; null if it has none, or (the snapshot discarded) if it is unreadable. */
+    private Properties readMeta(Path file) {
+        Path metaFile = sibling(file, META);
+        if (!Files.isRegularFile(metaFile)) {
+            return null;
+        }
+        Properties p = new Properties();
+        try (InputStream in = Files.newInputStream(metaFile)) {
+            p.load(in);
+        } catch (IOException e) {
+            discard(file, "unreadable meta: " + e);
+            return null;
+        }
+        return p;
     }
 
     /** Maps a snapshot whose meta {@code p} matched, if its CRC32C (and vocabulary) still do. */
