@@ -15,10 +15,10 @@ import java.util.List;
  * (the same objects the Kafka clients log through) and puts the old levels back on
  * {@link #close()}. With another SLF4J binding it changes nothing.
  */
-final class QuietClientLogs implements AutoCloseable {
+public final class QuietClientLogs implements AutoCloseable {
 
     /** What Kafka's clients log while a connection fails or is refused. */
-    static final List<String> KAFKA_CLIENTS = List.of(
+    public static final List<String> KAFKA_CLIENTS = List.of(
             "org.apache.kafka.clients.NetworkClient",
             "org.apache.kafka.clients.ClientUtils",
             "org.apache.kafka.clients.admin.KafkaAdminClient",
@@ -57,7 +57,7 @@ final class QuietClientLogs implements AutoCloseable {
     }
 
     /** Silences {@code names} until {@link #close()}; does nothing when {@code quiet} is false. */
-    static QuietClientLogs of(List<String> names, boolean quiet) {
+    public static QuietClientLogs of(List<String> names, boolean quiet) {
         return new QuietClientLogs(names, quiet);
     }
 

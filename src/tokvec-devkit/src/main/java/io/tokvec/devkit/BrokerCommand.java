@@ -5,11 +5,15 @@ import io.tokvec.broker.BrokerSecurity;
 import io.tokvec.broker.EmbeddedKafkaCluster;
 import io.tokvec.broker.LoopbackPorts;
 import io.tokvec.broker.StorageFormatter;
+import io.tokvec.cli.Main;
 import io.tokvec.cli.TokvecCommand;
+import io.tokvec.kafka.QuietClientLogs;
 
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -109,7 +113,21 @@ public final class BrokerCommand implements TokvecCommand {
             description = "A broker property, applied last (repeatable), e.g. -b broker.session.timeout.ms=6000.")
     Map<String, String> brokerProperties = new LinkedHashMap<>();
 
+    @Option(names = "--startup-check-timeout-ms", defaultValue = "10000", paramLabel = "MS",
+            description = "With --nodes > 1: when no other node's controller answers within MS, say so once (the node"
+                    + " goes on waiting). The same bound as tokvec.startup.check.timeout.ms. Default: ${DEFAULT-VALUE}.")
+    long startupCheckTimeoutMs;
+
+    @Option(names = "--quorum-timeout", defaultValue = "0", paramLabel = "SECONDS",
+            description = "With --nodes > 1: exit 1 when no controller quorum has formed within SECONDS. Default:"
+                    + " ${DEFAULT-VALUE}, wait as long as it takes (the other nodes may start later).")
+    long quorumTimeoutSeconds;
+
+    /** Kafka's own bound on a broker's first registration (60 s by default), lifted: {@code --quorum-timeout} bounds the wait. */
+    static final String REGISTRATION_TIMEOUT = "initial.broker.registration.timeout.ms";
+
     private volatile LocalSchemaRegistryServer registry;
+    private volatile boolean started;
 
     @Override
     public Integer call() throws Exception {
@@ -123,8 +141,22 @@ public final class BrokerCommand implements TokvecCommand {
             System.err.println("broker: " + e.getMessage());
             return 2;
         }
+        String busy = busyPort(node);
+        if (busy != null) {
+            // before Kafka tries it: its bind failure is a page of ERROR stack traces
+            System.err.println("broker: " + busy);
+            cluster.close();
+            return 1;
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
+            if (nodes > 1 && !started) {
+                // still waiting for its quorum: it has served nothing, and Kafka's shutdown would first wait for the
+                // start to end (the broker's registration); the log and metadata on disk are crash-safe
+                out.println("broker: node " + node + " of " + nodes + " stopped before its cluster formed (it served nothing)");
+                out.flush();
+                Runtime.getRuntime().halt(0);
+            }
             int status = 0;
             try {
                 log.info("Stopping the broker (shutdown requested)");
@@ -151,9 +183,12 @@ public final class BrokerCommand implements TokvecCommand {
                     + cluster.ports().quorumVoters() + ")");
             out.flush();
         }
+        QuorumWatch watch = quorumWatch(node, cluster, out);
         try {
             cluster.start();
+            started = true;
         } catch (RuntimeException e) {
+            if (watch != null) watch.close();
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException shuttingDown) {
@@ -165,9 +200,7 @@ public final class BrokerCommand implements TokvecCommand {
             return 1;
         }
         EmbeddedKafkaCluster.LocalNode self = cluster.node(node);
-        boolean registryGiven = spec != null && spec.commandLine() != null && spec.commandLine().getParseResult() != null
-                && spec.commandLine().getParseResult().hasMatchedOption("--registry-port");
-        int registryAt = nodes == 1 || registryGiven ? registryPort : -1;
+        int registryAt = nodes == 1 || registryGiven() ? registryPort : -1;
         if (registryAt >= 0) {
             try {
                 BrokerSecurity.TlsStores tls = cluster.config().security().tls();
@@ -197,8 +230,63 @@ public final class BrokerCommand implements TokvecCommand {
             out.println("broker: schema registry on " + registry.url());
         }
         out.flush();
+        if (watch != null) watch.formed(); // after the ready lines: it may name the nodes not up yet
         stopped.await(); // until the shutdown hook has stopped the broker (it then halts the JVM)
         return 0;
+    }
+
+    /** With several nodes, the watch of this node's wait for its quorum; with one, nothing to watch. */
+    private QuorumWatch quorumWatch(int node, EmbeddedKafkaCluster cluster, PrintStream out) {
+        if (nodes == 1) {
+            return null;
+        }
+        Map<Integer, Integer> peers = new LinkedHashMap<>();
+        for (int id = 1; id <= nodes; id++) {
+            if (id != node) {
+                peers.put(id, cluster.ports().controllerPort(id));
+            }
+        }
+        String hint = "'broker --nodes " + nodes + " --port " + port + " --node-id K'";
+        // the raft client logs a WARN per reconnect to a controller not up yet: the watch says it in one line instead,
+        // until every node is up (--verbose lets them through)
+        QuietClientLogs quiet = QuietClientLogs.of(List.of("org.apache.kafka.clients.NetworkClient"), !Main.verbose(spec));
+        return new QuorumWatch(node, nodes, peers, hint, Duration.ofMillis(startupCheckTimeoutMs),
+                Duration.ofSeconds(quorumTimeoutSeconds), out, System.err, status -> Runtime.getRuntime().halt(status), quiet)
+                .start();
+    }
+
+    /**
+     * The first port this node would listen on that another process holds, as a message, or null. Kafka's own
+     * failure to bind is a page of ERROR stack traces; this says it in one line before starting Kafka.
+     */
+    private String busyPort(int node) {
+        Map<Integer, String> wanted = new LinkedHashMap<>();
+        if (port != 0) {
+            wanted.put(port + node - 1, nodes > 1 ? "--port " + port + " + " + (node - 1) + ", node " + node + "'s client port" : "--port");
+        }
+        if (nodes > 1) {
+            wanted.put(port + LoopbackPorts.CONTROLLER_OFFSET + node - 1, "node " + node + "'s controller port");
+        }
+        boolean registryGiven = registryGiven();
+        if ((nodes == 1 || registryGiven) && registryPort > 0) {
+            wanted.put(registryPort, "--registry-port");
+        }
+        for (Map.Entry<Integer, String> e : wanted.entrySet()) {
+            try (java.net.ServerSocket s = new java.net.ServerSocket()) {
+                s.setReuseAddress(true); // as Kafka binds: a port in TIME_WAIT after a restart is free
+                s.bind(new java.net.InetSocketAddress(LoopbackPorts.HOST, e.getKey()));
+            } catch (IOException ex) {
+                return "cannot listen on " + LoopbackPorts.HOST + ":" + e.getKey() + " (" + e.getValue() + "): " + ex.getMessage()
+                        + "; is another broker running there? (another --port"
+                        + (e.getValue().equals("--registry-port") ? " or --registry-port, -1 for none" : "") + ")";
+            }
+        }
+        return null;
+    }
+
+    private boolean registryGiven() {
+        return spec != null && spec.commandLine() != null && spec.commandLine().getParseResult() != null
+                && spec.commandLine().getParseResult().hasMatchedOption("--registry-port");
     }
 
     /** The node this process runs, after checking the cluster options. */
@@ -215,6 +303,12 @@ public final class BrokerCommand implements TokvecCommand {
         }
         if (nodes > 1 && port == 0) {
             throw new IllegalArgumentException("--nodes " + nodes + " needs a fixed --port (every node derives the others' ports from it)");
+        }
+        if (startupCheckTimeoutMs < 1) {
+            throw new IllegalArgumentException("--startup-check-timeout-ms must be >= 1: " + startupCheckTimeoutMs);
+        }
+        if (quorumTimeoutSeconds < 0) {
+            throw new IllegalArgumentException("--quorum-timeout must be >= 0 (0: as long as it takes): " + quorumTimeoutSeconds);
         }
         if ((tlsKeystore == null) != (tlsTruststore == null)) {
             throw new IllegalArgumentException("--tls-keystore and --tls-truststore go together");
@@ -236,8 +330,11 @@ public final class BrokerCommand implements TokvecCommand {
                 .minInsyncReplicas(minInsyncReplicas)
                 .brokerProperties(brokerProperties);
         if (nodes > 1) {
-            // the other nodes may come up much later: wait for them as long as it takes
-            b.startupTimeout(java.time.Duration.ofDays(1));
+            // the other nodes may come up much later: wait for them as long as it takes, or --quorum-timeout
+            b.startupTimeout(Duration.ofDays(1));
+            if (!brokerProperties.containsKey(REGISTRATION_TIMEOUT)) {
+                b.brokerProperty(REGISTRATION_TIMEOUT, String.valueOf(Integer.MAX_VALUE));
+            }
         }
         if (clusterId != null) {
             b.clusterId(clusterId);
