@@ -30,7 +30,7 @@ public final class BenchCommand implements TokvecCommand {
 
     @Option(names = "--parts", split = ",", paramLabel = "PART",
             description = "Parts to run (default all but large): core, numpy, topology, naive; side by side on a broker process: "
-                    + "ceiling, peer, e2e, bytes (float16, compression), scale (2 partitions); swap, latency, "
+                    + "ceiling, peer, e2e, bytes (float16, compression, the compressed ceilings), scale (2 partitions); swap, latency, "
                     + "large (opt-in: swap a 3,000,000 x 300 table under load; ~25 GB of disk, run with -Xmx1g), "
                     + "delta (opt-in: delta versions of a 3,000,000 x 300 table under load; ~15 GB of disk, run with -Xmx1g).")
     String[] parts;

@@ -6,6 +6,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Locale;
@@ -18,9 +19,12 @@ import java.util.concurrent.atomic.AtomicReference;
  * producer writing {@code count} records of {@code size} bytes (keys {@code e0, e1, ...} as the
  * events have), nothing computed, none of tokvec's code on its path. The value is one array of
  * gaussian float32 bytes (incompressible, as embeddings are), sent again for every record: the
- * producer copies it into its batch as it would any value.
+ * producer copies it into its batch as it would any value. With {@code --values FILE} (a file of
+ * {@link CeilingValues}: real output records, made beforehand by the bench) it sends those values
+ * instead, cyclically, and {@code SIZE} is ignored: what a compressed ceiling needs, since tokvec's
+ * outputs compress and gaussian bytes do not.
  *
- * <p>{@code java -cp tokvec.jar io.tokvec.bench.CeilingProducer BOOTSTRAP TOPIC COUNT SIZE [key=value ...]}:
+ * <p>{@code java -cp tokvec.jar io.tokvec.bench.CeilingProducer BOOTSTRAP TOPIC COUNT SIZE [--values FILE] [key=value ...]}:
  * the key=value pairs are producer settings (none: Kafka's defaults). Prints one line
  * {@code ceiling: sent=<n> seconds=<s> cpu_s=<CPU seconds of the process>}.
  */
@@ -31,24 +35,33 @@ public final class CeilingProducer {
 
     public static void main(String[] args) throws Exception {
         if (args.length < 4) {
-            System.err.println("usage: CeilingProducer BOOTSTRAP TOPIC COUNT SIZE [producer.key=value ...]");
+            System.err.println("usage: CeilingProducer BOOTSTRAP TOPIC COUNT SIZE [--values FILE] [producer.key=value ...]");
             System.exit(2);
         }
         Map<String, Object> props = new HashMap<>();
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, args[0]);
         props.put(ProducerConfig.CLIENT_ID_CONFIG, "bench-ceiling");
-        for (int i = 4; i < args.length; i++) {
+        int first = 4;
+        byte[][] values = null;
+        if (args.length > 5 && args[4].equals("--values")) {
+            values = CeilingValues.read(Path.of(args[5]));
+            first = 6;
+        }
+        for (int i = first; i < args.length; i++) {
             int eq = args[i].indexOf('=');
             props.put(args[i].substring(0, eq), args[i].substring(eq + 1));
         }
         String topic = args[1];
         int count = Integer.parseInt(args[2]);
-        byte[] value = payload(Integer.parseInt(args[3]));
+        if (values == null) {
+            values = new byte[][] {payload(Integer.parseInt(args[3]))};
+        }
         AtomicReference<Exception> failure = new AtomicReference<>();
         long t0 = System.nanoTime();
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
             for (int i = 0; i < count && failure.get() == null; i++) {
-                producer.send(new ProducerRecord<>(topic, Workload.eventId(i).getBytes(StandardCharsets.UTF_8), value),
+                producer.send(new ProducerRecord<>(topic, Workload.eventId(i).getBytes(StandardCharsets.UTF_8),
+                                values[i % values.length]),
                         (md, e) -> {
                             if (e != null) failure.compareAndSet(null, e);
                         });

@@ -65,7 +65,9 @@ import java.util.stream.Stream;
  *       sets for one broker: exactly_once_v2, one stream thread, and nothing tuned), and with
  *       at_least_once;</li>
  *   <li><b>bytes</b>: the same with {@code tokvec.output.dtype=float16}, and with lz4 and zstd
- *       producer compression;</li>
+ *       producer compression; and their ceilings: the tuned ceiling with the same compression sending
+ *       real output records ({@link CeilingValues}), since tokvec's outputs compress and gaussian bytes
+ *       do not;</li>
  *   <li><b>scale</b>: two partitions: the ceiling, one tokvec with 2 stream threads, two tokvec
  *       instances.</li>
  * </ul>
@@ -98,7 +100,12 @@ final class SideBySideBench {
      * @param settings producer settings (ceiling) or tokvec config keys (tokvec) on top of the defaults
      */
     record Pipeline(String name, String part, Kind kind, int partitions, int instances, Map<String, String> settings,
-                    String what) {
+                    String what, boolean outputValues) {
+
+        /** A pipeline whose ceiling (if it is one) sends gaussian bytes. */
+        Pipeline(String name, String part, Kind kind, int partitions, int instances, Map<String, String> settings, String what) {
+            this(name, part, kind, partitions, instances, settings, what, false);
+        }
     }
 
     /** One round of one pipeline. */
@@ -150,6 +157,12 @@ final class SideBySideBench {
                     Map.of(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4"), "tokvec run, shipped config, compression.type=lz4"));
             list.add(new Pipeline("e2e-zstd", "bytes", Kind.TOKVEC, 1, 1,
                     Map.of(ProducerConfig.COMPRESSION_TYPE_CONFIG, "zstd"), "tokvec run, shipped config, compression.type=zstd"));
+            for (String codec : List.of("lz4", "zstd")) {
+                Map<String, String> settings = new LinkedHashMap<>(CEILING_TUNED);
+                settings.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, codec);
+                list.add(new Pipeline("ceiling-" + codec, "bytes", Kind.CEILING, 1, 1, java.util.Collections.unmodifiableMap(settings),
+                        "producer, " + describe(settings) + ", own JVM, tokvec's output records", true));
+            }
         }
         if (s.runs("scale")) {
             list.add(new Pipeline("ceiling-2p", "scale", Kind.CEILING, 2, 1, CEILING_TUNED,
@@ -220,13 +233,14 @@ final class SideBySideBench {
         int total = s.e2eWarmup() + s.e2eEvents();
         Map<Pipeline, List<Round>> results = new LinkedHashMap<>();
         pipelines.forEach(p -> results.put(p, new ArrayList<>()));
+        boolean outputValues = pipelines.stream().anyMatch(Pipeline::outputValues);
         double brokerStart;
         try (BrokerProcess broker = BrokerProcess.start(dir.resolve("broker"), dir.resolve("logs/broker.log"));
              Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()));
              SchemaRegistryClient registry = SchemaRegistries.forConfig(Map.of(SchemaRegistries.URL, broker.registryUrl()))) {
             progress.printf(Locale.ROOT, "  %s%n", broker);
             brokerStart = broker.cpuSeconds();
-            Env env = setUp(broker, admin, registry, total);
+            Env env = setUp(broker, admin, registry, total, outputValues);
             for (int r = 0; r < s.e2eRounds(); r++) {
                 for (int i = 0; i < pipelines.size(); i++) {
                     Pipeline p = pipelines.get((i + r) % pipelines.size());
@@ -240,16 +254,60 @@ final class SideBySideBench {
                 }
             }
             report.detail(String.format(Locale.ROOT, "side by side: broker process used %.0f CPU s in all", broker.cpuSeconds() - brokerStart));
+            if (env.ceilingValues() != null) {
+                report.detail(String.format(Locale.ROOT, "ceiling-lz4, ceiling-zstd: %,d distinct output records (%,.0f B on average) made"
+                                + " by tokvec's topology under TopologyTestDriver from events e0..e%d, sent cyclically; the first"
+                                + " equals byte for byte the first output tokvec run wrote in %s",
+                        env.ceilingValues().count(), env.ceilingValues().meanBytes(), env.ceilingValues().count() - 1,
+                        checkedValues.isEmpty() ? "no round (no e2e-lz4 or e2e-zstd ran)" : String.join(", ", checkedValues)));
+            }
+        } finally {
+            Files.deleteIfExists(valuesFile());
         }
         report(report, results, total);
     }
 
-    /** What every round shares: the broker, the registry, the published table, the serialized events. */
+    /**
+     * What every round shares: the broker, the registry, the published table, the serialized events,
+     * and the compressed ceilings' values (or null).
+     */
     private record Env(BrokerProcess broker, Admin admin, SchemaRegistryClient registry, String modelTopic, byte[][] keys,
-                       byte[][] values, Path tableNpy, Path inputSchema, int outputSchemaId) {
+                       byte[][] values, Path tableNpy, Path inputSchema, int outputSchemaId, OutputValues ceilingValues) {
     }
 
-    private Env setUp(BrokerProcess broker, Admin admin, SchemaRegistryClient registry, int total) throws Exception {
+    /** The file of {@link CeilingValues} the compressed ceilings send, how many, their mean size, and the first. */
+    private record OutputValues(Path file, int count, double meanBytes, byte[] first) {
+    }
+
+    /** The e2e rounds whose first output was checked against the ceilings' first value. */
+    private final List<String> checkedValues = new ArrayList<>();
+
+    private Path valuesFile() {
+        return dir.resolve("ceiling-values.bin");
+    }
+
+    /**
+     * The compressed ceilings' values: the first {@link CeilingValues#MAX_DISTINCT} events (at most as
+     * many as a round writes) enriched by tokvec's topology with the config of the tokvec pipelines,
+     * on the bench's registry (so the schema id is the one tokvec run writes), into {@link #valuesFile()}.
+     */
+    private OutputValues outputValues(BrokerProcess broker, SchemaRegistryClient registry, String modelTopic, int total)
+            throws IOException {
+        int n = Math.min(CeilingValues.MAX_DISTINCT, Math.min(workload.size(), total));
+        Path state = TopologyBench.stateDir(dir); // in memory where it can: the driver checkpoints after every record
+        try {
+            TokvecConfig cfg = new TokvecConfig(tokvecConfigProps(broker, "bench-ceiling-values", "bench-ceiling-values", modelTopic,
+                    1, Map.of(), state));
+            byte[][] values = CeilingValues.enrich(workload, cfg, registry, n);
+            CeilingValues.write(valuesFile(), values);
+            return new OutputValues(valuesFile(), n, Arrays.stream(values).mapToLong(v -> v.length).average().orElse(0), values[0]);
+        } finally {
+            deleteTree(state);
+        }
+    }
+
+    private Env setUp(BrokerProcess broker, Admin admin, SchemaRegistryClient registry, int total, boolean outputValues)
+            throws Exception {
         String modelTopic = "bench-model";
         TokvecConfig cfg = tokvecConfig(broker, "bench-setup", "bench-setup", modelTopic, 1, Map.of());
         Topics.ensureModelTopic(admin, cfg);
@@ -273,7 +331,8 @@ final class SideBySideBench {
         Files.writeString(schema, TokenEvent.getClassSchema().toString(true));
         int outId = registry.register("bench-peer-output-value", EnrichedEvent.getClassSchema());
         Files.writeString(dir.resolve("EnrichedEvent.avsc"), EnrichedEvent.getClassSchema().toString(true));
-        return new Env(broker, admin, registry, modelTopic, keys, values, npy, schema, outId);
+        return new Env(broker, admin, registry, modelTopic, keys, values, npy, schema, outId,
+                outputValues ? outputValues(broker, registry, modelTopic, total) : null);
     }
 
     private Round runRound(Env env, Pipeline p, int round) throws Exception {
@@ -297,6 +356,9 @@ final class SideBySideBench {
                     cpu0 = 0;
                     List<String> args = new ArrayList<>(List.of(env.broker().bootstrapServers(), out, Integer.toString(total),
                             Long.toString(meanOutputBytes())));
+                    if (p.outputValues()) {
+                        args.addAll(List.of("--values", env.ceilingValues().file().toString()));
+                    }
                     p.settings().forEach((k, v) -> args.add(k + "=" + v));
                     procs.add(ChildProcess.start(prefix, ChildProcess.java(List.of(), CeilingProducer.class.getName(), args),
                             dir.resolve("logs").resolve(prefix + ".log")));
@@ -359,6 +421,7 @@ final class SideBySideBench {
             if (p.kind() == Kind.TOKVEC) {
                 cpu = tokvecCpu;
                 checkTokvecOutput(env, out, times.firstValue());
+                checkCeilingValues(env, p, round, times.firstValue());
                 checkNoDeadLetters(env, prefix + "-dlq");
             } else {
                 ChildProcess c = procs.get(0);
@@ -530,6 +593,23 @@ final class SideBySideBench {
         }
     }
 
+    /**
+     * For a tokvec pipeline that differs from the shipped config in its compression only (e2e-lz4,
+     * e2e-zstd): its first output (event e0, one partition) must be the compressed ceilings' first
+     * value, byte for byte.
+     */
+    private void checkCeilingValues(Env env, Pipeline p, int round, byte[] first) {
+        if (env.ceilingValues() == null || p.partitions() != 1
+                || !p.settings().keySet().equals(java.util.Set.of(ProducerConfig.COMPRESSION_TYPE_CONFIG))) {
+            return;
+        }
+        if (!Arrays.equals(first, env.ceilingValues().first())) {
+            throw new IllegalStateException(p.name() + ": tokvec run's first output (" + first.length + " B) differs from the"
+                    + " compressed ceilings' first value (" + env.ceilingValues().first().length + " B)");
+        }
+        checkedValues.add(p.name() + " round " + (round + 1));
+    }
+
     private static void checkNoDeadLetters(Env env, String dlq) throws Exception {
         var parts = env.admin().describeTopics(List.of(dlq)).allTopicNames().get(1, TimeUnit.MINUTES).get(dlq).partitions();
         var request = parts.stream().collect(Collectors.toMap(
@@ -589,6 +669,8 @@ final class SideBySideBench {
         report.e2eF16 = median.get("e2e-f16");
         report.e2eLz4 = median.get("e2e-lz4");
         report.e2eZstd = median.get("e2e-zstd");
+        report.ceilingLz4 = median.get("ceiling-lz4");
+        report.ceilingZstd = median.get("ceiling-zstd");
         report.ceiling2p = median.get("ceiling-2p");
         report.e2e2Threads = median.get("e2e-2threads");
         report.e2e2Instances = median.get("e2e-2inst");

@@ -226,12 +226,18 @@ final class TopologyBench {
     /** Publishes a table into a driver's model topic as the model topic carries it: chunks, then the commit. */
     static void publish(TestDriver.Input<String, byte[]> model, ConfluentAvroSerializer<ModelRecord> serializer,
                         EmbeddingTable table) {
+        publish(model, MODEL, serializer, table);
+    }
+
+    /** As {@link #publish(TestDriver.Input, ConfluentAvroSerializer, EmbeddingTable)}, into model topic {@code topic}. */
+    static void publish(TestDriver.Input<String, byte[]> model, String topic, ConfluentAvroSerializer<ModelRecord> serializer,
+                        EmbeddingTable table) {
         ModelChunker chunker = new ModelChunker(table, ModelChunker.DEFAULT_CHUNK_BYTES);
         for (Iterator<ModelChunker.Keyed> it = chunker.chunks(); it.hasNext(); ) {
             ModelChunker.Keyed c = it.next();
-            model.pipe(c.key().topicKey(), serializer.serialize(MODEL, c.record()));
+            model.pipe(c.key().topicKey(), serializer.serialize(topic, c.record()));
         }
         ModelChunker.Keyed commit = chunker.commit(Map.of());
-        model.pipe(commit.key().topicKey(), serializer.serialize(MODEL, commit.record()));
+        model.pipe(commit.key().topicKey(), serializer.serialize(topic, commit.record()));
     }
 }
