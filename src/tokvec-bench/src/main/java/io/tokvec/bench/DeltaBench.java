@@ -58,8 +58,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *       copy at page sizes of 4 KiB to 1 GiB, and the time to copy them once (to a reused buffer).</li>
  *   <li>Sustained: the p99 latency of {@code tokvec.bench.delta.seconds} (60) at the rate without
  *       deltas, then as long with a delta of {@code tokvec.bench.delta.rows.per.second} (1,700) random
- *       rows every second (100,000 a minute), each over the previous one; folds (tokvec.delta.max.chain)
- *       happen as they would.</li>
+ *       rows every second (100,000 a minute), each over the previous one; folds happen as they would
+ *       (tokvec.delta.fold.overlay.ratio, tokvec.delta.max.chain).</li>
  * </ol>
  */
 final class DeltaBench {
@@ -91,9 +91,13 @@ final class DeltaBench {
         String scope = "tokvec-bench-delta-" + System.nanoTime();
         SchemaRegistryClient registry = MockSchemaRegistry.getClientForScope(scope);
         Map<String, String> overrides = new HashMap<>(Map.of(TokvecConfig.MAX_LEN, Integer.toString(MAX_LEN)));
-        String maxChain = System.getProperty("tokvec.bench.delta.max.chain"); // to see the sustained deltas without folds
-        if (maxChain != null) {
-            overrides.put(TokvecConfig.DELTA_MAX_CHAIN, maxChain);
+        // the application's fold triggers, e.g. to see the sustained deltas with or without folds
+        for (String key : List.of(TokvecConfig.DELTA_MAX_CHAIN, TokvecConfig.DELTA_FOLD_OVERLAY_RATIO,
+                TokvecConfig.DELTA_FOLD_MAX_BYTES_PER_SECOND)) {
+            String value = System.getProperty("tokvec.bench." + key.substring("tokvec.".length()));
+            if (value != null) {
+                overrides.put(key, value);
+            }
         }
         TokvecConfig cfg = BenchKafka.appConfig(broker, "delta", scope, stateDir, s, overrides);
         broker.createTopic(cfg.inputTopic(), cfg.topicPartitions(), Map.of());
@@ -255,9 +259,10 @@ final class DeltaBench {
                         lookups[1], lookups[2], lookups[0]));
                 report.detail("delta copy-on-write instead of the overlay, same 1% ids: " + cow);
                 report.detail(String.format(Locale.ROOT, "delta sustained: %.0f s at %.0f ev/s: p99 %d ms without deltas, %d ms with %d"
-                                + " deltas of %,d rows (one a second, each over the last; %d fold(s), tokvec.delta.max.chain=%d): %.2fx",
-                        s.deltaSeconds(), rate, p99Base, p99Deltas, published[0], s.deltaRowsPerSecond(), folds, cfg.deltaMaxChain(),
-                        report.deltaP99Ratio));
+                                + " deltas of %,d rows (one a second, each over the last; %d fold(s), tokvec.delta.fold.overlay.ratio=%s,"
+                                + " tokvec.delta.max.chain=%d): %.2fx",
+                        s.deltaSeconds(), rate, p99Base, p99Deltas, published[0], s.deltaRowsPerSecond(), folds,
+                        cfg.deltaFoldOverlayRatio(), cfg.deltaMaxChain(), report.deltaP99Ratio));
                 report.detail("delta sustained, by 10 s of sending: " + slices);
             }
         } finally {

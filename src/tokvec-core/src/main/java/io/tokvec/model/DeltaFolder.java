@@ -17,19 +17,51 @@ import java.util.function.BooleanSupplier;
  * the vocabulary made whole; sealed as a verified snapshot named by the version's content id
  * ({@link TableSnapshots#sealFolded}) so that a restart maps it. It reads only immutable storage, so
  * it runs on a thread of its own while the version serves. {@link #rebase} puts the deltas that went
- * live meanwhile back on top of the folded table.
+ * live meanwhile back on top of the folded table. The copy of the root can be paced ({@link #pace}),
+ * so that it takes less of the memory bandwidth the stream threads use.
  */
 final class DeltaFolder {
 
     /** How many rows are copied between two looks at the cancel flag. */
     private static final int CHECK_EVERY = 4096;
 
+    /** The longest a paced fold sleeps before it looks at the cancel flag again. */
+    static final long MAX_PAUSE_NANOS = 100_000_000L;
+
+    /** The clock and the sleep a paced fold uses (tests: a clock that only sleeping moves). */
+    interface Pacer {
+        long nanoTime();
+
+        void sleepNanos(long nanos) throws InterruptedException;
+
+        Pacer SYSTEM = new Pacer() {
+            @Override
+            public long nanoTime() { return System.nanoTime(); }
+
+            @Override
+            public void sleepNanos(long nanos) throws InterruptedException {
+                Thread.sleep(nanos / 1_000_000, (int) (nanos % 1_000_000));
+            }
+        };
+    }
+
     private final String table;
     private final TableBuilder builder;
+    private volatile long bytesPerSecond;
+    private volatile Pacer pacer = Pacer.SYSTEM;
 
     DeltaFolder(String table, TableBuilder builder) {
         this.table = table;
         this.builder = builder;
+    }
+
+    /** Copies at most {@code bytesPerSecond} bytes a second (0: as fast as it can), with {@code pacer}'s clock. */
+    void pace(long bytesPerSecond, Pacer pacer) {
+        if (bytesPerSecond < 0) {
+            throw new IllegalArgumentException("bytesPerSecond must be >= 0, got " + bytesPerSecond);
+        }
+        this.bytesPerSecond = bytesPerSecond;
+        this.pacer = pacer;
     }
 
     /**
@@ -48,8 +80,10 @@ final class DeltaFolder {
         boolean ok = false;
         try {
             TableSegments root = src.segments();
+            long rate = bytesPerSecond;
+            long t0 = pacer.nanoTime();
             for (int r = 0; r < root.rows(); r++) {
-                if (r % CHECK_EVERY == 0 && cancelled.getAsBoolean()) {
+                if (r % CHECK_EVERY == 0 && (cancelled.getAsBoolean() || !waitForPace(t0, (long) r * rowBytes, rate, cancelled))) {
                     return null;
                 }
                 copy(root, r, dst, r, rowBytes);
@@ -86,6 +120,29 @@ final class DeltaFolder {
                 dst.free();
             }
         }
+    }
+
+    /**
+     * Waits until copying {@code copied} bytes since {@code t0} keeps to {@code rate} bytes a second (0: no
+     * wait), in pauses of at most {@link #MAX_PAUSE_NANOS}; false when {@code cancelled} turned true meanwhile.
+     */
+    private boolean waitForPace(long t0, long copied, long rate, BooleanSupplier cancelled) {
+        if (rate <= 0) {
+            return true;
+        }
+        long due = t0 + (long) (copied * 1e9 / rate);
+        for (long now = pacer.nanoTime(); now < due; now = pacer.nanoTime()) {
+            try {
+                pacer.sleepNanos(Math.min(due - now, MAX_PAUSE_NANOS));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+            if (cancelled.getAsBoolean()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static void copy(TableSegments from, int fromRow, TableSegments to, int toRow, int rowBytes) {

@@ -81,10 +81,13 @@ public final class TableRegistry implements ActiveTable {
     private boolean restoring;
     private long building = -1;
 
-    /** Default of {@link #foldChainsLongerThan}. */
-    public static final int DEFAULT_MAX_CHAIN = 16;
+    /** Default of {@link #foldChainsLongerThan}: bounds what a restart replays, see {@code tokvec.delta.max.chain}. */
+    public static final int DEFAULT_MAX_CHAIN = 256;
+    /** Default of {@link #foldOverlaysLargerThan}: see {@code tokvec.delta.fold.overlay.ratio}. */
+    public static final double DEFAULT_FOLD_OVERLAY_RATIO = 0.1;
     private final DeltaFolder folder;
     private int maxChain = DEFAULT_MAX_CHAIN;
+    private double foldOverlayRatio = DEFAULT_FOLD_OVERLAY_RATIO;
     private final AtomicLong folds = new AtomicLong();
     private final java.util.concurrent.atomic.AtomicBoolean foldCancel = new java.util.concurrent.atomic.AtomicBoolean();
     private final java.util.concurrent.atomic.AtomicReference<FoldResult> pendingFold = new java.util.concurrent.atomic.AtomicReference<>();
@@ -221,6 +224,40 @@ public final class TableRegistry implements ActiveTable {
         }
         this.maxChain = maxChain;
         return this;
+    }
+
+    /**
+     * Folds the active version into a dense table of its own, in the background, once its overlay
+     * ({@link RowOverlay#bytes()}: the chain's delta rows, superseded ones included, and their index)
+     * is larger than {@code ratio} times the dense table a fold writes ({@code tokvec.delta.fold.overlay.ratio}).
+     * Each byte published in deltas thus costs at most {@code 1 / ratio} bytes of fold copy, and the
+     * overlay never holds more than that share of the table. Call before use.
+     */
+    public TableRegistry foldOverlaysLargerThan(double ratio) {
+        if (!(ratio >= 0)) {
+            throw new IllegalArgumentException("ratio must be >= 0, got " + ratio);
+        }
+        this.foldOverlayRatio = ratio;
+        return this;
+    }
+
+    /**
+     * Copies a fold's table at most {@code bytesPerSecond} bytes a second ({@code tokvec.delta.fold.max.bytes.per.second};
+     * 0, the default: as fast as it can). Call before use.
+     */
+    public TableRegistry foldAtMostBytesPerSecond(long bytesPerSecond) {
+        folder.pace(bytesPerSecond, DeltaFolder.Pacer.SYSTEM);
+        return this;
+    }
+
+    /** Whether {@code t}, a delta version, is due for a fold: its chain longer than {@link #maxChain}, or its overlay too large. */
+    boolean foldDue(EmbeddingTable t) {
+        RowOverlay overlay = t.overlay();
+        if (overlay == null) {
+            return false;
+        }
+        double folded = (double) t.rows() * t.segments().rowBytes();
+        return overlay.layers().size() > maxChain || overlay.bytes() > foldOverlayRatio * folded;
     }
 
     /** How many folds were swapped in. */
@@ -429,7 +466,7 @@ public final class TableRegistry implements ActiveTable {
         return true;
     }
 
-    /** Starts a fold of the active version when its chain of deltas is longer than {@link #maxChain} and none runs. */
+    /** Starts a fold of the active version when it is {@linkplain #foldDue due} and none runs. */
     private void maybeFold() {
         Activation a = slot.activation();
         if (a == null || foldEnded != null || slot.isClosed()) {
@@ -437,15 +474,16 @@ public final class TableRegistry implements ActiveTable {
         }
         EmbeddingTable t = a.table();
         VersionCatalog.Version v = catalog.get(t.version());
-        if (t.overlay() == null || t.overlay().layers().size() <= maxChain || v == null || v.contentId() == null || !t.retain()) {
+        if (!foldDue(t) || v == null || v.contentId() == null || !t.retain()) {
             return;
         }
         String contentId = v.contentId();
         foldCancel.set(false);
         CountDownLatch ended = new CountDownLatch(1);
         foldEnded = ended;
-        log.info("table {}: folding v{} ({} deltas, {} rows over v{}) into a dense table in the background", table, t.version(),
-                t.overlay().layers().size(), t.overlay().changedRows(), t.rootVersion());
+        log.info("table {}: folding v{} ({} deltas, {} rows over v{}, overlay {} MiB) into a dense table in the background", table,
+                t.version(), t.overlay().layers().size(), t.overlay().changedRows(), t.rootVersion(),
+                String.format("%.1f", t.overlay().bytes() / 1048576.0));
         foldExecutor.execute(() -> {
             long t0 = System.nanoTime();
             EmbeddingTable folded = null;

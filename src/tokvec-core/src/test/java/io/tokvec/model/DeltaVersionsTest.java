@@ -45,8 +45,13 @@ class DeltaVersionsTest {
     @TempDir
     Path dir;
 
+    /**
+     * A registry that folds on the chain's length only: the golden deltas change most of a 7-row table, so
+     * the overlay ratio would fold each of them ({@link FoldTriggerTest} tests that trigger).
+     */
     private static TableRegistry newRegistry(int retain) {
-        return new TableRegistry(T, -1, retain, Long.MAX_VALUE, false, ModelRecords.DECODER);
+        return new TableRegistry(T, -1, retain, Long.MAX_VALUE, false, ModelRecords.DECODER)
+                .foldOverlaysLargerThan(Double.POSITIVE_INFINITY);
     }
 
     /** A registry building into mapped files under {@code tables} that keeps verified snapshots there (as the application). */
@@ -54,7 +59,7 @@ class DeltaVersionsTest {
         TableSnapshots snapshots = new TableSnapshots(new io.tokvec.core.MappedTableMemory(tables, Long.MAX_VALUE));
         TableBuilder builder = new TableBuilder(Long.MAX_VALUE, false, ModelRecords.DECODER, io.tokvec.core.TableDtype.FLOAT32,
                 snapshots.memory(), snapshots);
-        return new TableRegistry(T, -1, 2, builder, snapshots, ModelRecords.DECODER);
+        return new TableRegistry(T, -1, 2, builder, snapshots, ModelRecords.DECODER).foldOverlaysLargerThan(Double.POSITIVE_INFINITY);
     }
 
     private void send(ModelChunker.Keyed r) {

@@ -8,6 +8,7 @@ import io.tokvec.model.CommitVerifier;
 import io.tokvec.model.ModelKey;
 import io.tokvec.model.RecordBounds;
 import io.tokvec.model.SigningKeys;
+import io.tokvec.model.TableRegistry;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
@@ -64,6 +65,8 @@ public final class TokvecConfig extends AbstractConfig {
     public static final String HASHING_MASK = "tokvec.hashing.mask";
     public static final String RETAIN_VERSIONS = "tokvec.retain.versions";
     public static final String DELTA_MAX_CHAIN = "tokvec.delta.max.chain";
+    public static final String DELTA_FOLD_OVERLAY_RATIO = "tokvec.delta.fold.overlay.ratio";
+    public static final String DELTA_FOLD_MAX_BYTES_PER_SECOND = "tokvec.delta.fold.max.bytes.per.second";
     public static final String TABLE_MAX_BYTES = "tokvec.table.max.bytes";
     public static final String TABLE_ALLOW_NONFINITE = "tokvec.table.allow.nonfinite";
     public static final String TABLE_DTYPE = "tokvec.table.dtype";
@@ -215,12 +218,27 @@ public final class TokvecConfig extends AbstractConfig {
                             + "When set, a table version becomes active only if its commit is signed by one of them; "
                             + "unsigned or wrongly signed commits are rejected (UNSIGNED, BAD_SIGNATURE). Empty: no signature needed.",
                     GROUP_TABLE, 8, ConfigDef.Width.LONG, TABLE_TRUSTED_KEYS)
-            .define(DELTA_MAX_CHAIN, Type.INT, 16, Range.between(1, 1024), Importance.LOW,
-                    "Delta versions on top of a dense table before the active version is folded, in the background, into a "
-                            + "dense table of its own (one copy of the table), swapped in under the same version. A delta is made "
-                            + "live over its base's storage at the cost of its own rows; a longer chain costs more memory for "
-                            + "its rows and index, and more work after a restart.",
-                    GROUP_TABLE, 9, ConfigDef.Width.SHORT, DELTA_MAX_CHAIN)
+            .define(DELTA_FOLD_OVERLAY_RATIO, Type.DOUBLE, TableRegistry.DEFAULT_FOLD_OVERLAY_RATIO, Range.atLeast(0.0),
+                    Importance.LOW,
+                    "The active delta version is folded, in the background, into a dense table of its own (one copy of the "
+                            + "whole table, swapped in under the same version) once its overlay is larger than this fraction of "
+                            + "that table: the rows of the deltas over its dense root, rows a later delta replaced included, "
+                            + "plus their index. A lookup costs one probe of the index whatever the chain, so a fold buys back "
+                            + "the overlay's memory and a shorter replay after a restart. At 0.1 a fold comes after deltas worth a "
+                            + "tenth of the table at the earliest (unless tokvec.delta.max.chain comes first): it copies about 10 "
+                            + "bytes per byte of deltas, and the overlay holds at most a tenth of the table. 0 folds after every delta.",
+                    GROUP_TABLE, 9, ConfigDef.Width.SHORT, DELTA_FOLD_OVERLAY_RATIO)
+            .define(DELTA_MAX_CHAIN, Type.INT, TableRegistry.DEFAULT_MAX_CHAIN, Range.between(1, 1024), Importance.LOW,
+                    "The active delta version is also folded once more than this many deltas lie over its dense root, "
+                            + "however small they are: a restart reads and verifies each delta above the root again, and copies "
+                            + "the overlay's index once per delta, so this bounds that replay. At one delta a second, 256 means a "
+                            + "fold every 4 minutes at most.",
+                    GROUP_TABLE, 10, ConfigDef.Width.SHORT, DELTA_MAX_CHAIN)
+            .define(DELTA_FOLD_MAX_BYTES_PER_SECOND, Type.LONG, 0L, Range.atLeast(0), Importance.LOW,
+                    "Bytes a second a fold copies the table at, at most (its own thread sleeps between blocks of rows), so "
+                            + "that it takes less of the memory bandwidth and CPU the stream threads use; the fold lasts "
+                            + "longer (3.6 GB at 100000000 takes 36 s). 0 = as fast as it can.",
+                    GROUP_TABLE, 11, ConfigDef.Width.SHORT, DELTA_FOLD_MAX_BYTES_PER_SECOND)
             .define(HTTP_PORT, Type.INT, -1, Range.between(-1, 65535), Importance.MEDIUM,
                     "Port of the operations endpoint (/health/live, /health/ready, /metrics, /tables); -1 turns it off, 0 picks a free port.",
                     GROUP_OPS, 1, ConfigDef.Width.SHORT, HTTP_PORT)
@@ -336,6 +354,8 @@ public final class TokvecConfig extends AbstractConfig {
     public String table() { return getString(TABLE); }
     public int retainVersions() { return getInt(RETAIN_VERSIONS); }
     public int deltaMaxChain() { return getInt(DELTA_MAX_CHAIN); }
+    public double deltaFoldOverlayRatio() { return getDouble(DELTA_FOLD_OVERLAY_RATIO); }
+    public long deltaFoldMaxBytesPerSecond() { return getLong(DELTA_FOLD_MAX_BYTES_PER_SECOND); }
     /** {@code tokvec.table.max.bytes}, with 0 resolved to 40% of the physical memory. */
     public long tableMaxBytes() {
         long v = getLong(TABLE_MAX_BYTES);

@@ -73,7 +73,8 @@ public final class TokvecTopology {
         TableBuilder builder = new TableBuilder(config.tableMaxBytes(), config.allowNonFinite(), decoder, config.tableDtype(),
                 snapshots.memory(), snapshots);
         return new TableRegistry(config.table(), config.pinnedVersion(), config.retainVersions(), builder, snapshots, decoder,
-                config.commitVerifier()).foldChainsLongerThan(config.deltaMaxChain());
+                config.commitVerifier()).foldChainsLongerThan(config.deltaMaxChain())
+                .foldOverlaysLargerThan(config.deltaFoldOverlayRatio()).foldAtMostBytesPerSecond(config.deltaFoldMaxBytesPerSecond());
     }
 
     /**
