@@ -3,6 +3,7 @@ package io.tokvec.config;
 import io.tokvec.core.EnrichOptions;
 import io.tokvec.core.Pooling;
 import io.tokvec.streams.TokvecTopology;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.streams.StreamsConfig;
 import org.junit.jupiter.api.Test;
@@ -12,6 +13,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Properties;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -128,6 +130,29 @@ class TokvecConfigTest {
         unprefixed.put("fetch.max.wait.ms", "200");
         assertThat(TokvecTopology.streamsProps(new TokvecConfig(unprefixed))).doesNotContainKey(restoreKey)
                 .containsEntry("fetch.max.wait.ms", "200");
+    }
+
+    @Test
+    void shouldGiveTheProducerTokvecsDefaultsUnlessSetPrefixedOrNot() {
+        String compression = StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG);
+        Properties defaults = TokvecTopology.streamsProps(new TokvecConfig(minimal()));
+        assertThat(defaults).containsEntry(compression, "lz4")
+                .containsEntry(StreamsConfig.producerPrefix(ProducerConfig.BATCH_SIZE_CONFIG), "1048576")
+                .containsEntry(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), "5")
+                .containsEntry(StreamsConfig.producerPrefix(ProducerConfig.BUFFER_MEMORY_CONFIG), "67108864");
+        // what the stream threads' producers get
+        Map<String, String> m = minimal();
+        m.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:9092");
+        assertThat(new StreamsConfig(TokvecTopology.streamsProps(new TokvecConfig(m))).getProducerConfigs("p"))
+                .containsEntry(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+
+        Map<String, String> prefixed = minimal();
+        prefixed.put(compression, "none");
+        assertThat(TokvecTopology.streamsProps(new TokvecConfig(prefixed))).containsEntry(compression, "none");
+        Map<String, String> unprefixed = minimal();
+        unprefixed.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "zstd");
+        assertThat(TokvecTopology.streamsProps(new TokvecConfig(unprefixed))).doesNotContainKey(compression)
+                .containsEntry(ProducerConfig.COMPRESSION_TYPE_CONFIG, "zstd");
     }
 
     @Test
