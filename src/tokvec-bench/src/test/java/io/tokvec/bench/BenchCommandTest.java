@@ -36,7 +36,7 @@ class BenchCommandTest {
         String last = lines[lines.length - 1];
         assertThat(last).matches(BenchReportTest.LAST_LINE);
         assertThat(last).matches("bench: core=\\d+ topology=\\d+ naive=n/a peer=n/a ceiling=n/a ceiling_default=n/a e2e_eos=n/a"
-                + " e2e_alos=n/a e2e_f16=n/a e2e_none=n/a e2e_zstd=n/a ceiling_lz4=n/a ceiling_zstd=n/a e2e_eos_ceiling_lz4_ratio=n/a ceiling_2p=n/a e2e_2threads=n/a e2e_2inst=n/a"
+                + " e2e_alos=n/a e2e_f16=n/a e2e_lz4=n/a e2e_zstd=n/a ceiling_lz4=n/a ceiling_zstd=n/a e2e_lz4_ceiling_ratio=n/a ceiling_2p=n/a e2e_2threads=n/a e2e_2inst=n/a"
                 + " swap_gap_ms=n/a heap_peak_ratio=n/a large_gap_ms=n/a large_rss_ratio=n/a publish_mb_s=n/a p99_ms=n/a swap_p99_ms=n/a"
                 + " delta_live_ms=n/a delta_rss_mb=n/a delta_gap_ms=n/a delta_p99_ratio=n/a");
         assertThat(out).contains("core-list", "TopologyTestDriver", "table 1,000 x 8");
@@ -56,7 +56,7 @@ class BenchCommandTest {
         String last = lines[lines.length - 1];
         assertThat(last).matches(BenchReportTest.LAST_LINE);
         assertThat(last).matches("bench: core=n/a topology=n/a naive=n/a peer=(\\d+|n/a) ceiling=\\d+ ceiling_default=\\d+ e2e_eos=\\d+"
-                + " e2e_alos=\\d+ e2e_f16=\\d+ e2e_none=\\d+ e2e_zstd=\\d+ ceiling_lz4=\\d+ ceiling_zstd=\\d+ e2e_eos_ceiling_lz4_ratio=\\d+\\.\\d\\d ceiling_2p=\\d+ e2e_2threads=\\d+ e2e_2inst=\\d+ .*");
+                + " e2e_alos=\\d+ e2e_f16=\\d+ e2e_lz4=\\d+ e2e_zstd=\\d+ ceiling_lz4=\\d+ ceiling_zstd=\\d+ e2e_lz4_ceiling_ratio=\\d+\\.\\d\\d ceiling_2p=\\d+ e2e_2threads=\\d+ e2e_2inst=\\d+ .*");
         if (last.contains("peer=n/a")) {
             assertThat(out).contains("peer skipped: no python3");
         } else {
@@ -69,8 +69,8 @@ class BenchCommandTest {
         // what tokvec run wrote with lz4 and with zstd (the bench throws otherwise)
         assertThat(out).contains("producer, batch.size=1048576, linger.ms=5, compression.type=lz4, own JVM, tokvec's output records",
                 "ceiling-lz4, ceiling-zstd: 50 distinct output records",
-                "the first equals byte for byte the first output tokvec run wrote in e2e-eos round 1, e2e-none round 1, e2e-zstd round 1");
-        assertThat(out).containsPattern("e2e_eos / ceiling_lz4 +\\d+\\.\\d\\dx");
+                "the first equals byte for byte the first output tokvec run wrote in e2e-lz4 round 1, e2e-zstd round 1");
+        assertThat(out).containsPattern("e2e_lz4 / ceiling_lz4 +\\d+\\.\\d\\dx");
     }
 
     /**

@@ -140,11 +140,6 @@ public final class TokvecTopology {
      *       would hold back records at low rates now that a record no longer fills a batch by itself.</li>
      *   <li>{@code buffer.memory} 64 MiB (Kafka: 32 MiB): a 1 MiB batch per output partition being filled
      *       plus those in flight.</li>
-     *   <li>{@code compression.type} lz4 (Kafka: none). Padded outputs compress (the padding rows repeat
-     *       row 0, the mask and ids are mostly runs), and fewer bytes shorten each exactly_once_v2 commit,
-     *       which waits for the transaction's batches: 1.12x to 1.29x the events/s of uncompressed output
-     *       in three side-by-side runs, at a little more CPU per event. Consumers are unchanged: every
-     *       Kafka client decompresses. zstd cost more CPU than it saved.</li>
      * </ul>
      */
     public static final Map<String, String> PRODUCER_DEFAULTS = producerDefaults();
@@ -154,7 +149,6 @@ public final class TokvecTopology {
         m.put(ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(1 << 20));
         m.put(ProducerConfig.LINGER_MS_CONFIG, "5");
         m.put(ProducerConfig.BUFFER_MEMORY_CONFIG, Long.toString(64L << 20));
-        m.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
         return Collections.unmodifiableMap(m);
     }
 
