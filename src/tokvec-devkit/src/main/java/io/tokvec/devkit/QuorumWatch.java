@@ -21,8 +21,8 @@ import java.util.function.IntConsumer;
  * <ul>
  *   <li>when no other node's controller port accepts a TCP connection within the check timeout, it prints one notice
  *       naming them, and the node goes on waiting (the other nodes may legitimately start later);</li>
- *   <li>when the others answer but no quorum has formed after three check timeouts, one notice says so (a cluster
- *       id or {@code --nodes} that differs between the nodes);</li>
+ *   <li>when other nodes have answered for three check timeouts but no quorum has formed, one notice says so (a
+ *       cluster id or {@code --nodes} that differs between the nodes);</li>
  *   <li>with a quorum timeout, when no quorum has formed in that time, it prints one line and ends the process with
  *       exit status 1 ({@code onGiveUp});</li>
  *   <li>once the quorum has formed ({@link #formed()}), when some nodes still do not answer, one line names them.</li>
@@ -126,6 +126,8 @@ final class QuorumWatch implements AutoCloseable {
         long t0 = System.nanoTime();
         boolean noPeerNoticed = false;
         boolean noQuorumNoticed = false;
+        long firstAnswered = -1; // since when some other controller has kept answering
+        long lastProbe = -TimeUnit.SECONDS.toNanos(1); // probe at once
         while (!formed.await(POLL_MS, TimeUnit.MILLISECONDS)) {
             long elapsed = System.nanoTime() - t0;
             if (!quorumTimeout.isZero() && elapsed >= quorumTimeout.toNanos()) {
@@ -148,16 +150,21 @@ final class QuorumWatch implements AutoCloseable {
                     out.println(who + ": no other controller answers within " + seconds(checkTimeout) + " ("
                             + silent(answering) + "); still waiting for a majority: start them with " + startHint);
                     out.flush();
-                    noQuorumNoticed = true; // one notice is enough
                 }
             }
-            if (!noQuorumNoticed && elapsed >= 3 * checkTimeout.toNanos()) {
-                noQuorumNoticed = true;
+            // other nodes that answer for long without a quorum forming: a cluster id or --nodes that differs
+            if (!noQuorumNoticed && elapsed - lastProbe >= TimeUnit.SECONDS.toNanos(1)) {
+                lastProbe = elapsed;
                 List<Integer> answering = answering();
-                if (!answering.isEmpty() && formed.getCount() > 0) {
-                    out.println(who + ": controllers of nodes " + answering + " answer, but no quorum has formed after "
-                            + seconds(checkTimeout.multipliedBy(3)) + "; still waiting (every node needs the same"
-                            + " --nodes, --port and cluster id)");
+                if (answering.isEmpty()) {
+                    firstAnswered = -1;
+                } else if (firstAnswered < 0) {
+                    firstAnswered = elapsed;
+                } else if (elapsed - firstAnswered >= 3 * checkTimeout.toNanos() && formed.getCount() > 0) {
+                    noQuorumNoticed = true;
+                    out.println(who + ": controllers of nodes " + answering + " have answered for "
+                            + seconds(checkTimeout.multipliedBy(3)) + ", but no quorum has formed; still waiting (every node"
+                            + " needs the same --nodes, --port and cluster id)");
                     out.flush();
                 }
             }

@@ -140,6 +140,26 @@ class BrokerCommandIT {
     }
 
     @Test
+    @Timeout(value = 180, unit = TimeUnit.SECONDS)
+    void nodesThatAnswerButCannotFormAQuorumAreNamedInOneLine() throws Exception {
+        int base = LoopbackPorts.freeBase(3);
+        // two nodes of one cluster with different cluster ids: each answers the other's connection, and
+        // refuses its votes (INCONSISTENT_CLUSTER_ID), so no quorum forms
+        Child one = Child.start(tmp, "id1", "broker", "--nodes", "3", "--node-id", "1", "--port", String.valueOf(base),
+                "--dir", tmp.resolve("ids").toString(), "--cluster-id", "MkU3OEVBNTcwNTJENDM2Qg", "--startup-check-timeout-ms", "2000");
+        started.add(one.process);
+        Child two = Child.start(tmp, "id2", "broker", "--nodes", "3", "--node-id", "2", "--port", String.valueOf(base),
+                "--dir", tmp.resolve("ids").toString(), "--cluster-id", "NzFDMDI3QkE1NkYxNEU4Mg", "--startup-check-timeout-ms", "2000");
+        started.add(two.process);
+        String noQuorum = "broker: node 1 of 3: controllers of nodes [2] have answered for 6 s, but no quorum has formed;"
+                + " still waiting (every node needs the same --nodes, --port and cluster id)";
+        one.awaitLine(noQuorum::equals, READY_TIMEOUT);
+        assertThat(one.stdout()).as("one notice of it").containsOnlyOnce(noQuorum).noneMatch(l -> l.contains(" listening on "));
+        assertThat(one.process.isAlive()).isTrue();
+        assertThat(one.stderr()).doesNotContain("\tat ");
+    }
+
+    @Test
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void sigtermWhileWaitingForTheQuorumExitsZeroAtOnce() throws Exception {
         int base = LoopbackPorts.freeBase(3);
