@@ -56,12 +56,23 @@ final class BenchKafka {
                                           Map<String, String> overrides) {
         Map<String, String> p = new HashMap<>();
         client.forEach((k, v) -> p.put(k, String.valueOf(v)));
-        p.put(StreamsConfig.APPLICATION_ID_CONFIG, "tokvec-" + prefix);
         p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.resolve(prefix).toString());
+        p.put(TokvecConfig.SCHEMA_REGISTRY_URL, "mock://" + scope);
+        putBenchKeys(p, prefix, s);
+        p.putAll(overrides);
+        return new TokvecConfig(p);
+    }
+
+    /**
+     * What every tokvec instance of the bench is given: application id {@code tokvec-<prefix>}, the settings'
+     * guarantee, a stream thread per partition (at most one per core), the bench's topics ({@code <prefix>-events}
+     * etc.), its table and {@code max_len}.
+     */
+    private static void putBenchKeys(Map<String, String> p, String prefix, BenchSettings s) {
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, "tokvec-" + prefix);
         p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, s.guarantee());
         p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, Integer.toString(Math.min(s.partitions(),
                 Runtime.getRuntime().availableProcessors())));
-        p.put(TokvecConfig.SCHEMA_REGISTRY_URL, "mock://" + scope);
         p.put(TokvecConfig.TOPIC_INPUT, prefix + "-events");
         p.put(TokvecConfig.TOPIC_OUTPUT, prefix + "-enriched");
         p.put(TokvecConfig.TOPIC_MODEL, prefix + "-model");
@@ -69,8 +80,6 @@ final class BenchKafka {
         p.put(TokvecConfig.TOPIC_PARTITIONS, Integer.toString(s.partitions()));
         p.put(TokvecConfig.TABLE, Workload.TABLE);
         p.put(TokvecConfig.MAX_LEN, Integer.toString(s.maxLen()));
-        p.putAll(overrides);
-        return new TokvecConfig(p);
     }
 
     /**
@@ -83,20 +92,10 @@ final class BenchKafka {
         Map<String, String> p = new java.util.LinkedHashMap<>();
         p.put("bootstrap.servers", broker.bootstrapServers());
         p.put(TokvecConfig.SCHEMA_REGISTRY_URL, broker.registryUrl());
-        p.put(StreamsConfig.APPLICATION_ID_CONFIG, "tokvec-" + prefix);
-        p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, s.guarantee());
         p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, "1");
         p.put(TokvecConfig.TOPIC_REPLICATION, "1");
-        p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, Integer.toString(Math.min(s.partitions(),
-                Runtime.getRuntime().availableProcessors())));
         p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-        p.put(TokvecConfig.TOPIC_INPUT, prefix + "-events");
-        p.put(TokvecConfig.TOPIC_OUTPUT, prefix + "-enriched");
-        p.put(TokvecConfig.TOPIC_MODEL, prefix + "-model");
-        p.put(TokvecConfig.TOPIC_DLQ, prefix + "-dlq");
-        p.put(TokvecConfig.TOPIC_PARTITIONS, Integer.toString(s.partitions()));
-        p.put(TokvecConfig.TABLE, Workload.TABLE);
-        p.put(TokvecConfig.MAX_LEN, Integer.toString(s.maxLen()));
+        putBenchKeys(p, prefix, s);
         p.putAll(overrides);
         return p;
     }

@@ -79,7 +79,7 @@ final class LargeSwapBench {
                 });
                 long a0 = System.nanoTime();
                 app.start();
-                awaitVersion(app, 1, Duration.ofMinutes(20));
+                SwapBench.awaitVersion(app, 1, Duration.ofMinutes(20));
                 firstBuildMs = (System.nanoTime() - a0) / 1_000_000;
                 try (EventFeeder feeder = new EventFeeder(BenchKafka.producerProps(broker, "bench-large-feeder"),
                         cfg.inputTopic(), keys, values, MAX_AHEAD, out::count)) {
@@ -89,7 +89,7 @@ final class LargeSwapBench {
                         Thread.sleep((long) (s.swapBeforeSeconds() * 1000));
                         long tPublish = System.currentTimeMillis();
                         SwapBench.publish(cfg, spool2, v2.chunkCount() + 1);
-                        awaitVersion(app, 2, Duration.ofMinutes(20));
+                        SwapBench.awaitVersion(app, 2, Duration.ofMinutes(20));
                         Thread.sleep((long) (s.swapAfterSeconds() * 1000));
                         long tEnd = System.currentTimeMillis();
                         long winEnd = Math.min(swappedAt.get() + SwapBench.AFTER_SWAP_MS, tEnd);
@@ -184,17 +184,6 @@ final class LargeSwapBench {
             running = false;
             thread.interrupt();
             thread.join(1000);
-        }
-    }
-
-    private static void awaitVersion(TokvecApp app, long version, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (app.registry().activeVersion() != version) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("table v" + version + " did not become active within " + timeout
-                        + ": " + app.registry().describeVersions());
-            }
-            Thread.sleep(5);
         }
     }
 }

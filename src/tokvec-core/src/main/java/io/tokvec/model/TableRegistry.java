@@ -242,8 +242,8 @@ public final class TableRegistry implements ActiveTable {
     }
 
     /**
-     * Copies a fold's table at most {@code bytesPerSecond} bytes a second ({@code tokvec.delta.fold.max.bytes.per.second};
-     * 0, the default: as fast as it can). Call before use.
+     * Copies a fold's table at most {@code bytesPerSecond} bytes a second ({@code tokvec.delta.fold.max.bytes.per.second},
+     * 200,000,000 in the application; 0, this registry's own default when not called: as fast as it can). Call before use.
      */
     public TableRegistry foldAtMostBytesPerSecond(long bytesPerSecond) {
         folder.pace(bytesPerSecond, DeltaFolder.Pacer.SYSTEM);

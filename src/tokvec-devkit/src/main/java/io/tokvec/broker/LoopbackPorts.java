@@ -79,6 +79,16 @@ public final class LoopbackPorts {
         }
     }
 
+    /** Why {@code port} cannot be bound on {@value #HOST} right now (the bind error's message), or null when it can. */
+    public static String bindFailure(int port) {
+        try {
+            probe(port);
+            return null;
+        } catch (UncheckedIOException e) {
+            return e.getCause().getMessage();
+        }
+    }
+
     private static int probe(int port) {
         try (ServerSocket s = new ServerSocket()) {
             s.setReuseAddress(true);

@@ -200,7 +200,7 @@ public final class BrokerCommand implements TokvecCommand {
             return 1;
         }
         EmbeddedKafkaCluster.LocalNode self = cluster.node(node);
-        int registryAt = nodes == 1 || registryGiven() ? registryPort : -1;
+        int registryAt = registryAt();
         if (registryAt >= 0) {
             try {
                 BrokerSecurity.TlsStores tls = cluster.config().security().tls();
@@ -267,16 +267,13 @@ public final class BrokerCommand implements TokvecCommand {
         if (nodes > 1) {
             wanted.put(port + LoopbackPorts.CONTROLLER_OFFSET + node - 1, "node " + node + "'s controller port");
         }
-        boolean registryGiven = registryGiven();
-        if ((nodes == 1 || registryGiven) && registryPort > 0) {
+        if (registryAt() > 0) {
             wanted.put(registryPort, "--registry-port");
         }
         for (Map.Entry<Integer, String> e : wanted.entrySet()) {
-            try (java.net.ServerSocket s = new java.net.ServerSocket()) {
-                s.setReuseAddress(true); // as Kafka binds: a port in TIME_WAIT after a restart is free
-                s.bind(new java.net.InetSocketAddress(LoopbackPorts.HOST, e.getKey()));
-            } catch (IOException ex) {
-                return "cannot listen on " + LoopbackPorts.HOST + ":" + e.getKey() + " (" + e.getValue() + "): " + ex.getMessage()
+            String failure = LoopbackPorts.bindFailure(e.getKey()); // bound as Kafka binds: a port in TIME_WAIT is free
+            if (failure != null) {
+                return "cannot listen on " + LoopbackPorts.HOST + ":" + e.getKey() + " (" + e.getValue() + "): " + failure
                         + "; is another broker running there? (another --port"
                         + (e.getValue().equals("--registry-port") ? " or --registry-port, -1 for none" : "") + ")";
             }
@@ -284,9 +281,11 @@ public final class BrokerCommand implements TokvecCommand {
         return null;
     }
 
-    private boolean registryGiven() {
-        return spec != null && spec.commandLine() != null && spec.commandLine().getParseResult() != null
+    /** The port this node serves the schema registry on: --registry-port with one node, or when given; else -1. */
+    private int registryAt() {
+        boolean given = spec != null && spec.commandLine() != null && spec.commandLine().getParseResult() != null
                 && spec.commandLine().getParseResult().hasMatchedOption("--registry-port");
+        return nodes == 1 || given ? registryPort : -1;
     }
 
     /** The node this process runs, after checking the cluster options. */
